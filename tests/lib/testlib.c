@@ -1,0 +1,53 @@
+/* Shared helpers for the Check suites: runner, env lookups, file reading. */
+#include "tests/lib/testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/xalloc.h"
+
+int testlib_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+const char *testlib_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        ck_abort_msg("environment variable %s is not set (run the suite via scripts/test.sh)", name);
+    return v;
+}
+
+char *testlib_source_path(const char *rel)
+{
+    const char *root = getenv("BILLKEY_SOURCE_DIR");
+    if (!root || !*root)
+        root = BILLKEY_SOURCE_DIR;
+    return xasprintf("%s/%s", root, rel);
+}
+
+char *testlib_read_file(const char *path, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = xmalloc(cap);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2)
+            buf = xrealloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (len_out)
+        *len_out = len;
+    return buf;
+}

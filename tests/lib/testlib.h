@@ -1,0 +1,26 @@
+/* Shared helpers for the Check suites: a main() per test file, temp files, env lookups. */
+#ifndef BILLKEY_TESTLIB_H
+#define BILLKEY_TESTLIB_H
+
+#include <check.h>
+#include <stddef.h>
+
+/* Each tests/{unit,integration}/test_<x>.c defines `Suite *suite_<x>(void)` and ends with
+ * TESTLIB_MAIN(suite_<x>): one executable and one ctest entry per file. */
+int testlib_run_suite(Suite *s);
+#define TESTLIB_MAIN(suite_fn)                                                                     \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        return testlib_run_suite(suite_fn());                                                      \
+    }
+
+/* Returns getenv(name) or aborts the test with a clear message when it is unset. */
+const char *testlib_env(const char *name);
+
+/* Path inside the source tree (BILLKEY_SOURCE_DIR + "/" + rel). Caller frees. */
+char *testlib_source_path(const char *rel);
+
+/* Reads a whole file; returns a NUL-terminated buffer the caller frees, or NULL. */
+char *testlib_read_file(const char *path, size_t *len_out);
+
+#endif
