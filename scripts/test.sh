@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts a throwaway PostgreSQL, builds with
+# -Werror under ASan+UBSan, runs every Check suite (unit, integration, browser), stops what it started.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/deps.sh test
+
+build="$root/build-test"
+cmake -S "$root" -B "$build" -DSANITIZE=ON -DWERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$build" -j"$(nproc)"
+
+pgdir=$(mktemp -d /tmp/billkey-test-pg.XXXXXX)
+cleanup() {
+  bash "$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
+  rm -rf "$pgdir"
+}
+trap cleanup EXIT INT TERM
+
+BILLKEY_TEST_DATABASE_URL=$(bash "$root/scripts/pg.sh" start "$pgdir")
+export BILLKEY_TEST_DATABASE_URL
+export BILLKEY_TEST_PGDIR="$pgdir"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
+
+ctest --test-dir "$build" --output-on-failure -j2 "$@"
