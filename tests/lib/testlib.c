@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server/xalloc.h"
 
@@ -50,4 +51,25 @@ char *testlib_read_file(const char *path, size_t *len_out)
     if (len_out)
         *len_out = len;
     return buf;
+}
+
+char *testlib_create_database(const char *prefix)
+{
+    static unsigned counter;
+    const char *pgdir = testlib_env("BILLKEY_TEST_PGDIR");
+    char *script = testlib_source_path("scripts/pg.sh");
+    char *name = xasprintf("%s_%ld_%u_%u", prefix, (long)getpid(),
+                           __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), (unsigned)rand() % 100000);
+    char *cmd = xasprintf("bash '%s' createdb '%s' '%s'", script, pgdir, name);
+    FILE *p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "cannot run '%s'", cmd);
+    char url[1024] = "";
+    char *got = fgets(url, sizeof url, p);
+    int rc = pclose(p);
+    ck_assert_msg(got != NULL && rc == 0, "'%s' failed (exit %d)", cmd, rc);
+    url[strcspn(url, "\r\n")] = '\0';
+    free(script);
+    free(name);
+    free(cmd);
+    return xstrdup(url);
 }

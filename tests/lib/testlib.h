@@ -24,3 +24,8 @@ char *testlib_source_path(const char *rel);
 char *testlib_read_file(const char *path, size_t *len_out);
 
 #endif
+
+/* Creates a fresh, empty database in the suite's throwaway PostgreSQL (BILLKEY_TEST_PGDIR, via
+ * scripts/pg.sh createdb) named after `prefix` plus a unique suffix, and returns its connection
+ * URL (caller frees). Aborts the test when it cannot. */
+char *testlib_create_database(const char *prefix);
