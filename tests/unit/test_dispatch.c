@@ -1,0 +1,258 @@
+/* Dispatch tests without sockets: 404/405/413/415/400, body parsing into one tree, request ids. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/http.h"
+#include "server/xalloc.h"
+#include "tests/lib/testlib.h"
+
+/* Echoes the parsed body back so tests can see what the handler received. */
+static void h_echo(struct request *req, struct reply *rep)
+{
+    reply_json(rep, 200, cJSON_Duplicate(req->body, 1));
+}
+
+static void h_silent(struct request *req, struct reply *rep)
+{
+    (void)req;
+    (void)rep;
+}
+
+static void h_param(struct request *req, struct reply *rep)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", request_param(req, "id"));
+    reply_json(rep, 200, o);
+}
+
+static const struct route table[] = {
+    {HTTP_POST, "/echo", h_echo, ROUTE_BODY, 0, "echo"},
+    {HTTP_POST, "/small", h_echo, ROUTE_BODY, 8, "small"},
+    {HTTP_GET, "/silent", h_silent, 0, 0, "silent"},
+    {HTTP_GET | HTTP_DELETE, "/things/{id}", h_param, 0, 0, "thing"},
+};
+#define NROUTES (sizeof table / sizeof table[0])
+
+static void make(struct request *req, const char *method, const char *path, const char *ctype,
+                 const char *body)
+{
+    memset(req, 0, sizeof *req);
+    req->method = xstrdup(method);
+    req->method_bit = http_method_bit(method);
+    req->path = xstrdup(path);
+    if (ctype)
+        request_add_header(req, "Content-Type", ctype);
+    if (body)
+        request_set_body(req, body, strlen(body));
+}
+
+/* Runs the pipeline and returns the parsed reply body (caller deletes). */
+static cJSON *run(struct request *req, struct reply *rep)
+{
+    reply_init(rep);
+    http_dispatch(table, NROUTES, 1024, req, rep);
+    ck_assert_ptr_nonnull(rep->body);
+    return cJSON_ParseWithLength(rep->body, rep->body_len);
+}
+
+static const char *error_code(cJSON *body)
+{
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
+    ck_assert_ptr_nonnull(e);
+    return cJSON_GetObjectItemCaseSensitive(e, "code")->valuestring;
+}
+
+START_TEST(not_found_has_the_error_shape)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, "GET", "/nope", NULL, NULL);
+    cJSON *b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 404);
+    ck_assert_str_eq(error_code(b), "not_found");
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(b, "error");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(e, "request_id")->valuestring,
+                     req.request_id);
+    ck_assert_str_eq(reply_header(&rep, "X-Request-Id"), req.request_id);
+    ck_assert_str_eq(reply_header(&rep, "X-Content-Type-Options"), "nosniff");
+    ck_assert_str_eq(rep.content_type, "application/json");
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
+START_TEST(wrong_method_is_405_with_allow)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, "PUT", "/things/7", NULL, NULL);
+    cJSON *b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 405);
+    ck_assert_str_eq(error_code(b), "method_not_allowed");
+    ck_assert_str_eq(reply_header(&rep, "Allow"), "GET, HEAD, DELETE");
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
+START_TEST(json_and_form_reach_the_handler_as_one_tree)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, "POST", "/echo", "application/json",
+         "{\"customer_uid\":\"c1\",\"schedules\":[{\"merchant_uid\":\"m1\",\"amount\":\"1000\"}],"
+         "\"extra\":{\"naverUseCfm\":\"20201001\"}}");
+    cJSON *from_json = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 200);
+    reply_release(&rep);
+    request_release(&req);
+
+    make(&req, "POST", "/echo", "application/x-www-form-urlencoded; charset=utf-8",
+         "customer_uid=c1&schedules[0][merchant_uid]=m1&schedules[0][amount]=1000"
+         "&extra[naverUseCfm]=20201001");
+    cJSON *from_form = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 200);
+    ck_assert(cJSON_Compare(from_json, from_form, 1));
+    cJSON_Delete(from_json);
+    cJSON_Delete(from_form);
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
+START_TEST(wrong_content_type_is_415)
+{
+    static const char *types[] = {"text/plain", "multipart/form-data; boundary=x",
+                                  "application/xml", NULL};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        struct request req;
+        struct reply rep;
+        make(&req, "POST", "/echo", types[i], "a=1");
+        cJSON *b = run(&req, &rep);
+        ck_assert_msg(rep.status == 415, "content type '%s' gave %d", types[i] ? types[i] : "(none)",
+                      rep.status);
+        ck_assert_str_eq(error_code(b), "unsupported_media_type");
+        cJSON_Delete(b);
+        reply_release(&rep);
+        request_release(&req);
+    }
+}
+END_TEST
+
+START_TEST(malformed_bodies_are_400_naming_the_field)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, "POST", "/echo", "application/json", "{\"amount\": 10,");
+    cJSON *b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 400);
+    ck_assert_str_eq(error_code(b), "malformed_body");
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+
+    make(&req, "POST", "/echo", "application/x-www-form-urlencoded", "a=1&a[b]=2");
+    b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 400);
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(b, "error");
+    cJSON *field = cJSON_GetObjectItemCaseSensitive(e, "field");
+    ck_assert_ptr_nonnull(field);
+    ck_assert_ptr_nonnull(strstr(field->valuestring, "a"));
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+
+    make(&req, "POST", "/echo", "application/json", "[1,2]");
+    b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 400);
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
+START_TEST(oversized_bodies_are_413)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, "POST", "/small", "application/json", "{\"a\":\"123\"}");
+    cJSON *b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 413);
+    ck_assert_str_eq(error_code(b), "payload_too_large");
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+
+    make(&req, "POST", "/echo", "application/json", "{}");
+    req.body_too_large = 1; /* what the glue sets when the upload overflowed the cap */
+    b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 413);
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
+START_TEST(handler_without_reply_is_500)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, "GET", "/silent", NULL, NULL);
+    cJSON *b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 500);
+    ck_assert_str_eq(error_code(b), "internal");
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
+START_TEST(request_ids_in_and_out)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, "GET", "/things/x", NULL, NULL);
+    request_add_header(&req, "x-request-id", "abc-123_Z.9");
+    cJSON *b = run(&req, &rep);
+    ck_assert_int_eq(rep.status, 200);
+    ck_assert_str_eq(reply_header(&rep, "X-Request-Id"), "abc-123_Z.9");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(b, "id")->valuestring, "x");
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+
+    static const char *bad[] = {"", "has space", "<script>", "quote\"", "a\nb",
+                                "12345678901234567890123456789012345678901234567890123456789012345"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        make(&req, "GET", "/things/x", NULL, NULL);
+        request_add_header(&req, "X-Request-Id", bad[i]);
+        b = run(&req, &rep);
+        const char *id = reply_header(&rep, "X-Request-Id");
+        ck_assert_str_ne(id, bad[i]);
+        ck_assert_uint_eq(strlen(id), 24);
+        cJSON_Delete(b);
+        reply_release(&rep);
+        request_release(&req);
+    }
+}
+END_TEST
+
+static Suite *suite_dispatch(void)
+{
+    Suite *s = suite_create("dispatch");
+    TCase *tc = tcase_create("pipeline");
+    tcase_add_test(tc, not_found_has_the_error_shape);
+    tcase_add_test(tc, wrong_method_is_405_with_allow);
+    tcase_add_test(tc, json_and_form_reach_the_handler_as_one_tree);
+    tcase_add_test(tc, wrong_content_type_is_415);
+    tcase_add_test(tc, malformed_bodies_are_400_naming_the_field);
+    tcase_add_test(tc, oversized_bodies_are_413);
+    tcase_add_test(tc, handler_without_reply_is_500);
+    tcase_add_test(tc, request_ids_in_and_out);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTLIB_MAIN(suite_dispatch)
