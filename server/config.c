@@ -83,6 +83,22 @@ static const struct config_var config_vars[] = {
      FIELD(iamport_connect_timeout_ms), "iamport connect timeout, 100..60000 ms"},
     {"IAMPORT_TIMEOUT_MS", CONFIG_INT, "15000", 100, 120000, 0, FIELD(iamport_timeout_ms),
      "iamport total per-request timeout, 100..120000 ms"},
+    {"IMP_CODE", CONFIG_STRING, "", 0, 0, 0, FIELD(imp_code),
+     "iamport merchant identification code for IMP.init (e.g. imp12345678)"},
+    {"IAMPORT_SDK_URL", CONFIG_URL, "https://cdn.iamport.kr/v1/iamport.js", 0, 0, 0,
+     FIELD(iamport_sdk_url), "iamport JavaScript SDK loaded by the checkout page"},
+    {"SANDBOX_MODE", CONFIG_INT, "0", 0, 1, 0, FIELD(sandbox_mode),
+     "1 enables the demo checkout route (no merchant key); only with the iamport sandbox"},
+    {"PG_KAKAOPAY_CID", CONFIG_STRING, "", 0, 0, 0, FIELD(pg_kakaopay_cid),
+     "KakaoPay subscription CID: pg becomes kakaopay.<CID> (empty: kakaopay)"},
+    {"PG_KICC_MID", CONFIG_STRING, "", 0, 0, 0, FIELD(pg_kicc_mid),
+     "KICC billing MID: pg becomes kicc.<MID> (empty: kicc)"},
+    {"PG_CHAI_PUBLIC_KEY", CONFIG_STRING, "", 0, 0, 0, FIELD(pg_chai_public_key),
+     "CHAI public key: pg becomes chai.<key> (empty: chai)"},
+    {"NAVERPAY_PRODUCT_CODE", CONFIG_STRING, "billkey", 0, 0, 0, FIELD(naverpay_product_code),
+     "naverProductCode sent with NaverPay registrations (blocks duplicate sign-ups)"},
+    {"NAVERPAY_CHAIN_ID", CONFIG_STRING, "", 0, 0, 0, FIELD(naverpay_chain_id),
+     "naverChainId for group merchants (empty: not sent)"},
 };
 
 #define CONFIG_VAR_COUNT (sizeof config_vars / sizeof config_vars[0])

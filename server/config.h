@@ -36,6 +36,14 @@ struct config {
     char *static_dir;               /* STATIC_DIR */
     int iamport_connect_timeout_ms; /* IAMPORT_CONNECT_TIMEOUT_MS */
     int iamport_timeout_ms;         /* IAMPORT_TIMEOUT_MS */
+    char *imp_code;                 /* IMP_CODE, "" when unset */
+    char *iamport_sdk_url;          /* IAMPORT_SDK_URL */
+    int sandbox_mode;               /* SANDBOX_MODE, 0 or 1 */
+    char *pg_kakaopay_cid;          /* PG_KAKAOPAY_CID, "" when unset */
+    char *pg_kicc_mid;              /* PG_KICC_MID, "" when unset */
+    char *pg_chai_public_key;       /* PG_CHAI_PUBLIC_KEY, "" when unset */
+    char *naverpay_product_code;    /* NAVERPAY_PRODUCT_CODE */
+    char *naverpay_chain_id;        /* NAVERPAY_CHAIN_ID, "" when unset */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

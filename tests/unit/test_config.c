@@ -108,6 +108,11 @@ START_TEST(defaults_apply)
     ck_assert_int_eq(cfg.http_timeout_seconds, 30);
     ck_assert_int_eq(cfg.shutdown_timeout_seconds, 10);
     ck_assert_int_eq(cfg.http_max_connections, 256);
+    ck_assert_str_eq(cfg.imp_code, "");
+    ck_assert_str_eq(cfg.iamport_sdk_url, "https://cdn.iamport.kr/v1/iamport.js");
+    ck_assert_int_eq(cfg.sandbox_mode, 0);
+    ck_assert_str_eq(cfg.pg_kakaopay_cid, "");
+    ck_assert_str_eq(cfg.naverpay_product_code, "billkey");
     ck_assert_int_eq(cfg.db_pool_size, 8);
     ck_assert_int_eq(cfg.db_acquire_timeout_ms, 2000);
     ck_assert_str_eq(cfg.static_dir, "static");
@@ -719,7 +724,7 @@ END_TEST
 START_TEST(variable_table_is_exposed)
 {
     struct config_var_info info;
-    ck_assert_uint_eq(config_var_count(), 18);
+    ck_assert_uint_eq(config_var_count(), 26);
     config_var_info(0, &info);
     ck_assert_str_eq(info.name, "PORT");
     ck_assert_str_eq(info.default_value, "8080");
