@@ -251,10 +251,11 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
     }
 
     srv->daemon = MHD_start_daemon(
-        flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
+        flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->timeout_seconds,
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
+        on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         *err = xasprintf("cannot listen on %s:%d (address in use or not permitted)",
                          opts->listen_addr, opts->port);

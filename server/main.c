@@ -1,3 +1,150 @@
-/* billkeyd entry point (placeholder while modules land). */
-int main(void);
-int main(void) { return 0; }
+/* billkeyd entry point: configuration, start-up order, signal handling and graceful shutdown. */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/pool.h"
+#include "routes/routes.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/http_server.h"
+#include "server/iamport.h"
+#include "server/log.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: billkeyd [--help | --check-config]\n"
+          "\n"
+          "billkey serves iamport billing-key checkouts, verification and the merchant API.\n"
+          "It is configured only through environment variables:\n\n",
+          out);
+    config_print_help(out);
+}
+
+static const char *env_lookup(const char *name)
+{
+    return getenv(name);
+}
+
+int main(int argc, char **argv)
+{
+    int check_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check_only = 1;
+        } else {
+            fprintf(stderr, "billkeyd: unknown argument '%s'\n\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    struct config cfg;
+    char *errors = NULL;
+    int problems = config_load(&cfg, env_lookup, &errors);
+    if (problems) {
+        fprintf(stderr, "billkeyd: invalid configuration (%d problem%s):\n%s", problems,
+                problems == 1 ? "" : "s", errors ? errors : "");
+        if (errors && errors[0] && errors[strlen(errors) - 1] != '\n')
+            fputc('\n', stderr);
+        free(errors);
+        return 2;
+    }
+    free(errors);
+    if (check_only) {
+        printf("configuration ok\n");
+        config_release(&cfg);
+        return 0;
+    }
+
+    log_set_level(cfg.log_level);
+    config_register_secrets(&cfg);
+    config_log_effective(&cfg);
+
+    /* Signals are taken synchronously by this thread; every thread created later inherits
+     * the mask, so none of them is interrupted. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    struct http_server *srv = NULL;
+    struct app app;
+    memset(&app, 0, sizeof app);
+    app.cfg = &cfg;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_msg(LOG_ERROR, NULL, "curl_global_init failed");
+        goto out;
+    }
+    app.db = db_pool_create(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms);
+    if (!app.db) {
+        log_msg(LOG_ERROR, NULL, "cannot create the database pool (bad DATABASE_URL?)");
+        goto out;
+    }
+    struct iamport_client_options iopts = {
+        .base_url = cfg.iamport_base_url,
+        .api_key = cfg.iamport_api_key,
+        .api_secret = cfg.iamport_api_secret,
+        .connect_timeout_ms = cfg.iamport_connect_timeout_ms,
+        .timeout_ms = cfg.iamport_timeout_ms,
+    };
+    app.iamport = iamport_client_new(&iopts);
+    if (!app.iamport) {
+        log_msg(LOG_ERROR, NULL, "cannot create the iamport client (see the previous line)");
+        goto out;
+    }
+    if (app_start_migrator(&app) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot start the migration thread");
+        goto out;
+    }
+
+    struct http_server_options hopts = {
+        .listen_addr = cfg.listen_addr,
+        .port = cfg.port,
+        .timeout_seconds = cfg.http_timeout_seconds,
+        .max_connections = (unsigned)cfg.http_max_connections,
+        .max_body = cfg.max_body_bytes,
+        .routes = billkey_routes,
+        .route_count = billkey_route_count,
+        .app = &app,
+    };
+    char *err = NULL;
+    srv = http_server_start(&hopts, &err);
+    if (!srv) {
+        log_msg(LOG_ERROR, NULL, "%s", err);
+        free(err);
+        goto out;
+    }
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "address", cfg.listen_addr);
+    cJSON_AddNumberToObject(f, "port", http_server_port(srv));
+    log_json(LOG_INFO, NULL, "listening", f);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_msg(LOG_INFO, NULL, "received %s, shutting down (grace %ds)",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_timeout_seconds);
+    atomic_store(&app.stopping, 1);
+    rc = 0;
+
+out:
+    http_server_stop(srv, cfg.shutdown_timeout_seconds);
+    app_stop_migrator(&app);
+    if (app.db)
+        db_pool_free(app.db);
+    iamport_client_free(app.iamport);
+    curl_global_cleanup();
+    log_msg(LOG_INFO, NULL, "stopped");
+    config_release(&cfg);
+    log_shutdown();
+    return rc;
+}

@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "server/xalloc.h"
 
@@ -58,8 +62,12 @@ char *testlib_create_database(const char *prefix)
     static unsigned counter;
     const char *pgdir = testlib_env("BILLKEY_TEST_PGDIR");
     char *script = testlib_source_path("scripts/pg.sh");
-    char *name = xasprintf("%s_%ld_%u_%u", prefix, (long)getpid(),
-                           __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), (unsigned)rand() % 100000);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    /* pid + wall-clock nanoseconds + counter: unique across Check's forked test processes and
+     * across pid reuse on a long-lived cluster. */
+    char *name = xasprintf("%s_%ld_%lld%09ld_%u", prefix, (long)getpid(), (long long)ts.tv_sec,
+                           ts.tv_nsec, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
     char *cmd = xasprintf("bash '%s' createdb '%s' '%s'", script, pgdir, name);
     FILE *p = popen(cmd, "r");
     ck_assert_msg(p != NULL, "cannot run '%s'", cmd);
@@ -72,4 +80,21 @@ char *testlib_create_database(const char *prefix)
     free(name);
     free(cmd);
     return xstrdup(url);
+}
+
+int testlib_free_port(void)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof addr;
+    int port = 0;
+
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_msg(fd >= 0, "cannot create a socket to find a free port");
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+        port = ntohs(addr.sin_port);
+    close(fd);
+    ck_assert_msg(port > 0, "cannot bind 127.0.0.1:0 to find a free port");
+    return port;
 }
