@@ -276,7 +276,11 @@ void http_server_stop(struct http_server *srv, int grace_seconds)
 {
     if (!srv)
         return;
+    /* Stop accepting: MHD hands the listening socket back; closing it now makes new
+     * connections fail at once instead of queueing in the backlog. */
     MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (atomic_load(&srv->in_flight) > 0 && ms_since(&t0) < grace_seconds * 1000.0) {
@@ -287,7 +291,5 @@ void http_server_stop(struct http_server *srv, int grace_seconds)
     if (left > 0)
         log_msg(LOG_WARN, NULL, "shutdown grace period over with %d request(s) in flight", left);
     MHD_stop_daemon(srv->daemon);
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock);
     free(srv);
 }

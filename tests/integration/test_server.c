@@ -1,0 +1,436 @@
+/* billkeyd over real HTTP: health, readiness following PostgreSQL, error shapes, static files,
+ * configuration checks, logs and clean shutdown. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "db/migrate.h"
+#include "server/config.h"
+#include "server/xalloc.h"
+#include "tests/lib/billkeyd_proc.h"
+#include "tests/lib/http_client.h"
+#include "tests/lib/testlib.h"
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static char *url(const struct billkeyd_proc *p, const char *path)
+{
+    return xasprintf("%s%s", p->base_url, path);
+}
+
+/* GETs path until it answers `want` or timeout_ms passes; returns the last status. */
+static long wait_status(const struct billkeyd_proc *p, const char *path, long want, long timeout_ms)
+{
+    char *u = url(p, path);
+    long got = 0;
+    for (long waited = 0; waited <= timeout_ms; waited += 100) {
+        struct http_client_response r;
+        http_client_get(u, NULL, &r);
+        got = r.status;
+        http_client_response_release(&r);
+        if (got == want)
+            break;
+        sleep_ms(100);
+    }
+    free(u);
+    return got;
+}
+
+static const char *error_code(const struct http_client_response *r)
+{
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(r->json, "error");
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    return cJSON_IsString(c) ? c->valuestring : "(no error.code)";
+}
+
+static void pg_script(const char *verb, const char *dir, char *url_out, size_t url_len)
+{
+    char *script = testlib_source_path("scripts/pg.sh");
+    char *cmd = xasprintf("bash '%s' %s '%s'", script, verb, dir);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024] = "";
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    int rc = pclose(f);
+    ck_assert_msg(rc == 0, "'%s' failed (%d)", cmd, rc);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (url_out)
+        snprintf(url_out, url_len, "%s", line);
+    free(script);
+    free(cmd);
+}
+
+START_TEST(health_and_readiness)
+{
+    struct billkeyd_proc p;
+    char *db = testlib_create_database("server_ready");
+    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+
+    char *u = url(&p, "/healthz");
+    struct http_client_response r;
+    ck_assert_int_eq(http_client_get(u, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"status\":\"ok\"}");
+    http_client_response_release(&r);
+    free(u);
+
+    ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
+    u = url(&p, "/readyz");
+    http_client_get(u, NULL, &r);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(r.json, "status")->valuestring, "ready");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(r.json, "schema_version")->valueint,
+                     db_migrations_latest());
+    http_client_response_release(&r);
+    free(u);
+
+    ck_assert_int_eq(billkeyd_stop(&p), 0);
+    free(db);
+}
+END_TEST
+
+START_TEST(error_shapes_over_http)
+{
+    struct billkeyd_proc p;
+    char *db = testlib_create_database("server_errors");
+    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+    struct http_client_response r;
+
+    /* 404 with the one error shape and the request id echoed */
+    char *u = url(&p, "/no/such/route");
+    const char *hdrs[] = {"X-Request-Id: test-req-42", NULL};
+    struct http_client_request rq = {.url = u, .headers = hdrs};
+    ck_assert_int_eq(http_client_do(&rq, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(error_code(&r), "not_found");
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(r.json, "error");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(e, "request_id")->valuestring, "test-req-42");
+    char *rid = http_client_header(&r, "X-Request-Id");
+    ck_assert_str_eq(rid, "test-req-42");
+    free(rid);
+    http_client_response_release(&r);
+    free(u);
+
+    /* 405 with Allow */
+    u = url(&p, "/healthz");
+    ck_assert_int_eq(http_client_json("POST", u, "{}", NULL, &r), 0);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_str_eq(error_code(&r), "method_not_allowed");
+    char *allow = http_client_header(&r, "Allow");
+    ck_assert_str_eq(allow, "GET, HEAD");
+    free(allow);
+    http_client_response_release(&r);
+
+    /* HEAD works where GET does */
+    struct http_client_request head = {.method = "HEAD", .url = u};
+    ck_assert_int_eq(http_client_do(&head, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    http_client_response_release(&r);
+
+    /* 413: a body over MAX_BODY_BYTES (64 KiB by default) is refused */
+    size_t big_len = 70 * 1024;
+    char *big = xmalloc(big_len + 1);
+    memset(big, 'a', big_len);
+    big[big_len] = '\0';
+    struct http_client_request post_big = {.method = "GET", .url = u, .body = big,
+                                           .content_type = "application/json"};
+    ck_assert_int_eq(http_client_do(&post_big, &r), 0);
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_str_eq(error_code(&r), "payload_too_large");
+    http_client_response_release(&r);
+    free(big);
+    free(u);
+
+    /* a bad X-Request-Id is replaced, never reflected */
+    u = url(&p, "/healthz");
+    const char *bad_hdrs[] = {"X-Request-Id: <script>alert(1)</script>", NULL};
+    struct http_client_request bad = {.url = u, .headers = bad_hdrs};
+    ck_assert_int_eq(http_client_do(&bad, &r), 0);
+    rid = http_client_header(&r, "X-Request-Id");
+    ck_assert_ptr_nonnull(rid);
+    ck_assert_ptr_null(strchr(rid, '<'));
+    free(rid);
+    http_client_response_release(&r);
+    free(u);
+
+    ck_assert_int_eq(billkeyd_stop(&p), 0);
+    free(db);
+}
+END_TEST
+
+START_TEST(static_files_and_traversal)
+{
+    struct billkeyd_proc p;
+    char *db = testlib_create_database("server_static");
+    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+    struct http_client_response r;
+
+    char *u = url(&p, "/");
+    ck_assert_int_eq(http_client_get(u, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "text/html; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(r.body, "<title>billkey</title>"));
+    char *h = http_client_header(&r, "Content-Security-Policy");
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_nonnull(strstr(h, "default-src 'self'"));
+    free(h);
+    h = http_client_header(&r, "X-Content-Type-Options");
+    ck_assert_str_eq(h, "nosniff");
+    free(h);
+    h = http_client_header(&r, "Cache-Control");
+    ck_assert_str_eq(h, "public, max-age=300");
+    free(h);
+    http_client_response_release(&r);
+    free(u);
+
+    u = url(&p, "/static/app.css");
+    ck_assert_int_eq(http_client_get(u, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "text/css; charset=utf-8");
+    http_client_response_release(&r);
+    free(u);
+
+    static const struct {
+        const char *path;
+        long status;
+    } hostile[] = {
+        {"/static/../README.md", 400},
+        {"/static/..%2fREADME.md", 400},
+        {"/static/%2e%2e/README.md", 400},
+        {"/static/%252e%252e/README.md", 400},
+        {"/static/./index.html", 400},
+        {"/static/..\\README.md", 400},
+        {"/static/.git/config", 403},
+        {"/static/missing.html", 404},
+        {"/static/", 404},
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        u = url(&p, hostile[i].path);
+        struct http_client_request rq = {.url = u, .path_as_is = 1};
+        ck_assert_int_eq(http_client_do(&rq, &r), 0);
+        ck_assert_msg(r.status == hostile[i].status, "%s: got %ld, want %ld", hostile[i].path,
+                      r.status, hostile[i].status);
+        ck_assert_ptr_null(strstr(r.body, "billkey is a small"));
+        http_client_response_release(&r);
+        free(u);
+    }
+    ck_assert_int_eq(billkeyd_stop(&p), 0);
+    free(db);
+}
+END_TEST
+
+/* readyz follows PostgreSQL: 200, then 503 while it is stopped, then 200 again, with no restart
+ * of billkeyd; healthz stays 200 throughout. Uses its own PostgreSQL so it can stop it. */
+START_TEST(readiness_follows_postgres)
+{
+    char dir[] = "/tmp/billkey-pgtest.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dburl[1024];
+    pg_script("start", dir, dburl, sizeof dburl);
+
+    struct billkeyd_proc p;
+    const char *env[] = {"DB_ACQUIRE_TIMEOUT_MS=500", NULL};
+    ck_assert_int_eq(billkeyd_start(&p, dburl, env), 0);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
+
+    pg_script("stop", dir, NULL, 0);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 503, 15000), 503);
+    ck_assert_int_eq(wait_status(&p, "/healthz", 200, 1000), 200);
+
+    pg_script("start", dir, NULL, 0);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 200, 20000), 200);
+
+    ck_assert_int_eq(billkeyd_stop(&p), 0);
+    pg_script("stop", dir, NULL, 0);
+    char *rm = xasprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(rm), 0);
+    free(rm);
+}
+END_TEST
+
+/* PostgreSQL down at start-up: billkeyd serves (healthz 200, readyz 503), migrates once the
+ * database appears, and never exits for it. */
+START_TEST(starts_while_postgres_is_down)
+{
+    char dir[] = "/tmp/billkey-pgtest.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dburl[1024];
+    pg_script("start", dir, dburl, sizeof dburl);
+    pg_script("stop", dir, NULL, 0);
+
+    struct billkeyd_proc p;
+    ck_assert_int_eq(billkeyd_start(&p, dburl, NULL), 0);
+    ck_assert_int_eq(wait_status(&p, "/healthz", 200, 2000), 200);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 503, 2000), 503);
+    sleep_ms(1500);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 503, 100), 503);
+
+    pg_script("start", dir, NULL, 0);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 200, 20000), 200);
+    char *log = billkeyd_log(&p);
+    ck_assert_ptr_nonnull(strstr(log, "migrations not applied, retrying"));
+    ck_assert_ptr_nonnull(strstr(log, "\"msg\":\"migrations applied\""));
+    free(log);
+
+    ck_assert_int_eq(billkeyd_stop(&p), 0);
+    pg_script("stop", dir, NULL, 0);
+    char *rm = xasprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(rm), 0);
+    free(rm);
+}
+END_TEST
+
+START_TEST(check_config_and_help)
+{
+    char *out = NULL;
+    const char *args[] = {"--check-config", NULL};
+    const char *bad_env[] = {"PORT=80x", "LOG_LEVEL=loud", "IAMPORT_API_SECRET=supersecret-value-1",
+                             "BILLKEY_API_KEYS=shop-without-separator-key", NULL};
+    ck_assert_int_eq(billkeyd_run_once(args, bad_env, &out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "PORT: '80x' is not an integer"));
+    ck_assert_ptr_nonnull(strstr(out, "LOG_LEVEL"));
+    ck_assert_ptr_nonnull(strstr(out, "DATABASE_URL: required but not set"));
+    ck_assert_ptr_nonnull(strstr(out, "IAMPORT_API_KEY: required but not set"));
+    ck_assert_ptr_nonnull(strstr(out, "BILLKEY_API_KEYS"));
+    ck_assert_ptr_null(strstr(out, "supersecret"));
+    ck_assert_ptr_null(strstr(out, "shop-without-separator-key"));
+    free(out);
+
+    const char *good_env[] = {"DATABASE_URL=postgresql:///x", "IAMPORT_API_KEY=k",
+                              "IAMPORT_API_SECRET=s", NULL};
+    ck_assert_int_eq(billkeyd_run_once(args, good_env, &out), 0);
+    ck_assert_str_eq(out, "configuration ok\n");
+    free(out);
+
+    const char *help[] = {"--help", NULL};
+    ck_assert_int_eq(billkeyd_run_once(help, good_env, &out), 0);
+    for (size_t i = 0; i < config_var_count(); i++) {
+        struct config_var_info info;
+        config_var_info(i, &info);
+        ck_assert_msg(strstr(out, info.name) != NULL, "--help does not list %s", info.name);
+    }
+    free(out);
+
+    const char *unknown[] = {"--frobnicate", NULL};
+    ck_assert_int_eq(billkeyd_run_once(unknown, good_env, &out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "unknown argument '--frobnicate'"));
+    free(out);
+}
+END_TEST
+
+START_TEST(logs_are_json_lines_without_secrets)
+{
+    struct billkeyd_proc p;
+    char *db = testlib_create_database("server_logs2");
+    const char *env[] = {"IAMPORT_API_SECRET=very-secret-iamport-value",
+                         "BILLKEY_API_KEYS=shop:merchant-key-0123456789abcdef", NULL};
+    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
+    char *u = url(&p, "/healthz");
+    struct http_client_response r;
+    const char *hdrs[] = {"X-Request-Id: log-check-1",
+                          "Authorization: Bearer merchant-key-0123456789abcdef", NULL};
+    struct http_client_request rq = {.url = u, .headers = hdrs};
+    http_client_do(&rq, &r);
+    http_client_response_release(&r);
+    free(u);
+
+    char *log = billkeyd_log(&p);
+    ck_assert_ptr_null(strstr(log, "very-secret-iamport-value"));
+    ck_assert_ptr_null(strstr(log, "merchant-key-0123456789abcdef"));
+    int saw_request = 0;
+    for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+        cJSON *j = cJSON_Parse(line);
+        ck_assert_msg(j != NULL, "log line is not JSON: %s", line);
+        ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, "time"));
+        ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, "level"));
+        ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, "msg"));
+        cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "request_id");
+        if (cJSON_IsString(rid) && strcmp(rid->valuestring, "log-check-1") == 0) {
+            saw_request = 1;
+            ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "msg")->valuestring, "request");
+            ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "route")->valuestring, "healthz");
+            ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(j, "status")->valueint, 200);
+            ck_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "duration_ms")));
+        }
+        cJSON_Delete(j);
+    }
+    ck_assert_int_eq(saw_request, 1);
+    free(log);
+    ck_assert_int_eq(billkeyd_stop(&p), 0);
+    free(db);
+}
+END_TEST
+
+
+/* SIGTERM while a request is half uploaded: the request still completes (200), new connections
+ * are refused, and billkeyd exits 0 once it is done. */
+START_TEST(graceful_shutdown_finishes_in_flight_requests)
+{
+    struct billkeyd_proc p;
+    char *db = testlib_create_database("server_shutdown");
+    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p.port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    const char *head = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 10\r\nConnection: close\r\n\r\n{\"a\":";
+    ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    sleep_ms(200);
+
+    kill(p.pid, SIGTERM);
+    sleep_ms(300);
+    /* still running: it waits for the in-flight request */
+    ck_assert_int_eq(waitpid(p.pid, NULL, WNOHANG), 0);
+    /* no new connections */
+    int fd2 = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ne(connect(fd2, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd2);
+
+    ck_assert_int_eq(write(fd, "12}  ", 5), 5);
+    char buf[2048];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
+    buf[got] = '\0';
+    close(fd);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "in-flight reply: %s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "{\"status\":\"ok\"}"));
+
+    ck_assert_int_eq(billkeyd_stop(&p), 0); /* reaps the already-exiting process */
+    free(db);
+}
+END_TEST
+
+static Suite *suite_server(void)
+{
+    Suite *s = suite_create("server");
+    TCase *tc = tcase_create("http");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, health_and_readiness);
+    tcase_add_test(tc, error_shapes_over_http);
+    tcase_add_test(tc, static_files_and_traversal);
+    tcase_add_test(tc, readiness_follows_postgres);
+    tcase_add_test(tc, starts_while_postgres_is_down);
+    tcase_add_test(tc, check_config_and_help);
+    tcase_add_test(tc, logs_are_json_lines_without_secrets);
+    tcase_add_test(tc, graceful_shutdown_finishes_in_flight_requests);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTLIB_MAIN(suite_server)
