@@ -9,7 +9,7 @@ bash scripts/deps.sh run
 
 build="$root/build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target billkeyd iamport-sandbox >/dev/null
 
 started_pg=""
 sandbox_pid=""

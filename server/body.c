@@ -756,7 +756,7 @@ static void clear_error(struct body_error *err)
 enum body_status body_parse(const char *content_type, const char *data, size_t len, cJSON **out,
                             struct body_error *err)
 {
-    enum media_type media;
+    enum media_type media = MEDIA_JSON; /* set by parse_content_type on BODY_OK */
     clear_error(err);
     *out = NULL;
     if (len == 0) {
