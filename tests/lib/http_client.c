@@ -1,4 +1,4 @@
-/* Blocking HTTP calls for tests (libcurl): status, headers of interest, raw body and parsed JSON. */
+/* Blocking HTTP calls for tests (libcurl): status, headers, raw body and parsed JSON. */
 #include "tests/lib/http_client.h"
 
 #include <curl/curl.h>
@@ -84,8 +84,8 @@ int http_client_do(const struct http_client_request *rq, struct http_client_resp
     for (size_t i = 0; rq->headers && rq->headers[i]; i++)
         headers = curl_slist_append(headers, rq->headers[i]);
     if (rq->body) {
-        ctype_header = xasprintf("Content-Type: %s",
-                                 rq->content_type ? rq->content_type : "application/json");
+        ctype_header =
+            xasprintf("Content-Type: %s", rq->content_type ? rq->content_type : "application/json");
         headers = curl_slist_append(headers, ctype_header);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
                          (long)(rq->body_len ? rq->body_len : strlen(rq->body)));

@@ -1,4 +1,4 @@
-/* Blocking HTTP calls for tests (libcurl): status, headers of interest, raw body and parsed JSON. */
+/* Blocking HTTP calls for tests (libcurl): status, headers, raw body and parsed JSON. */
 #ifndef BILLKEY_TESTS_HTTP_CLIENT_H
 #define BILLKEY_TESTS_HTTP_CLIENT_H
 
@@ -9,27 +9,27 @@
 
 /* One response. Everything is owned by the struct; http_client_response_release frees it. */
 struct http_client_response {
-    long status;          /* HTTP status; 0 when no response arrived */
-    int curl_code;        /* CURLcode of the transfer: 0 = OK, 52 = empty reply (dropped), 28 = timeout */
-    char *body;           /* NUL-terminated body ("" when none) */
+    long status;   /* HTTP status; 0 when no response arrived */
+    int curl_code; /* CURLcode of the transfer: 0 = OK, 52 = empty reply (dropped), 28 = timeout */
+    char *body;    /* NUL-terminated body ("" when none) */
     size_t body_len;
-    cJSON *json;          /* body parsed as JSON, or NULL when it is not JSON */
-    char *content_type;   /* Content-Type header or NULL */
-    char *location;       /* Location header or NULL */
-    char *headers;        /* every response header line as received ("Name: value\r\n"...) */
-    long elapsed_ms;      /* wall time of the call */
+    cJSON *json;        /* body parsed as JSON, or NULL when it is not JSON */
+    char *content_type; /* Content-Type header or NULL */
+    char *location;     /* Location header or NULL */
+    char *headers;      /* every response header line as received ("Name: value\r\n"...) */
+    long elapsed_ms;    /* wall time of the call */
 };
 
 /* Options for one request; zero-initialise and set what you need. */
 struct http_client_request {
-    const char *method;             /* "GET" when NULL */
-    const char *url;                /* required */
-    const char *const *headers;     /* NULL-terminated "Name: value" list, may be NULL */
-    const char *content_type;       /* sent as Content-Type when body is set; default JSON */
-    const char *body;               /* may be NULL */
-    size_t body_len;                /* strlen(body) when 0 */
-    long timeout_ms;                /* HTTP_CLIENT_DEFAULT_TIMEOUT_MS when 0 */
-    int path_as_is;                 /* 1: send "/../" and "/./" unchanged (traversal tests) */
+    const char *method;         /* "GET" when NULL */
+    const char *url;            /* required */
+    const char *const *headers; /* NULL-terminated "Name: value" list, may be NULL */
+    const char *content_type;   /* sent as Content-Type when body is set; default JSON */
+    const char *body;           /* may be NULL */
+    size_t body_len;            /* strlen(body) when 0 */
+    long timeout_ms;            /* HTTP_CLIENT_DEFAULT_TIMEOUT_MS when 0 */
+    int path_as_is;             /* 1: send "/../" and "/./" unchanged (traversal tests) */
 };
 
 /* Performs the request (loopback only: no proxy is used). Always fills *out (release it), and
