@@ -35,12 +35,18 @@ if [ -z "${IAMPORT_API_KEY:-}" ] && [ -z "${IAMPORT_API_SECRET:-}" ]; then
   sandbox_pid=$!
   for _ in $(seq 1 100); do [ -s "$root/.run/sandbox.port" ] && break; sleep 0.05; done
   [ -s "$root/.run/sandbox.port" ] || { echo "billkey: iamport-sandbox did not start (see .run/sandbox.log)" >&2; exit 1; }
-  export IAMPORT_BASE_URL="http://127.0.0.1:$(cat "$root/.run/sandbox.port")"
+  sandbox_port=$(cat "$root/.run/sandbox.port")
+  export IAMPORT_BASE_URL="http://127.0.0.1:$sandbox_port"
   export IAMPORT_API_KEY=imp_sandbox_key IAMPORT_API_SECRET=imp_sandbox_secret
+  # The demo checkout page loads the sandbox's SDK stand-in and may create checkouts without a
+  # merchant key (SANDBOX_MODE=1 exists only for this).
+  export SANDBOX_MODE=1 IMP_CODE="${IMP_CODE:-imp_sandbox}"
+  export IAMPORT_SDK_URL="$IAMPORT_BASE_URL/v1/iamport.js"
   echo "billkey: no iamport credentials given: using the iamport sandbox at $IAMPORT_BASE_URL" >&2
 fi
 
 export STATIC_DIR="${STATIC_DIR:-$root/static}"
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://localhost:${PORT:-8080}}"
 echo "billkey: serving on http://localhost:${PORT:-8080}/ (Ctrl-C stops)" >&2
 # Foreground: Ctrl-C reaches billkeyd, which shuts down gracefully; the EXIT trap then stops the rest.
 "$build/billkeyd"
