@@ -182,6 +182,23 @@ static void format_size(char out[32], long long bytes)
         snprintf(out, 32, "%lld", bytes);
 }
 
+/* Reports "NAME: <value as quote_value shows it> <what fmt says>" and returns -1. */
+__attribute__((format(printf, 4, 5))) static int reject_value(struct problems *p,
+                                                              const struct config_var *var,
+                                                              const char *value,
+                                                              const char *fmt, ...)
+{
+    char shown[QUOTED_MAX], what[160];
+    va_list ap;
+
+    quote_value(shown, var, value);
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    problem_add(p, "%s: %s %s", var->name, shown, what);
+    return -1;
+}
+
 static int has_control_char(const char *s)
 {
     for (; *s; s++) {
@@ -204,27 +221,18 @@ static const void *field_at_const(const struct config *cfg, const struct config_
 static int parse_int(const struct config_var *var, const char *value, struct config *cfg,
                      struct problems *p)
 {
-    char shown[QUOTED_MAX];
     char *end = NULL;
     long long n;
 
-    quote_value(shown, var, value);
     if (!(isdigit((unsigned char)value[0]) ||
-          (value[0] == '-' && isdigit((unsigned char)value[1])))) {
-        problem_add(p, "%s: %s is not an integer", var->name, shown);
-        return -1;
-    }
+          (value[0] == '-' && isdigit((unsigned char)value[1]))))
+        return reject_value(p, var, value, "is not an integer");
     errno = 0;
     n = strtoll(value, &end, 10);
-    if (*end != '\0') {
-        problem_add(p, "%s: %s is not an integer", var->name, shown);
-        return -1;
-    }
-    if (errno == ERANGE) {
-        problem_add(p, "%s: %s is out of range %lld..%lld", var->name, shown, var->min,
-                    var->max);
-        return -1;
-    }
+    if (*end != '\0')
+        return reject_value(p, var, value, "is not an integer");
+    if (errno == ERANGE)
+        return reject_value(p, var, value, "is out of range %lld..%lld", var->min, var->max);
     if (n < var->min || n > var->max) {
         problem_add(p, "%s: %lld is out of range %lld..%lld", var->name, n, var->min, var->max);
         return -1;
@@ -236,13 +244,10 @@ static int parse_int(const struct config_var *var, const char *value, struct con
 static int parse_size(const struct config_var *var, const char *value, struct config *cfg,
                       struct problems *p)
 {
-    char shown[QUOTED_MAX], lo[32], hi[32];
+    char lo[32], hi[32];
     char *end = NULL;
     long long n, unit;
 
-    quote_value(shown, var, value);
-    format_size(lo, var->min);
-    format_size(hi, var->max);
     if (!isdigit((unsigned char)value[0]))
         goto not_a_size;
     errno = 0;
@@ -256,28 +261,22 @@ static int parse_size(const struct config_var *var, const char *value, struct co
     else
         goto not_a_size;
     if (errno == ERANGE || n > LLONG_MAX / unit || n * unit < var->min || n * unit > var->max) {
-        problem_add(p, "%s: %s is out of range %s..%s", var->name, shown, lo, hi);
-        return -1;
+        format_size(lo, var->min);
+        format_size(hi, var->max);
+        return reject_value(p, var, value, "is out of range %s..%s", lo, hi);
     }
     *(size_t *)field_at(cfg, var) = (size_t)(n * unit);
     return 0;
 
 not_a_size:
-    problem_add(p, "%s: %s is not a size (bytes with an optional k or m suffix)", var->name,
-                shown);
-    return -1;
+    return reject_value(p, var, value, "is not a size (bytes with an optional k or m suffix)");
 }
 
 static int parse_string(const struct config_var *var, const char *value, struct config *cfg,
                         struct problems *p)
 {
-    char shown[QUOTED_MAX];
-
-    if (has_control_char(value)) {
-        quote_value(shown, var, value);
-        problem_add(p, "%s: %s contains a control character", var->name, shown);
-        return -1;
-    }
+    if (has_control_char(value))
+        return reject_value(p, var, value, "contains a control character");
     *(char **)field_at(cfg, var) = xstrdup(value);
     return 0;
 }
@@ -285,14 +284,10 @@ static int parse_string(const struct config_var *var, const char *value, struct 
 static int parse_ip_addr(const struct config_var *var, const char *value, struct config *cfg,
                          struct problems *p)
 {
-    char shown[QUOTED_MAX];
     unsigned char addr[sizeof(struct in6_addr)];
 
-    if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1) {
-        quote_value(shown, var, value);
-        problem_add(p, "%s: %s is not an IPv4 or IPv6 address", var->name, shown);
-        return -1;
-    }
+    if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)
+        return reject_value(p, var, value, "is not an IPv4 or IPv6 address");
     *(char **)field_at(cfg, var) = xstrdup(value);
     return 0;
 }
@@ -300,32 +295,22 @@ static int parse_ip_addr(const struct config_var *var, const char *value, struct
 static int parse_url(const struct config_var *var, const char *value, struct config *cfg,
                      struct problems *p)
 {
-    char shown[QUOTED_MAX];
     const char *rest;
 
-    quote_value(shown, var, value);
-    if (strncasecmp(value, "http://", 7) == 0) {
+    if (strncasecmp(value, "http://", 7) == 0)
         rest = value + 7;
-    } else if (strncasecmp(value, "https://", 8) == 0) {
+    else if (strncasecmp(value, "https://", 8) == 0)
         rest = value + 8;
-    } else {
-        problem_add(p, "%s: %s is not an http:// or https:// URL", var->name, shown);
-        return -1;
-    }
+    else
+        return reject_value(p, var, value, "is not an http:// or https:// URL");
     for (const char *c = value; *c; c++) {
-        if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f) {
-            problem_add(p, "%s: %s contains a space or control character", var->name, shown);
-            return -1;
-        }
-        if (*c == '?' || *c == '#') {
-            problem_add(p, "%s: %s must not have a query or fragment", var->name, shown);
-            return -1;
-        }
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f)
+            return reject_value(p, var, value, "contains a space or control character");
+        if (*c == '?' || *c == '#')
+            return reject_value(p, var, value, "must not have a query or fragment");
     }
-    if (rest[0] == '\0' || rest[0] == '/') {
-        problem_add(p, "%s: %s has no host", var->name, shown);
-        return -1;
-    }
+    if (rest[0] == '\0' || rest[0] == '/')
+        return reject_value(p, var, value, "has no host");
     size_t len = strlen(value);
     while (len > 0 && value[len - 1] == '/')
         len--;
@@ -336,14 +321,10 @@ static int parse_url(const struct config_var *var, const char *value, struct con
 static int parse_log_level(const struct config_var *var, const char *value, struct config *cfg,
                            struct problems *p)
 {
-    char shown[QUOTED_MAX];
     enum log_level level;
 
-    if (log_level_parse(value, &level) != 0) {
-        quote_value(shown, var, value);
-        problem_add(p, "%s: %s is not one of debug, info, warn, error", var->name, shown);
-        return -1;
-    }
+    if (log_level_parse(value, &level) != 0)
+        return reject_value(p, var, value, "is not one of debug, info, warn, error");
     *(enum log_level *)field_at(cfg, var) = level;
     return 0;
 }

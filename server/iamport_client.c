@@ -1,5 +1,5 @@
-/* iamport client: handle lifecycle, the call policy (token, 401 retry, lookup retries) and the
- * {code, message, response} envelope. */
+/* iamport client: handle lifecycle, the call policy (token, 401 retry, lookup retries), the
+ * {code, message, response} envelope, and call-then-read helpers. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -338,5 +338,44 @@ out:
     iamport_http_response_release(&res);
     free(token);
     free(body);
+    return st;
+}
+
+enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
+                                      iamport_reader read, void *out, struct iamport_error *err)
+{
+    cJSON *response = NULL;
+    enum iamport_status st = iamport_call(c, call, &response, err);
+    if (st == IAMPORT_OK)
+        st = read(response, out, err);
+    return iamport_done(st, err);
+}
+
+enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
+                                     iamport_reader read, void *out, struct iamport_error *err)
+{
+    struct iamport_call call = {.method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
+    return iamport_call_read(c, &call, read, out, err);
+}
+
+enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
+                                      const char *prefix, const char *suffix,
+                                      iamport_reader read, void *out, struct iamport_error *err)
+{
+    char *path = NULL;
+    enum iamport_status st = iamport_id_path(what, id, prefix, suffix, &path, err);
+    if (st == IAMPORT_OK)
+        st = iamport_get_read(c, path, read, out, err);
+    free(path);
+    return st;
+}
+
+enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
+                                      iamport_reader read, void *out, struct iamport_error *err)
+{
+    struct iamport_call call = {.method = IAMPORT_POST, .path = path, .body = body,
+                                .kind = IAMPORT_CALL_MONEY};
+    enum iamport_status st = iamport_call_read(c, &call, read, out, err);
+    cJSON_Delete(body);
     return st;
 }

@@ -1,6 +1,7 @@
 /* iamport client: status names, error filling, argument checks and path escaping. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -110,4 +111,29 @@ char *iamport_escape(const char *text)
     char *copy = xstrdup(escaped);
     curl_free(escaped);
     return copy;
+}
+
+struct iamport_error *iamport_begin(struct iamport_error *err, struct iamport_error *local,
+                                    void *out, size_t out_size)
+{
+    if (!err)
+        err = local;
+    memset(err, 0, sizeof *err);
+    memset(out, 0, out_size);
+    return err;
+}
+
+enum iamport_status iamport_id_path(const char *what, const char *id, const char *prefix,
+                                    const char *suffix, char **path, struct iamport_error *err)
+{
+    *path = NULL;
+    enum iamport_status st = iamport_check_id(what, id, err);
+    if (st != IAMPORT_OK)
+        return st;
+    char *escaped = iamport_escape(id);
+    if (!escaped)
+        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "%s cannot be escaped", what);
+    *path = xasprintf("%s%s%s", prefix, escaped, suffix);
+    free(escaped);
+    return IAMPORT_OK;
 }

@@ -3,6 +3,7 @@
 #define BILLKEY_IAMPORT_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 
 #include <curl/curl.h>
@@ -108,6 +109,27 @@ struct iamport_call {
 enum iamport_status iamport_call(struct iamport_client *c, const struct iamport_call *call,
                                  cJSON **response, struct iamport_error *err);
 
+/* Takes ownership of a call's `response` and fills *out (the struct the reader is for) from it.
+ * Returns IAMPORT_OK, or IAMPORT_E_PARSE with err filled and nothing left in *out. */
+typedef enum iamport_status (*iamport_reader)(cJSON *response, void *out,
+                                              struct iamport_error *err);
+
+/* Runs a call and, on IAMPORT_OK, hands its response to `read` to fill *out. Returns the
+ * outcome through iamport_done (err is zeroed on IAMPORT_OK). */
+enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
+                                      iamport_reader read, void *out, struct iamport_error *err);
+/* GET `path` (borrowed) as a lookup, read into *out. */
+enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
+                                     iamport_reader read, void *out, struct iamport_error *err);
+/* GET prefix + escaped id + suffix as a lookup (the id checked as iamport_id_path does, named
+ * `what`), read into *out. */
+enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
+                                      const char *prefix, const char *suffix,
+                                      iamport_reader read, void *out, struct iamport_error *err);
+/* POST `body` (consumed: deleted here) to `path` (borrowed) as a money call, read into *out. */
+enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
+                                      iamport_reader read, void *out, struct iamport_error *err);
+
 /* Envelope {code, message, response} -> status, for an HTTP answer already received.
  * `is_token_call` maps refusals to IAMPORT_E_AUTH. */
 enum iamport_status iamport_map_answer(const struct iamport_call *call, bool is_token_call,
@@ -138,6 +160,15 @@ void iamport_copy_utf8(char *dst, size_t cap, const char *text);
 enum iamport_status iamport_check_id(const char *what, const char *id, struct iamport_error *err);
 /* URL-escapes an id for a path segment or query value. Caller frees with free(). */
 char *iamport_escape(const char *text);
+/* Opening of every public call: returns err, or `local` when err is NULL, after zeroing it and
+ * the out_size bytes of *out. */
+struct iamport_error *iamport_begin(struct iamport_error *err, struct iamport_error *local,
+                                    void *out, size_t out_size);
+/* Checks `id` (iamport_check_id, naming it `what`) and sets *path to prefix + escaped id +
+ * suffix (caller frees). Returns IAMPORT_OK, or IAMPORT_E_INVALID_ARGUMENT with err filled and
+ * *path NULL. */
+enum iamport_status iamport_id_path(const char *what, const char *id, const char *prefix,
+                                    const char *suffix, char **path, struct iamport_error *err);
 
 /* ---- typed JSON getters (iamport_json.c) ----
  * All return 0, or -1 after filling err with IAMPORT_E_PARSE and a detail naming the field.
@@ -151,6 +182,24 @@ int iamport_json_bool(const cJSON *obj, const char *field, bool *out, struct iam
 int iamport_json_text(const cJSON *obj, const char *field, char **out, struct iamport_error *err);
 /* Converts an integral JSON number (|v| <= 2^53) to int64. Returns 0 or -1. */
 int iamport_json_number_to_int64(const cJSON *item, int64_t *out);
+
+/* A member of a parsed struct filled from the same-named JSON field (X-macro field lists). */
+struct iamport_json_field {
+    const char *name;
+    size_t offset; /* of a char * (strings) or an int64_t (times) inside the struct */
+};
+#define IAMPORT_JSON_FIELD(type, member) {#member, offsetof(type, member)}
+#define IAMPORT_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Reads each optional string field into the char * at base + offset (caller frees them, e.g.
+ * with iamport_json_free_strings). Returns 0, or -1 like the getters above. */
+int iamport_json_strings(const cJSON *obj, const struct iamport_json_field *fields, size_t n,
+                         void *base, struct iamport_error *err);
+/* Reads each optional integral field (absent = 0) into the int64_t at base + offset. */
+int iamport_json_times(const cJSON *obj, const struct iamport_json_field *fields, size_t n,
+                       void *base, struct iamport_error *err);
+/* Frees the char * at base + offset of each field. */
+void iamport_json_free_strings(const struct iamport_json_field *fields, size_t n, void *base);
 
 /* Request-body builders. They abort on allocation failure (like the x* allocators) so a body
  * with a silently missing field is never sent. Integers are written as exact decimal text, never
@@ -170,6 +219,10 @@ void iamport_body_append_string(cJSON *array, const char *value);
 char *iamport_body_print(const cJSON *obj);
 
 /* ---- schedule parsing (iamport_schedule.c) ---- */
+/* iamport_readers for struct iamport_schedule and struct iamport_schedule_list. */
+enum iamport_status iamport_read_schedule(cJSON *response, void *out, struct iamport_error *err);
+enum iamport_status iamport_read_schedule_list(cJSON *response, void *out,
+                                               struct iamport_error *err);
 enum iamport_status iamport_schedule_from_json(const cJSON *json, struct iamport_schedule *out,
                                                struct iamport_error *err);
 /* Array of Schedule, or paged {total, previous, next, list}. */
@@ -177,12 +230,12 @@ enum iamport_status iamport_schedule_list_from_json(const cJSON *json,
                                                     struct iamport_schedule_list *out,
                                                     struct iamport_error *err);
 
-/* ---- customer parsing (iamport_customer.c) ---- */
+/* ---- customer parsing (iamport_customers.c) ---- */
 enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport_customer *out,
                                                struct iamport_error *err);
 
-/* Parses a payment response into *out and keeps a copy as out->raw. Consumes `response`. */
-enum iamport_status iamport_payment_take(cJSON *response, struct iamport_payment *out,
-                                         struct iamport_error *err);
+/* iamport_reader for struct iamport_payment: parses the response into *out and keeps it as
+ * out->raw. */
+enum iamport_status iamport_read_payment(cJSON *response, void *out, struct iamport_error *err);
 
 #endif

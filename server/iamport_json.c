@@ -1,4 +1,5 @@
-/* iamport client: typed getters over response JSON and exact-integer request fields. */
+/* iamport client: typed getters over response JSON, field tables, and exact-integer request
+ * fields. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,4 +176,34 @@ char *iamport_body_print(const cJSON *obj)
     char *copy = xstrdup(text);
     cJSON_free(text);
     return copy;
+}
+
+int iamport_json_strings(const cJSON *obj, const struct iamport_json_field *fields, size_t n,
+                         void *base, struct iamport_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char **slot = (char **)((char *)base + fields[i].offset);
+        if (iamport_json_string(obj, fields[i].name, false, slot, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int iamport_json_times(const cJSON *obj, const struct iamport_json_field *fields, size_t n,
+                       void *base, struct iamport_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t *slot = (int64_t *)((char *)base + fields[i].offset);
+        if (iamport_json_int64(obj, fields[i].name, false, 0, slot, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void iamport_json_free_strings(const struct iamport_json_field *fields, size_t n, void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        char **slot = (char **)((char *)base + fields[i].offset);
+        free(*slot);
+    }
 }

@@ -38,6 +38,11 @@ const char *iamport_payment_status_name(enum iamport_payment_status status)
 
 #define PAYMENT_TIMES(X) X(started_at) X(paid_at) X(failed_at) X(cancelled_at)
 
+#define PAYMENT_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_payment, f),
+static const struct iamport_json_field payment_strings[] = {PAYMENT_STRINGS(PAYMENT_FIELD)};
+static const struct iamport_json_field payment_times[] = {PAYMENT_TIMES(PAYMENT_FIELD)};
+#undef PAYMENT_FIELD
+
 static int parse_cancel_history(const cJSON *json, struct iamport_payment *out,
                                 struct iamport_error *err)
 {
@@ -75,19 +80,9 @@ static enum iamport_status parse_payment(const cJSON *json, struct iamport_payme
 {
     if (!cJSON_IsObject(json))
         return iamport_fail(err, IAMPORT_E_PARSE, "payment is not a JSON object");
-
-#define READ_STRING(f)                                                                             \
-    if (iamport_json_string(json, #f, false, &out->f, err) != 0)                                   \
-        return IAMPORT_E_PARSE;
-#define READ_TIME(f)                                                                               \
-    if (iamport_json_int64(json, #f, false, 0, &out->f, err) != 0)                                 \
-        return IAMPORT_E_PARSE;
-    PAYMENT_STRINGS(READ_STRING)
-    PAYMENT_TIMES(READ_TIME)
-#undef READ_STRING
-#undef READ_TIME
-
-    if (iamport_json_string(json, "imp_uid", true, &out->imp_uid, err) ||
+    if (iamport_json_strings(json, payment_strings, IAMPORT_COUNT(payment_strings), out, err) ||
+        iamport_json_times(json, payment_times, IAMPORT_COUNT(payment_times), out, err) ||
+        iamport_json_string(json, "imp_uid", true, &out->imp_uid, err) ||
         iamport_json_string(json, "merchant_uid", true, &out->merchant_uid, err) ||
         iamport_json_string(json, "status", true, &out->status_text, err) ||
         iamport_json_int64(json, "amount", true, 0, &out->amount, err) ||
@@ -117,12 +112,12 @@ enum iamport_status iamport_payment_from_json(const cJSON *json, struct iamport_
     return st;
 }
 
-enum iamport_status iamport_payment_take(cJSON *response, struct iamport_payment *out,
-                                         struct iamport_error *err)
+enum iamport_status iamport_read_payment(cJSON *response, void *out, struct iamport_error *err)
 {
-    enum iamport_status st = iamport_payment_from_json(response, out, err);
+    struct iamport_payment *payment = out;
+    enum iamport_status st = iamport_payment_from_json(response, payment, err);
     if (st == IAMPORT_OK)
-        out->raw = response;
+        payment->raw = response;
     else
         cJSON_Delete(response);
     return st;
@@ -132,9 +127,7 @@ void iamport_payment_release(struct iamport_payment *p)
 {
     if (!p)
         return;
-#define FREE_STRING(f) free(p->f);
-    PAYMENT_STRINGS(FREE_STRING)
-#undef FREE_STRING
+    iamport_json_free_strings(payment_strings, IAMPORT_COUNT(payment_strings), p);
     free(p->imp_uid);
     free(p->merchant_uid);
     free(p->status_text);

@@ -1,24 +1,11 @@
 /* iamport client: /payments calls (lookup, find, cancel, prepare). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/iamport_internal.h"
-#include "server/xalloc.h"
 
 #define PREPARE_PATH "/payments/prepare"
-
-/* Runs a GET on `path` (owned, freed here) and reads a Payment from the answer. */
-static enum iamport_status payment_lookup(struct iamport_client *c, char *path,
-                                          struct iamport_payment *out, struct iamport_error *err)
-{
-    struct iamport_call call = {.method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
-    cJSON *response = NULL;
-    enum iamport_status st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = iamport_payment_take(response, out, err);
-    free(path);
-    return iamport_done(st, err);
-}
 
 static const char *sandbox_query(const struct iamport_client *c)
 {
@@ -29,44 +16,29 @@ enum iamport_status iamport_get_payment(struct iamport_client *c, const char *im
                                         struct iamport_payment *out, struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
-    enum iamport_status st = iamport_check_id("imp_uid", imp_uid, err);
-    if (st != IAMPORT_OK)
-        return st;
-    char *id = iamport_escape(imp_uid);
-    if (!id)
-        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "imp_uid cannot be escaped");
-    char *path = xasprintf("/payments/%s%s", id, sandbox_query(c));
-    free(id);
-    return payment_lookup(c, path, out, err);
+    err = iamport_begin(err, &local, out, sizeof *out);
+    return iamport_get_by_id(c, "imp_uid", imp_uid, "/payments/", sandbox_query(c),
+                             iamport_read_payment, out, err);
 }
 
+/* GET /payments/find/{merchant_uid}[/{status}]; err and *out are already zeroed. */
 static enum iamport_status find_payment(struct iamport_client *c, const char *merchant_uid,
                                         const char *status, struct iamport_payment *out,
                                         struct iamport_error *err)
 {
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
-    enum iamport_status st = iamport_check_id("merchant_uid", merchant_uid, err);
-    if (st != IAMPORT_OK)
-        return st;
-    char *id = iamport_escape(merchant_uid);
-    if (!id)
-        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "merchant_uid cannot be escaped");
-    char *path = status ? xasprintf("/payments/find/%s/%s%s", id, status, sandbox_query(c))
-                        : xasprintf("/payments/find/%s%s", id, sandbox_query(c));
-    free(id);
-    return payment_lookup(c, path, out, err);
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, "%s%s%s", status ? "/" : "", status ? status : "",
+             sandbox_query(c));
+    return iamport_get_by_id(c, "merchant_uid", merchant_uid, "/payments/find/", suffix,
+                             iamport_read_payment, out, err);
 }
 
 enum iamport_status iamport_find_payment(struct iamport_client *c, const char *merchant_uid,
                                          struct iamport_payment *out, struct iamport_error *err)
 {
     struct iamport_error local;
-    return find_payment(c, merchant_uid, NULL, out, err ? err : &local);
+    err = iamport_begin(err, &local, out, sizeof *out);
+    return find_payment(c, merchant_uid, NULL, out, err);
 }
 
 enum iamport_status iamport_find_payment_by_status(struct iamport_client *c,
@@ -76,14 +48,10 @@ enum iamport_status iamport_find_payment_by_status(struct iamport_client *c,
                                                    struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    if ((unsigned)status >= IAMPORT_PAYMENT_UNKNOWN) {
-        memset(err, 0, sizeof *err);
-        memset(out, 0, sizeof *out);
+    err = iamport_begin(err, &local, out, sizeof *out);
+    if ((unsigned)status >= IAMPORT_PAYMENT_UNKNOWN)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT,
                             "payment status filter must be ready, paid, failed or cancelled");
-    }
     return find_payment(c, merchant_uid, iamport_payment_status_name(status), out, err);
 }
 
@@ -116,10 +84,7 @@ enum iamport_status iamport_cancel(struct iamport_client *c,
                                    struct iamport_payment *out, struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
+    err = iamport_begin(err, &local, out, sizeof *out);
     enum iamport_status st = check_cancel(req, err);
     if (st != IAMPORT_OK)
         return st;
@@ -134,15 +99,7 @@ enum iamport_status iamport_cancel(struct iamport_client *c,
     if (req->has_checksum)
         iamport_body_add_int64(body, "checksum", req->checksum);
     iamport_body_add_string(body, "reason", req->reason);
-
-    struct iamport_call call = {.method = IAMPORT_POST, .path = "/payments/cancel",
-                                .body = body, .kind = IAMPORT_CALL_MONEY};
-    cJSON *response = NULL;
-    st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = iamport_payment_take(response, out, err);
-    cJSON_Delete(body);
-    return iamport_done(st, err);
+    return iamport_post_read(c, "/payments/cancel", body, iamport_read_payment, out, err);
 }
 
 void iamport_prepared_release(struct iamport_prepared *p)
@@ -154,9 +111,11 @@ void iamport_prepared_release(struct iamport_prepared *p)
     memset(p, 0, sizeof *p);
 }
 
-static enum iamport_status read_prepared(cJSON *response, struct iamport_prepared *out,
+/* iamport_reader for struct iamport_prepared. */
+static enum iamport_status read_prepared(cJSON *response, void *prepared,
                                          struct iamport_error *err)
 {
+    struct iamport_prepared *out = prepared;
     enum iamport_status st = IAMPORT_OK;
     if (!cJSON_IsObject(response))
         st = iamport_fail(err, IAMPORT_E_PARSE, "prepared payment is not a JSON object");
@@ -175,10 +134,7 @@ enum iamport_status iamport_prepare(struct iamport_client *c, const char *mercha
                                     struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
+    err = iamport_begin(err, &local, out, sizeof *out);
     enum iamport_status st = iamport_check_id("merchant_uid", merchant_uid, err);
     if (st != IAMPORT_OK)
         return st;
@@ -189,37 +145,14 @@ enum iamport_status iamport_prepare(struct iamport_client *c, const char *mercha
     cJSON *body = iamport_body_new();
     iamport_body_add_string(body, "merchant_uid", merchant_uid);
     iamport_body_add_int64(body, "amount", amount);
-    struct iamport_call call = {.method = IAMPORT_POST, .path = PREPARE_PATH, .body = body,
-                                .kind = IAMPORT_CALL_MONEY};
-    cJSON *response = NULL;
-    st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = read_prepared(response, out, err);
-    cJSON_Delete(body);
-    return iamport_done(st, err);
+    return iamport_post_read(c, PREPARE_PATH, body, read_prepared, out, err);
 }
 
 enum iamport_status iamport_get_prepared(struct iamport_client *c, const char *merchant_uid,
                                          struct iamport_prepared *out, struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
-    enum iamport_status st = iamport_check_id("merchant_uid", merchant_uid, err);
-    if (st != IAMPORT_OK)
-        return st;
-    char *id = iamport_escape(merchant_uid);
-    if (!id)
-        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "merchant_uid cannot be escaped");
-    char *path = xasprintf(PREPARE_PATH "/%s", id);
-    free(id);
-    struct iamport_call call = {.method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
-    cJSON *response = NULL;
-    st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = read_prepared(response, out, err);
-    free(path);
-    return iamport_done(st, err);
+    err = iamport_begin(err, &local, out, sizeof *out);
+    return iamport_get_by_id(c, "merchant_uid", merchant_uid, PREPARE_PATH "/", "", read_prepared,
+                             out, err);
 }

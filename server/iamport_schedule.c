@@ -26,13 +26,16 @@ enum iamport_schedule_status iamport_schedule_status_parse(const char *text)
 
 #define SCHEDULE_TIMES(X) X(executed_at) X(revoked_at)
 
+#define SCHEDULE_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_schedule, f),
+static const struct iamport_json_field schedule_strings[] = {SCHEDULE_STRINGS(SCHEDULE_FIELD)};
+static const struct iamport_json_field schedule_times[] = {SCHEDULE_TIMES(SCHEDULE_FIELD)};
+#undef SCHEDULE_FIELD
+
 void iamport_schedule_release(struct iamport_schedule *s)
 {
     if (!s)
         return;
-#define FREE_STRING(f) free(s->f);
-    SCHEDULE_STRINGS(FREE_STRING)
-#undef FREE_STRING
+    iamport_json_free_strings(schedule_strings, IAMPORT_COUNT(schedule_strings), s);
     free(s->customer_uid);
     free(s->merchant_uid);
     free(s->custom_data);
@@ -45,17 +48,9 @@ static enum iamport_status parse_schedule(const cJSON *json, struct iamport_sche
 {
     if (!cJSON_IsObject(json))
         return iamport_fail(err, IAMPORT_E_PARSE, "schedule is not a JSON object");
-#define READ_STRING(f)                                                                             \
-    if (iamport_json_string(json, #f, false, &out->f, err) != 0)                                   \
-        return IAMPORT_E_PARSE;
-#define READ_TIME(f)                                                                               \
-    if (iamport_json_int64(json, #f, false, 0, &out->f, err) != 0)                                 \
-        return IAMPORT_E_PARSE;
-    SCHEDULE_STRINGS(READ_STRING)
-    SCHEDULE_TIMES(READ_TIME)
-#undef READ_STRING
-#undef READ_TIME
-    if (iamport_json_string(json, "customer_uid", true, &out->customer_uid, err) ||
+    if (iamport_json_strings(json, schedule_strings, IAMPORT_COUNT(schedule_strings), out, err) ||
+        iamport_json_times(json, schedule_times, IAMPORT_COUNT(schedule_times), out, err) ||
+        iamport_json_string(json, "customer_uid", true, &out->customer_uid, err) ||
         iamport_json_string(json, "merchant_uid", true, &out->merchant_uid, err) ||
         iamport_json_int64(json, "schedule_at", true, 0, &out->schedule_at, err) ||
         iamport_json_int64(json, "amount", true, 0, &out->amount, err) ||
@@ -131,5 +126,20 @@ enum iamport_status iamport_schedule_list_from_json(const cJSON *json,
     enum iamport_status st = parse_list(json, out, err);
     if (st != IAMPORT_OK)
         iamport_schedule_list_release(out);
+    return st;
+}
+
+enum iamport_status iamport_read_schedule(cJSON *response, void *out, struct iamport_error *err)
+{
+    enum iamport_status st = iamport_schedule_from_json(response, out, err);
+    cJSON_Delete(response);
+    return st;
+}
+
+enum iamport_status iamport_read_schedule_list(cJSON *response, void *out,
+                                               struct iamport_error *err)
+{
+    enum iamport_status st = iamport_schedule_list_from_json(response, out, err);
+    cJSON_Delete(response);
     return st;
 }

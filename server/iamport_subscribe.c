@@ -1,10 +1,8 @@
 /* iamport client: /subscribe/payments calls (charge a billing key, schedules). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "server/iamport_internal.h"
-#include "server/xalloc.h"
 
 /* Most schedule items accepted in one request. */
 #define SCHEDULE_ITEMS_MAX 1000
@@ -91,23 +89,13 @@ enum iamport_status iamport_again(struct iamport_client *c,
                                   struct iamport_payment *out, struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
+    err = iamport_begin(err, &local, out, sizeof *out);
     enum iamport_status st = check_again(req, err);
     if (st != IAMPORT_OK)
         return st;
 
-    cJSON *body = again_body(req);
-    struct iamport_call call = {.method = IAMPORT_POST, .path = "/subscribe/payments/again",
-                                .body = body, .kind = IAMPORT_CALL_MONEY};
-    cJSON *response = NULL;
-    st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = iamport_payment_take(response, out, err);
-    cJSON_Delete(body);
-    return iamport_done(st, err);
+    return iamport_post_read(c, "/subscribe/payments/again", again_body(req),
+                             iamport_read_payment, out, err);
 }
 
 static enum iamport_status check_schedule_fields(const struct iamport_schedule_item *item,
@@ -154,31 +142,12 @@ static cJSON *schedule_item_json(const struct iamport_schedule_item *item)
     return obj;
 }
 
-/* POSTs a body answered with a list of Schedule objects (schedule, unschedule). */
-static enum iamport_status post_for_schedules(struct iamport_client *c, const char *path,
-                                              cJSON *body, struct iamport_schedule_list *out,
-                                              struct iamport_error *err)
-{
-    struct iamport_call call = {.method = IAMPORT_POST, .path = path, .body = body,
-                                .kind = IAMPORT_CALL_MONEY};
-    cJSON *response = NULL;
-    enum iamport_status st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = iamport_schedule_list_from_json(response, out, err);
-    cJSON_Delete(response);
-    cJSON_Delete(body);
-    return iamport_done(st, err);
-}
-
 enum iamport_status iamport_schedule(struct iamport_client *c, const char *customer_uid,
                                      const struct iamport_schedule_item *items, size_t n,
                                      struct iamport_schedule_list *out, struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
+    err = iamport_begin(err, &local, out, sizeof *out);
     enum iamport_status st = iamport_check_id("customer_uid", customer_uid, err);
     if (st != IAMPORT_OK)
         return st;
@@ -197,7 +166,8 @@ enum iamport_status iamport_schedule(struct iamport_client *c, const char *custo
     cJSON *schedules = iamport_body_add_array(body, "schedules");
     for (size_t i = 0; i < n; i++)
         iamport_body_append(schedules, schedule_item_json(&items[i]));
-    return post_for_schedules(c, "/subscribe/payments/schedule", body, out, err);
+    return iamport_post_read(c, "/subscribe/payments/schedule", body, iamport_read_schedule_list,
+                             out, err);
 }
 
 enum iamport_status iamport_unschedule(struct iamport_client *c, const char *customer_uid,
@@ -206,10 +176,7 @@ enum iamport_status iamport_unschedule(struct iamport_client *c, const char *cus
                                        struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
+    err = iamport_begin(err, &local, out, sizeof *out);
     enum iamport_status st = iamport_check_id("customer_uid", customer_uid, err);
     if (st != IAMPORT_OK)
         return st;
@@ -230,33 +197,17 @@ enum iamport_status iamport_unschedule(struct iamport_client *c, const char *cus
         for (size_t i = 0; i < n; i++)
             iamport_body_append_string(list, merchant_uids[i]);
     }
-    return post_for_schedules(c, "/subscribe/payments/unschedule", body, out, err);
+    return iamport_post_read(c, "/subscribe/payments/unschedule", body,
+                             iamport_read_schedule_list, out, err);
 }
 
 enum iamport_status iamport_get_schedule(struct iamport_client *c, const char *merchant_uid,
                                          struct iamport_schedule *out, struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
-    enum iamport_status st = iamport_check_id("merchant_uid", merchant_uid, err);
-    if (st != IAMPORT_OK)
-        return st;
-    char *id = iamport_escape(merchant_uid);
-    if (!id)
-        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "merchant_uid cannot be escaped");
-    char *path = xasprintf("/subscribe/payments/schedule/%s", id);
-    free(id);
-    struct iamport_call call = {.method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
-    cJSON *response = NULL;
-    st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = iamport_schedule_from_json(response, out, err);
-    cJSON_Delete(response);
-    free(path);
-    return iamport_done(st, err);
+    err = iamport_begin(err, &local, out, sizeof *out);
+    return iamport_get_by_id(c, "merchant_uid", merchant_uid, "/subscribe/payments/schedule/", "",
+                             iamport_read_schedule, out, err);
 }
 
 static enum iamport_status check_query(const struct iamport_schedule_query *q,
@@ -284,32 +235,20 @@ enum iamport_status iamport_list_customer_schedules(struct iamport_client *c,
                                                     struct iamport_error *err)
 {
     struct iamport_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    memset(out, 0, sizeof *out);
+    err = iamport_begin(err, &local, out, sizeof *out);
     enum iamport_status st = iamport_check_id("customer_uid", customer_uid, err);
     if (st == IAMPORT_OK)
         st = check_query(query, err);
     if (st != IAMPORT_OK)
         return st;
-    char *id = iamport_escape(customer_uid);
-    if (!id)
-        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "customer_uid cannot be escaped");
-    char page[32] = "", status[48] = "";
+    char page[32] = "", status[48] = "", suffix[160];
     if (query->page > 0)
         snprintf(page, sizeof page, "&page=%d", query->page);
     if (query->schedule_status)
         snprintf(status, sizeof status, "&schedule-status=%s", query->schedule_status);
-    char *path = xasprintf("/subscribe/payments/schedule/customers/%s?from=%lld&to=%lld%s%s", id,
-                           (long long)query->from, (long long)query->to, page, status);
-    free(id);
-    struct iamport_call call = {.method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
-    cJSON *response = NULL;
-    st = iamport_call(c, &call, &response, err);
-    if (st == IAMPORT_OK)
-        st = iamport_schedule_list_from_json(response, out, err);
-    cJSON_Delete(response);
-    free(path);
-    return iamport_done(st, err);
+    snprintf(suffix, sizeof suffix, "?from=%lld&to=%lld%s%s", (long long)query->from,
+             (long long)query->to, page, status);
+    return iamport_get_by_id(c, "customer_uid", customer_uid,
+                             "/subscribe/payments/schedule/customers/", suffix,
+                             iamport_read_schedule_list, out, err);
 }

@@ -2,24 +2,14 @@
 #include "tests/lib/billkeyd_proc.h"
 
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server/xalloc.h"
+#include "tests/lib/child_proc.h"
 #include "tests/lib/testlib.h"
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Builds the child's environment: defaults, passthrough of sanitizer options, then overrides. */
 static char **build_env(const char *database_url, const char *const *extra_env)
@@ -81,17 +71,18 @@ static void proc_release(struct billkeyd_proc *p)
 
 char *billkeyd_log(const struct billkeyd_proc *p)
 {
-    char *text = testlib_read_file(p->log_path, NULL);
-    return text ? text : xstrdup("");
+    return child_read_log(p->log_path);
 }
 
-static int find_port(const char *log)
+/* The port from the log's "listening" line; 0 while it is not there yet. */
+static int find_port(const char *log_path)
 {
+    char *log = child_read_log(log_path);
     const char *line = strstr(log, "\"msg\":\"listening\"");
-    if (!line)
-        return 0;
-    const char *port = strstr(line, "\"port\":");
-    return port ? atoi(port + 7) : 0;
+    const char *port = line ? strstr(line, "\"port\":") : NULL;
+    int n = port ? atoi(port + 7) : 0;
+    free(log);
+    return n;
 }
 
 int billkeyd_start(struct billkeyd_proc *p, const char *database_url, const char *const *extra_env)
@@ -105,101 +96,28 @@ int billkeyd_start(struct billkeyd_proc *p, const char *database_url, const char
     p->log_path = xasprintf("%s/billkeyd.log", p->dir);
 
     char **env = build_env(database_url, extra_env);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0)
-            _exit(126);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-        execle(bin, bin, (char *)NULL, env);
-        _exit(127);
-    }
+    const char *argv[] = {bin, NULL};
+    p->pid = child_spawn(bin, argv, (const char *const *)env, p->log_path, false);
     free_env(env);
-    p->pid = pid;
-
-    for (int i = 0; i < 1500; i++) {
-        char *log = billkeyd_log(p);
-        p->port = find_port(log);
-        free(log);
-        if (p->port > 0) {
-            snprintf(p->base_url, sizeof p->base_url, "http://127.0.0.1:%d", p->port);
-            return 0;
-        }
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            char *log2 = billkeyd_log(p);
-            fprintf(stderr, "billkeyd exited during start-up:\n%s\n", log2);
-            free(log2);
-            proc_release(p);
-            return -1;
-        }
-        sleep_ms(10);
+    p->port = child_wait_port(p->pid, find_port, p->log_path, "billkeyd", p->log_path);
+    if (p->port <= 0) {
+        proc_release(p);
+        return -1;
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    proc_release(p);
-    return -1;
+    snprintf(p->base_url, sizeof p->base_url, "http://127.0.0.1:%d", p->port);
+    return 0;
 }
 
 int billkeyd_stop(struct billkeyd_proc *p)
 {
-    int status = 0, rc = -1;
     if (p->pid <= 0)
         return -1;
-    kill(p->pid, SIGTERM);
-    for (int i = 0; i < 2000; i++) {
-        pid_t w = waitpid(p->pid, &status, WNOHANG);
-        if (w == p->pid) {
-            rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-            break;
-        }
-        sleep_ms(10);
-    }
-    if (rc == -1 && waitpid(p->pid, &status, WNOHANG) == 0) {
-        kill(p->pid, SIGKILL);
-        waitpid(p->pid, NULL, 0);
-    }
-    if (rc != 0) {
-        char *log = billkeyd_log(p);
-        fprintf(stderr, "billkeyd exit status %d; its log:\n%s\n", rc, log);
-        free(log);
-    }
+    int rc = child_stop(p->pid, "billkeyd", p->log_path);
     proc_release(p);
     return rc;
 }
 
 int billkeyd_run_once(const char *const *argv_tail, const char *const *env, char **output)
 {
-    const char *bin = testlib_env("BILLKEYD");
-    char tmpl[] = "/tmp/billkeyd-once.XXXXXX";
-    int fd = mkstemp(tmpl);
-    ck_assert_int_ge(fd, 0);
-
-    const char *argv[16] = {bin};
-    size_t n = 1;
-    for (size_t i = 0; argv_tail && argv_tail[i] && n < 15; i++)
-        argv[n++] = argv_tail[i];
-    argv[n] = NULL;
-
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-        execve(bin, (char *const *)argv, (char *const *)env);
-        _exit(127);
-    }
-    close(fd);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    *output = testlib_read_file(tmpl, NULL);
-    if (!*output)
-        *output = xstrdup("");
-    unlink(tmpl);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return child_run_once(testlib_env("BILLKEYD"), argv_tail, env, false, 0, output);
 }
