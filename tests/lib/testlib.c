@@ -1,14 +1,14 @@
 /* Shared helpers for the Check suites: runner, env lookups, file reading. */
 #include "tests/lib/testlib.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "server/xalloc.h"
 

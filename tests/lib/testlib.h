@@ -29,3 +29,9 @@ char *testlib_read_file(const char *path, size_t *len_out);
  * scripts/pg.sh createdb) named after `prefix` plus a unique suffix, and returns its connection
  * URL (caller frees). Aborts the test when it cannot. */
 char *testlib_create_database(const char *prefix);
+
+/* A TCP port that was free on 127.0.0.1 a moment ago: binds 127.0.0.1:0, reads the port the
+ * kernel chose, closes the socket. For programs that must know their port before they start
+ * (PUBLIC_BASE_URL, chromedriver --port); another process may still take it in between, so
+ * callers retry when the bind fails. Aborts the test when no socket can be bound. */
+int testlib_free_port(void);
