@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "db/migrate.h"
@@ -423,6 +424,32 @@ START_TEST(graceful_shutdown_finishes_in_flight_requests)
 }
 END_TEST
 
+/* An idle connection is closed after HTTP_TIMEOUT_SECONDS (a slow client cannot hold a thread). */
+START_TEST(idle_connections_time_out)
+{
+    struct billkeyd_proc p;
+    char *db = testlib_create_database("server_idle");
+    const char *env[] = {"HTTP_TIMEOUT_SECONDS=1", NULL};
+    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p.port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    const char *partial = "GET /healthz HTTP/1.1\r\nHost: x\r\n"; /* headers never finished */
+    ck_assert_int_eq(write(fd, partial, strlen(partial)), (ssize_t)strlen(partial));
+    struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof buf); /* 0 (closed) within ~1 s, not the 5 s read timeout */
+    ck_assert_msg(n <= 0, "idle connection was answered instead of closed");
+    ck_assert_msg(n == 0, "connection not closed by billkeyd within 5 s");
+    close(fd);
+    ck_assert_int_eq(billkeyd_stop(&p), 0);
+    free(db);
+}
+END_TEST
+
 static Suite *suite_server(void)
 {
     Suite *s = suite_create("server");
@@ -436,6 +463,7 @@ static Suite *suite_server(void)
     tcase_add_test(tc, check_config_and_help);
     tcase_add_test(tc, logs_are_json_lines_without_secrets);
     tcase_add_test(tc, graceful_shutdown_finishes_in_flight_requests);
+    tcase_add_test(tc, idle_connections_time_out);
     suite_add_tcase(s, tc);
     return s;
 }
