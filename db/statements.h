@@ -9,6 +9,35 @@ enum db_stmt {
     STMT_SCHEMA_VERSION,  /* → version (int, 0 when nothing is applied) */
     STMT_AUDIT_INSERT,    /* $1 actor, $2 action, $3 subject|NULL, $4 request_id|NULL,
                              $5 detail JSON text|NULL (= {}) → id */
+    /* ---- issuance (002_issuance.sql) ---- */
+    STMT_REGISTRATION_INSERT,   /* $1 merchant_uid, $2 customer_uid, $3 customer_id,
+                                   $4 pg_provider, $5 pg, $6 pay_method, $7 amount,
+                                   $8 window_amount, $9 name, $10 charge_now ('true'|'false'),
+                                   $11 buyer_name, $12 buyer_email, $13 buyer_tel (NULL allowed),
+                                   $14 created_by */
+    STMT_LOCK_TIMEOUT_LOCAL,    /* $1 lock_timeout for the rest of this transaction ("20s") */
+    STMT_REGISTRATION_LOCK,     /* $1 merchant_uid: session advisory lock (waits up to
+                                   lock_timeout; held after COMMIT until unlocked) */
+    STMT_REGISTRATION_UNLOCK,   /* $1 merchant_uid → unlocked (bool) */
+    STMT_REGISTRATION_GET,      /* $1 merchant_uid → the registration + its billing key's
+                                   card_name, card_number (columns: see server/registration.c) */
+    STMT_REGISTRATION_SET_STATUS, /* $1 merchant_uid, $2 status, $3 imp_uid, $4 fail_reason;
+                                     only from pending or failed → merchant_uid (0 rows: it
+                                     is active or tampered) */
+    STMT_BILLING_KEY_INSERT,    /* $1 customer_uid, $2 customer_id, $3 pg_provider, $4 pg,
+                                   $5 card_name, $6 card_number */
+    STMT_PAYMENT_ISSUE_RECORD,  /* upsert of the kind 'issue' row: $1 merchant_uid (the
+                                   registration's), $2 customer_uid, $3 amount, $4 name,
+                                   $5 status, $6 imp_uid, $7 fail_reason, $8 iamport JSON text */
+    STMT_FIRST_CHARGE_CLAIM,    /* $1 new merchant_uid, $2 customer_uid, $3 registration
+                                   merchant_uid, $4 amount, $5 name → merchant_uid, or 0 rows
+                                   when the registration already has a first charge */
+    STMT_FIRST_PAYMENT_GET,     /* $1 registration merchant_uid → merchant_uid, amount, status,
+                                   imp_uid, fail_reason, kind of its 'issue'/'first_charge' row */
+    STMT_PAYMENT_SETTLE,        /* $1 merchant_uid, $2 status, $3 imp_uid, $4 fail_reason,
+                                   $5 iamport JSON text; only from requested/unknown */
+    STMT_CUSTOMER_BILLING_KEYS, /* $1 customer_id → one row per billing key (see
+                                   routes/customers_show.c for the columns) */
     STMT_COUNT
 };
 

@@ -5,6 +5,16 @@ const struct route billkey_routes[] = {
     /* operations */
     {HTTP_GET, "/healthz", route_healthz, 0, 0, "healthz"},
     {HTTP_GET, "/readyz", route_readyz, 0, 0, "readyz"},
+    /* billing-key issuance (issue 4) */
+    {HTTP_POST, "/api/checkouts", route_checkouts_create, 0, 16 * 1024, "checkouts_create"},
+    {HTTP_POST, "/demo/checkouts", route_demo_checkouts_create, 0, 16 * 1024,
+     "demo_checkouts_create"},
+    {HTTP_GET, "/checkout/config", route_checkout_config, 0, 0, "checkout_config"},
+    {HTTP_POST, "/payments/complete", route_payments_complete, ROUTE_BODY, 4 * 1024,
+     "payments_complete"},
+    {HTTP_GET, "/payments/complete/mobile", route_payments_complete_mobile, 0, 0,
+     "payments_complete_mobile"},
+    {HTTP_GET, "/api/customers/{customer_id}", route_customers_show, 0, 0, "customers_show"},
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},

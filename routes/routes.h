@@ -14,4 +14,13 @@ void route_readyz(struct request *req, struct reply *rep);       /* routes/ready
 void route_static_file(struct request *req, struct reply *rep);  /* routes/static_files.c */
 void route_index(struct request *req, struct reply *rep);        /* routes/static_files.c */
 
+/* billing-key issuance: routes/checkouts_create.c (both checkout routes), checkout_config.c,
+ * payments_complete.c, payments_complete_mobile.c, customers_show.c */
+void route_checkouts_create(struct request *req, struct reply *rep);
+void route_demo_checkouts_create(struct request *req, struct reply *rep);
+void route_checkout_config(struct request *req, struct reply *rep);
+void route_payments_complete(struct request *req, struct reply *rep);
+void route_payments_complete_mobile(struct request *req, struct reply *rep);
+void route_customers_show(struct request *req, struct reply *rep);
+
 #endif

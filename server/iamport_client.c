@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "server/iamport_internal.h"
+#include "server/utf8.h"
 #include "server/log.h"
 #include "server/xalloc.h"
 
@@ -183,7 +184,11 @@ static cJSON *parse_envelope(const char *body, size_t body_len, int *code)
 {
     if (body_len == 0 || strlen(body) != body_len)
         return NULL; /* empty, or NUL bytes inside */
-    cJSON *root = cJSON_ParseWithOpts(body, NULL, 1);
+    /* Invalid UTF-8 (a PG's raw message, say) would make every stored copy unstorable in
+     * PostgreSQL: repair it to U+FFFD once, here, for all callers. */
+    char *repaired = utf8_valid(body) ? NULL : utf8_repair(body, body_len);
+    cJSON *root = cJSON_ParseWithOpts(repaired ? repaired : body, NULL, 1);
+    free(repaired);
     int64_t value;
     if (!cJSON_IsObject(root) ||
         iamport_json_number_to_int64(cJSON_GetObjectItemCaseSensitive(root, "code"), &value) != 0 ||

@@ -1,0 +1,25 @@
+/* GET /checkout/config: what the checkout page needs to open iamport's window (public, no secrets). */
+#include "routes/routes.h"
+
+#include "server/app.h"
+#include "server/config.h"
+#include "server/pg_profile.h"
+
+void route_checkout_config(struct request *req, struct reply *rep)
+{
+    const struct config *cfg = req->app->cfg;
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "imp_code", cfg->imp_code ? cfg->imp_code : "");
+    cJSON_AddStringToObject(body, "sdk_url", cfg->iamport_sdk_url);
+    cJSON_AddBoolToObject(body, "sandbox_mode", cfg->sandbox_mode != 0);
+    cJSON *pgs = cJSON_AddArrayToObject(body, "pgs");
+    for (size_t i = 0; i < pg_profile_count(); i++) {
+        const struct pg_profile *p = pg_profile_at(i);
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "provider", p->name);
+        cJSON_AddStringToObject(item, "label", p->label);
+        cJSON_AddBoolToObject(item, "buyer_tel_required", p->needs_buyer_tel != 0);
+        cJSON_AddItemToArray(pgs, item);
+    }
+    reply_json(rep, 200, body);
+}

@@ -1,0 +1,30 @@
+/* POST /payments/complete: the checkout page's callback {imp_uid, merchant_uid} → verify with iamport. */
+#include "routes/routes.h"
+
+#include "server/issuance_verify.h"
+#include "server/json_util.h"
+
+void route_payments_complete(struct request *req, struct reply *rep)
+{
+    static const char *const fields[] = {"imp_uid", "merchant_uid"};
+    const char *values[2] = {NULL, NULL};
+    const size_t max_len[2] = {VERIFY_IMP_UID_MAX, VERIFY_MERCHANT_UID_MAX};
+    struct verify_result res;
+    char msg[160];
+
+    for (size_t i = 0; i < 2; i++) {
+        enum json_status st = json_get_str(req->body, fields[i], JSON_REQUIRED, max_len[i],
+                                           &values[i]);
+        if (st != JSON_OK) {
+            reply_error(rep, req, 400, "invalid_field", fields[i], "%s",
+                        json_status_message(st, fields[i], msg, sizeof msg));
+            return;
+        }
+    }
+    if (issuance_verify(req->app, values[0], values[1], "callback", req->request_id, &res) ==
+        VERIFY_ACTIVE)
+        reply_json(rep, 200, verify_result_json(&res));
+    else
+        reply_error(rep, req, res.http_status, res.code, res.field, "%s", res.message);
+    verify_result_release(&res);
+}

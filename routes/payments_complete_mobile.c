@@ -1,0 +1,239 @@
+/* GET /payments/complete/mobile: the m_redirect_url landing; verifies with iamport and renders the result page. */
+#include "routes/routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/app.h"
+#include "server/html.h"
+#include "server/iamport.h"
+#include "server/issuance_verify.h"
+#include "server/xalloc.h"
+
+#define LANDING_CSP                                                                                \
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; " \
+    "frame-ancestors 'none'"
+/* The only link on the page: a fixed local URL, never one taken from the query. */
+#define BACK_URL "/static/checkout.html"
+#define WINDOW_TEXT_MAX 500 /* bytes of error_code / error_msg shown */
+
+/* What the page shows. Strings are borrowed; NULL rows are left out. */
+struct landing_view {
+    int http_status;
+    const char *status;  /* data-status: "active", "failed" or "error" */
+    const char *code;    /* data-code: the error code, "" when active */
+    const char *title;
+    const char *detail;  /* the verification's message */
+    const struct verify_result *res; /* registration rows when res->has_registration */
+    const char *window_code;
+    const char *window_msg;
+};
+
+/* Writes <tag id="id">escaped</tag> when value is not NULL. */
+static void put_text(FILE *f, const char *tag, const char *id, const char *value, size_t max)
+{
+    if (!value)
+        return;
+    char *esc = html_escape(value, max);
+    fprintf(f, "<%s id=\"%s\">%s</%s>", tag, id, esc, tag);
+    free(esc);
+}
+
+static void put_row(FILE *f, const char *label, const char *id, const char *value)
+{
+    if (!value)
+        return;
+    fprintf(f, "<dt>%s</dt>", label);
+    put_text(f, "dd", id, value, 0);
+    fputc('\n', f);
+}
+
+static void put_registration(FILE *f, const struct verify_result *res)
+{
+    const struct registration *reg = &res->reg;
+    char amount[32];
+    fputs("<dl class=\"summary\">\n", f);
+    put_row(f, "상품", "reg-name", reg->name);
+    put_row(f, "고객 ID", "customer-id", reg->customer_id);
+    put_row(f, "결제수단", "pg", reg->pg);
+    put_row(f, "주문번호", "merchant-uid", reg->merchant_uid);
+    put_row(f, "등록 상태", "registration-status", reg->status);
+    put_row(f, "카드", "card-name", reg->card_name);
+    put_row(f, "카드번호", "card-number", reg->card_number);
+    if (res->first_payment.present) {
+        snprintf(amount, sizeof amount, "%lld원", (long long)res->first_payment.amount);
+        put_row(f, "첫 결제 금액", "first-payment-amount", amount);
+        put_row(f, "첫 결제 상태", "first-payment-status", res->first_payment.status);
+        put_row(f, "첫 결제 실패 사유", "first-payment-fail-reason",
+                res->first_payment.fail_reason);
+    }
+    fputs("</dl>\n", f);
+}
+
+static void render(struct reply *rep, const struct landing_view *v)
+{
+    char *page = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&page, &len);
+    if (!f)
+        abort();
+    char *code = html_escape(v->code, 64);
+    fprintf(f,
+            "<!doctype html>\n<html lang=\"ko\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<title>정기결제 등록 결과 · billkey</title>"
+            "<link rel=\"stylesheet\" href=\"/static/app.css\"></head>\n<body>"
+            "<main class=\"checkout\">\n<section id=\"result\" class=\"result\" "
+            "data-status=\"%s\" data-code=\"%s\">\n",
+            v->status, code);
+    put_text(f, "h1", "result-title", v->title, 0);
+    fputc('\n', f);
+    put_text(f, "p", "result-message", v->detail, 0);
+    fputc('\n', f);
+    if (v->window_code || v->window_msg) {
+        fputs("<p class=\"window-error\">결제창 메시지: ", f);
+        put_text(f, "span", "window-error-code", v->window_code, WINDOW_TEXT_MAX);
+        fputc(' ', f);
+        put_text(f, "span", "window-error", v->window_msg, WINDOW_TEXT_MAX);
+        fputs("</p>\n", f);
+    }
+    if (v->res && v->res->has_registration)
+        put_registration(f, v->res);
+    fputs("</section>\n<p><a id=\"back\" href=\"" BACK_URL "\">처음으로 돌아가기</a></p>\n"
+          "</main></body></html>\n",
+          f);
+    fclose(f);
+    reply_bytes(rep, v->http_status, "text/html; charset=utf-8", page, len);
+    reply_set_header(rep, "Content-Security-Policy", LANDING_CSP);
+    free(code);
+    free(page);
+}
+
+/* The single value of a query argument; *dup = 1 when it appears more than once. */
+static const char *query_once(const struct request *req, const char *name, int *dup)
+{
+    const char *found = NULL;
+    for (size_t i = 0; i < req->query_count; i++) {
+        if (strcmp(req->query[i].name, name) != 0)
+            continue;
+        if (found)
+            *dup = 1;
+        found = req->query[i].value;
+    }
+    return found && found[0] ? found : NULL;
+}
+
+static const char *title_for(enum verify_outcome o)
+{
+    switch (o) {
+    case VERIFY_ACTIVE:
+        return "등록이 완료되었습니다";
+    case VERIFY_FAILED:
+        return "등록에 실패했습니다";
+    case VERIFY_REJECTED:
+        return "등록이 거절되었습니다";
+    case VERIFY_IAMPORT_UNAVAILABLE:
+    case VERIFY_IAMPORT_TIMEOUT:
+    case VERIFY_DB_UNAVAILABLE:
+        return "등록 결과를 아직 확인하지 못했습니다. 잠시 후 이 페이지를 새로고침해 주세요";
+    default:
+        return "등록 결과를 확인하지 못했습니다";
+    }
+}
+
+static const char *status_for(enum verify_outcome o)
+{
+    return o == VERIFY_ACTIVE                             ? "active"
+           : o == VERIFY_FAILED || o == VERIFY_REJECTED ? "failed"
+                                                          : "error";
+}
+
+static void render_error(struct reply *rep, int status, const char *code, const char *detail,
+                         const char *window_code, const char *window_msg)
+{
+    struct landing_view v = {.http_status = status, .status = "error", .code = code,
+                             .title = "등록 결과를 확인하지 못했습니다", .detail = detail,
+                             .window_code = window_code, .window_msg = window_msg};
+    render(rep, &v);
+}
+
+/* Only merchant_uid came back (some PGs' redirects): find its payment at iamport. Returns a
+ * copy of the imp_uid (caller frees), or NULL after rendering the error. */
+static char *find_imp_uid(struct request *req, struct reply *rep, const char *merchant_uid)
+{
+    struct iamport_payment pay;
+    struct iamport_error err;
+    char *imp_uid = NULL;
+    enum iamport_status st = req->app->iamport
+                                 ? iamport_find_payment(req->app->iamport, merchant_uid, &pay,
+                                                        &err)
+                                 : IAMPORT_E_TRANSPORT;
+    if (st == IAMPORT_OK && pay.imp_uid)
+        imp_uid = xstrdup(pay.imp_uid);
+    else if (st == IAMPORT_E_NOT_FOUND)
+        render_error(rep, 404, "unknown_payment", "iamport has no payment for this merchant_uid",
+                     NULL, NULL);
+    else
+        render_error(rep, 502, "iamport_unavailable",
+                     "iamport is unavailable right now; reload this page in a moment", NULL,
+                     NULL);
+    if (st == IAMPORT_OK)
+        iamport_payment_release(&pay);
+    return imp_uid;
+}
+
+void route_payments_complete_mobile(struct request *req, struct reply *rep)
+{
+    int dup = 0;
+    const char *imp_uid = query_once(req, "imp_uid", &dup);
+    const char *merchant_uid = query_once(req, "merchant_uid", &dup);
+    const char *window_code = query_once(req, "error_code", &dup);
+    const char *window_msg = query_once(req, "error_msg", &dup);
+    char *found_imp_uid = NULL;
+    struct verify_result res;
+    memset(&res, 0, sizeof res);
+
+    /* imp_success / success are read by nobody: iamport documents them as unreliable. */
+    if (dup) {
+        render_error(rep, 400, "invalid_field", "a query argument was given more than once",
+                     NULL, NULL);
+        goto out;
+    }
+    if (!imp_uid && (window_code || window_msg)) {
+        struct landing_view v = {.http_status = 200, .status = "failed", .code = "window_failed",
+                                 .title = "결제창에서 등록이 완료되지 않았습니다",
+                                 .detail = "nothing was registered; go back and try again",
+                                 .window_code = window_code, .window_msg = window_msg};
+        render(rep, &v);
+        goto out;
+    }
+    if (!merchant_uid || !issuance_valid_id(merchant_uid, VERIFY_MERCHANT_UID_MAX)) {
+        render_error(rep, 400, "invalid_field",
+                     merchant_uid ? "merchant_uid: must be 1..40 printable ASCII characters"
+                                  : "merchant_uid: required",
+                     NULL, NULL);
+        goto out;
+    }
+    if (!imp_uid) {
+        imp_uid = found_imp_uid = find_imp_uid(req, rep, merchant_uid);
+        if (!imp_uid)
+            goto out;
+    }
+    enum verify_outcome o =
+        issuance_verify(req->app, imp_uid, merchant_uid, "landing", req->request_id, &res);
+    struct landing_view v = {
+        .http_status = res.http_status,
+        .status = status_for(o),
+        .code = res.code,
+        .title = title_for(o),
+        .detail = res.message,
+        .res = &res,
+        .window_code = window_code,
+        .window_msg = window_msg,
+    };
+    render(rep, &v);
+out:
+    verify_result_release(&res);
+    free(found_imp_uid);
+}

@@ -1,0 +1,45 @@
+/* What an iamport issuance payment means for a pending registration: accept, failed, rejected or not yet. */
+#ifndef BILLKEY_ISSUANCE_RULES_H
+#define BILLKEY_ISSUANCE_RULES_H
+
+#include <stdint.h>
+
+struct iamport_payment;
+struct pg_profile;
+
+enum issuance_decision {
+    ISSUANCE_ACCEPT,        /* the billing key was issued: record it */
+    ISSUANCE_FAIL,          /* iamport reports the window failed: registration failed */
+    ISSUANCE_REJECT,        /* not what billkey asked for: registration tampered */
+    ISSUANCE_NOT_COMPLETED, /* still "ready" (or an unknown status) where that is not success */
+};
+
+/* What the registration expects; strings are borrowed. */
+struct issuance_expectation {
+    const struct pg_profile *profile;
+    const char *customer_uid;
+    int64_t window_amount; /* the amount request_pay got */
+};
+
+struct issuance_check {
+    enum issuance_decision decision;
+    /* ISSUANCE_REJECT only: the payment took money (status paid, amount > 0, and either not an
+     * issuance row or a PG whose window charges), so it must be cancelled at iamport. */
+    int money_moved;
+    char reason[384]; /* lower-case English: why it failed / was rejected / is not completed */
+};
+
+/* Decides, without I/O, in this order:
+ * 1. identity: customer_uid, pg_provider (the profile's name) and customer_uid_usage "issue"
+ *    must match, else REJECT;
+ * 2. status failed → FAIL (reason: iamport's fail_reason);
+ * 3. status ready → ACCEPT for a PG whose "ready" means issued when the window amount is 0
+ *    (KakaoPay issue-only), else NOT_COMPLETED;
+ * 4. status cancelled → REJECT;  an unknown status → NOT_COMPLETED;
+ * 5. status paid → ACCEPT, except on a PG whose window charges (KakaoPay) when the amount is
+ *    not exactly the window amount → REJECT.
+ * The payment's merchant_uid is not checked here (the caller found the registration by it). */
+void issuance_check_payment(const struct issuance_expectation *expect,
+                            const struct iamport_payment *payment, struct issuance_check *out);
+
+#endif

@@ -1,0 +1,451 @@
+/* Issuance under failure and concurrency: iamport 500/timeouts, unknown charge outcomes, duplicate completes. */
+#include <check.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/xalloc.h"
+#include "tests/lib/issuance_fixture.h"
+#include "tests/lib/testlib.h"
+
+#define PRICE 9900
+#define THREADS 8
+
+static cJSON *checkout(const struct fx *fx, const char *pg, int charge_now)
+{
+    char *body = xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%d,"
+                           "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
+                           pg, PRICE, charge_now ? "true" : "false");
+    cJSON *co = fx_checkout_ok(fx, body);
+    free(body);
+    return co;
+}
+
+static const cJSON *request_pay(const cJSON *co)
+{
+    return cJSON_GetObjectItemCaseSensitive(co, "request_pay");
+}
+
+static void fault(const struct fx *fx, const char *json)
+{
+    cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
+}
+
+static long long count(const struct fx *fx, const char *sql)
+{
+    return fx_sql_int(fx, sql, NULL);
+}
+
+static char *reg_status(const struct fx *fx, const char *mu)
+{
+    const char *params[] = {mu, NULL};
+    return fx_sql(fx, "SELECT status FROM registrations WHERE merchant_uid = $1", params);
+}
+
+static const char *error_code(const struct http_client_response *r)
+{
+    return fx_str(cJSON_GetObjectItemCaseSensitive(r->json, "error"), "code");
+}
+
+static const cJSON *first_payment(const struct http_client_response *r)
+{
+    return cJSON_GetObjectItemCaseSensitive(r->json, "first_payment");
+}
+
+/* iamport answers 500 to every attempt of the lookup: 502, still pending; then it recovers. */
+START_TEST(iamport_500_is_502_and_stays_pending)
+{
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    fx_start(&fx, NULL);
+    cJSON *co = checkout(&fx, "payco", 1);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    char *f = xasprintf("{\"method\":\"GET\",\"path\":\"/payments/%s\",\"kind\":\"http500\","
+                        "\"count\":3}",
+                        w.imp_uid);
+    fault(&fx, f);
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+    ck_assert_msg(r.status == 502, "%ld: %s", r.status, r.body);
+    ck_assert_str_eq(error_code(&r), "iamport_unavailable");
+    http_client_response_release(&r);
+    char *s = reg_status(&fx, mu);
+    ck_assert_str_eq(s, "pending");
+    free(s);
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 0);
+
+    fault(&fx, f); /* the landing says so in HTML */
+    fx_landing(&fx, w.imp_uid, mu, &r);
+    ck_assert_int_eq(r.status, 502);
+    ck_assert_ptr_nonnull(
+        strstr(r.body, "data-status=\"error\" data-code=\"iamport_unavailable\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "새로고침"));
+    http_client_response_release(&r);
+
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r); /* faults used up: it completes */
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
+    http_client_response_release(&r);
+    free(f);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+START_TEST(iamport_timeout_is_504_and_stays_pending)
+{
+    const char *env[] = {"IAMPORT_TIMEOUT_MS=300", NULL};
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    fx_start(&fx, env);
+    cJSON *co = checkout(&fx, "kicc", 0);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    char *f = xasprintf("{\"method\":\"GET\",\"path\":\"/payments/%s\",\"kind\":\"hang\","
+                        "\"delay_ms\":2000,\"count\":3}",
+                        w.imp_uid);
+    fault(&fx, f);
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+    ck_assert_msg(r.status == 504, "%ld: %s", r.status, r.body);
+    ck_assert_str_eq(error_code(&r), "iamport_timeout");
+    http_client_response_release(&r);
+    char *s = reg_status(&fx, mu);
+    ck_assert_str_eq(s, "pending");
+    free(s);
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    http_client_response_release(&r);
+    free(f);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+/* KakaoPay charge_now: payments/prepare failing means no checkout at all. */
+START_TEST(prepare_failure_creates_nothing)
+{
+    static const char *const faults[] = {
+        "{\"method\":\"POST\",\"path\":\"/payments/prepare\",\"kind\":\"http500\"}",
+        "{\"method\":\"POST\",\"path\":\"/payments/prepare\",\"kind\":\"drop\"}",
+    };
+    static const long statuses[] = {502, 504};
+    static const char *const codes[] = {"iamport_unavailable", "iamport_timeout"};
+    struct fx fx;
+    struct http_client_response r;
+    fx_start(&fx, NULL);
+    fault(&fx, faults[_i]);
+    fx_create_checkout(&fx,
+                       "{\"customer_id\":\"c\",\"pg\":\"kakaopay\",\"amount\":9900,"
+                       "\"name\":\"n\",\"charge_now\":true}",
+                       &r);
+    ck_assert_msg(r.status == statuses[_i], "%ld: %s", r.status, r.body);
+    ck_assert_str_eq(error_code(&r), codes[_i]);
+    http_client_response_release(&r);
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations"), 0);
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 0);
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events"), 0);
+    fx_stop(&fx);
+}
+END_TEST
+
+/* The first charge is declined: the key stays active, the ledger row failed, never retried. */
+START_TEST(first_charge_declined)
+{
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    fx_start(&fx, NULL);
+    cJSON *co = checkout(&fx, "naverpay", 1);
+    const char *mu = fx_str(co, "merchant_uid"), *cu = fx_str(co, "customer_uid");
+    char *decline = xasprintf("{\"customer_uid\":\"%s\",\"reason\":\"잔액부족\"}", cu);
+    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/decline", decline));
+    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    char first[64] = "";
+    for (int i = 0; i < 2; i++) {
+        fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+        ck_assert_msg(r.status == 200, "%s", r.body);
+        ck_assert_str_eq(fx_str(r.json, "status"), "active");
+        ck_assert_str_eq(fx_str(first_payment(&r), "status"), "failed");
+        ck_assert_str_eq(fx_str(first_payment(&r), "fail_reason"), "잔액부족");
+        if (i == 0)
+            snprintf(first, sizeof first, "%s", fx_str(first_payment(&r), "merchant_uid"));
+        ck_assert_str_eq(fx_str(first_payment(&r), "merchant_uid"), first);
+        http_client_response_release(&r);
+    }
+    struct fx_ledger l;
+    fx_ledger(&fx, first, &l);
+    ck_assert_int_eq(l.merchant_uids, 1);
+    ck_assert_int_eq(l.count, 1);
+    ck_assert_str_eq(l.status, "failed");
+    ck_assert_int_eq(l.total_paid, 0);
+    fx_ledger_release(&l);
+    /* NaverPay charges carry extra.naverUseCfm */
+    cJSON *log = sandbox_ctl(&fx.sandbox, "GET", "/__sandbox/requests", NULL);
+    const cJSON *item;
+    int found = 0;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(log, "requests"))
+    {
+        if (strcmp(fx_str(item, "path"), "/subscribe/payments/again") != 0)
+            continue;
+        const cJSON *extra =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item, "body"),
+                                             "extra");
+        const char *cfm = fx_str(extra, "naverUseCfm");
+        ck_assert_msg(cfm && strlen(cfm) == 8 && strspn(cfm, "0123456789") == 8, "naverUseCfm");
+        found++;
+    }
+    ck_assert_int_eq(found, 1);
+    cJSON_Delete(log);
+    char *s = reg_status(&fx, mu);
+    ck_assert_str_eq(s, "active");
+    free(s);
+    free(decline);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+/* The again call is dropped after iamport charged: billkey looks it up and records it paid. */
+START_TEST(first_charge_outcome_unknown_then_found)
+{
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    fx_start(&fx, NULL);
+    cJSON *co = checkout(&fx, "chai", 1);
+    const char *mu = fx_str(co, "merchant_uid");
+    fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
+               "\"after_processing\":true}");
+    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
+    char *first = xstrdup(fx_str(first_payment(&r), "merchant_uid"));
+    http_client_response_release(&r);
+    const char *p[] = {first, NULL};
+    char *row = fx_sql(&fx,
+                       "SELECT concat_ws('|', status, imp_uid IS NOT NULL, iamport->>'status') "
+                       "FROM payments WHERE merchant_uid = $1",
+                       p);
+    ck_assert_str_eq(row, "paid|t|paid");
+    free(row);
+    struct fx_ledger l;
+    fx_ledger(&fx, first, &l);
+    ck_assert_int_eq(l.count, 1);
+    ck_assert_int_eq(l.total_paid, PRICE);
+    fx_ledger_release(&l);
+    free(first);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+/* The again call is dropped before iamport processed it: 'unknown', and never charged again. */
+START_TEST(first_charge_outcome_unknown_stays_unknown)
+{
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    fx_start(&fx, NULL);
+    cJSON *co = checkout(&fx, "payco", 1);
+    const char *mu = fx_str(co, "merchant_uid");
+    fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\"}");
+    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    for (int i = 0; i < 2; i++) {
+        fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+        ck_assert_msg(r.status == 200, "%s", r.body);
+        ck_assert_str_eq(fx_str(first_payment(&r), "status"), "unknown");
+        http_client_response_release(&r);
+    }
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments WHERE status = 'unknown'"), 1);
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events "
+                                "WHERE action = 'payment.unknown'"),
+                     1);
+    struct fx_ledger l;
+    fx_ledger(&fx, NULL, &l);
+    ck_assert_int_eq(l.merchant_uids, 0);
+    fx_ledger_release(&l);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+struct racer {
+    const struct fx *fx;
+    const struct billkeyd_proc *instance;
+    const char *imp_uid;
+    const char *merchant_uid;
+    int landing;
+    long status;
+    char first_mu[64];
+    char first_status[16];
+};
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+static void *race(void *arg)
+{
+    struct racer *rc = arg;
+    struct http_client_response r;
+    char *url;
+    if (rc->landing) {
+        char *path = xasprintf("/payments/complete/mobile?imp_uid=%s&merchant_uid=%s",
+                               rc->imp_uid, rc->merchant_uid);
+        url = fx_url(rc->fx, rc->instance, path);
+        http_client_get(url, NULL, &r);
+        free(path);
+        rc->status = r.status;
+        static const char tag[] = "<dd id=\"first-payment-status\">";
+        const char *p = strstr(r.body, tag);
+        if (p) {
+            p += strlen(tag);
+            snprintf(rc->first_status, sizeof rc->first_status, "%.*s", (int)strcspn(p, "<"), p);
+        }
+    } else {
+        url = NULL;
+        fx_complete(rc->fx, rc->instance, rc->imp_uid, rc->merchant_uid, &r);
+        rc->status = r.status;
+        const cJSON *fp = cJSON_GetObjectItemCaseSensitive(r.json, "first_payment");
+        snprintf(rc->first_mu, sizeof rc->first_mu, "%s", or_empty(fx_str(fp, "merchant_uid")));
+        snprintf(rc->first_status, sizeof rc->first_status, "%s", or_empty(fx_str(fp, "status")));
+    }
+    http_client_response_release(&r);
+    free(url);
+    return NULL;
+}
+
+/* 8 concurrent completes (callbacks and landings), on one or on two billkeyd instances sharing
+ * the database: one billing key, one first charge, every caller told the same result. */
+START_TEST(concurrent_completes_charge_once)
+{
+    int two_instances = _i;
+    struct fx fx;
+    struct fx_window w;
+    struct billkeyd_proc second;
+    pthread_t threads[THREADS];
+    struct racer racers[THREADS];
+    fx_start(&fx, NULL);
+    if (two_instances)
+        fx_start_billkeyd(&fx, &second, NULL);
+    cJSON *co = checkout(&fx, "kicc", 1);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    for (int i = 0; i < THREADS; i++) {
+        racers[i] = (struct racer){.fx = &fx,
+                                   .instance = two_instances && i % 2 ? &second : NULL,
+                                   .imp_uid = w.imp_uid,
+                                   .merchant_uid = mu,
+                                   .landing = i % 4 == 3};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    const char *winner = NULL;
+    for (int i = 0; i < THREADS; i++) {
+        ck_assert_msg(racers[i].status == 200, "racer %d -> %ld", i, racers[i].status);
+        ck_assert_str_eq(racers[i].first_status, "paid");
+        if (racers[i].landing)
+            continue;
+        if (!winner)
+            winner = racers[i].first_mu;
+        ck_assert_str_eq(racers[i].first_mu, winner);
+    }
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 1);
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 1);
+    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events "
+                                "WHERE action IN ('registration.active', 'payment.requested', "
+                                "'payment.paid')"),
+                     3);
+    struct fx_ledger l;
+    fx_ledger(&fx, winner, &l);
+    ck_assert_int_eq(l.merchant_uids, 1);
+    ck_assert_int_eq(l.count, 1);
+    ck_assert_int_eq(l.total_paid, PRICE);
+    fx_ledger_release(&l);
+    if (two_instances)
+        fx_stop_billkeyd(&second);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+/* The serialisation lives in PostgreSQL: while another session holds the registration's advisory
+ * lock, a complete waits; once it is released, the complete finishes. */
+START_TEST(verification_waits_for_the_database_lock)
+{
+    struct fx fx;
+    struct fx_window w;
+    pthread_t thread;
+    fx_start(&fx, NULL);
+    cJSON *co = checkout(&fx, "payco", 0);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+
+    PGconn *holder = PQconnectdb(fx.db_url);
+    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
+    const char *params[] = {mu};
+    PGresult *res = PQexecParams(holder,
+                                 "SELECT pg_advisory_lock(hashtextextended('registration:' || $1, "
+                                 "0))",
+                                 1, NULL, params, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+
+    struct racer rc = {.fx = &fx, .imp_uid = w.imp_uid, .merchant_uid = mu};
+    ck_assert_int_eq(pthread_create(&thread, NULL, race, &rc), 0);
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 800 * 1000000L};
+    nanosleep(&pause, NULL);
+    char *s = reg_status(&fx, mu);
+    ck_assert_str_eq(s, "pending"); /* still waiting for the lock */
+    free(s);
+    ck_assert_int_eq(rc.status, 0);
+
+    res = PQexecParams(holder,
+                       "SELECT pg_advisory_unlock(hashtextextended('registration:' || $1, 0))", 1,
+                       NULL, params, NULL, NULL, 0);
+    ck_assert_str_eq(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
+    pthread_join(thread, NULL);
+    ck_assert_int_eq(rc.status, 200);
+    s = reg_status(&fx, mu);
+    ck_assert_str_eq(s, "active");
+    free(s);
+    PQfinish(holder);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+static Suite *suite_issuance_faults(void)
+{
+    Suite *s = suite_create("issuance_faults");
+    TCase *tc = tcase_create("faults");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, iamport_500_is_502_and_stays_pending);
+    tcase_add_test(tc, iamport_timeout_is_504_and_stays_pending);
+    tcase_add_loop_test(tc, prepare_failure_creates_nothing, 0, 2);
+    tcase_add_test(tc, first_charge_declined);
+    tcase_add_test(tc, first_charge_outcome_unknown_then_found);
+    tcase_add_test(tc, first_charge_outcome_unknown_stays_unknown);
+    tcase_add_loop_test(tc, concurrent_completes_charge_once, 0, 2);
+    tcase_add_test(tc, verification_waits_for_the_database_lock);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TESTLIB_MAIN(suite_issuance_faults)
