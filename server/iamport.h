@@ -59,6 +59,7 @@ struct iamport_error {
     int code;          /* iamport's envelope code, 0 when there was no envelope */
     char message[512]; /* iamport's envelope message, exact (cut at a UTF-8 boundary if longer) */
     char detail[256];  /* what failed on our side: curl error text, field name, ... */
+    bool timed_out;    /* the exchange hit the connect or total timeout (any status) */
 };
 
 /* Stable lower-case name of a status ("ok", "transport", "timeout_unknown", ...). */

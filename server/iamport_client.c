@@ -315,6 +315,8 @@ enum iamport_status iamport_call(struct iamport_client *c, const struct iamport_
                          st == IAMPORT_E_TIMEOUT_UNKNOWN
                              ? " (outcome unknown: look the merchant_uid up)"
                              : "");
+            if (err)
+                err->timed_out = res.curl_code == CURLE_OPERATION_TIMEDOUT;
             goto out;
         }
         if (res.http_status == 401 && !retried_401) {

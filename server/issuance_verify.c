@@ -105,13 +105,10 @@ int issuance_valid_imp_uid(const char *s)
     return n >= 1 && n <= VERIFY_IMP_UID_MAX && strspn(s, allowed) == n;
 }
 
-/* A lookup that failed because iamport did not answer in time (the client reports lookup
- * timeouts as transport errors with curl's text). */
+/* A call that failed because iamport did not answer in time. */
 static int is_timeout(enum iamport_status st, const struct iamport_error *err)
 {
-    return st == IAMPORT_E_TIMEOUT_UNKNOWN ||
-           (st == IAMPORT_E_TRANSPORT &&
-            (strstr(err->detail, "timed out") || strstr(err->detail, "Timeout")));
+    return st == IAMPORT_E_TIMEOUT_UNKNOWN || err->timed_out;
 }
 
 /* Maps a failed lookup to 502/504. The answer names iamport's own message at most; transport

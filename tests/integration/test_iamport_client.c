@@ -794,6 +794,7 @@ static void check_unknown_outcome_then_lookup(const char *fault_kind, const char
     ck_assert(iamport_outcome_unknown(IAMPORT_E_TIMEOUT_UNKNOWN, &err));
     ck_assert_int_eq(err.http_status, 0);
     ck_assert_ptr_nonnull(strstr(err.detail, "outcome unknown"));
+    ck_assert_int_eq(err.timed_out, strcmp(fault_kind, "drop") != 0); /* a drop is no timeout */
     ck_assert_ptr_null(p.imp_uid);
 
     /* Looking the merchant_uid up shows the charge that did happen. */
@@ -1005,6 +1006,7 @@ START_TEST(connection_refused_is_transport_error_quickly)
     ck_assert_int_lt(wall_ms() - start, 2000);
     ck_assert(!iamport_outcome_unknown(IAMPORT_E_TRANSPORT, &err));
     ck_assert_int_eq(err.http_status, 0);
+    ck_assert_int_eq(err.timed_out, 0);
     ck_assert_ptr_nonnull(strstr(err.detail, "getToken"));
     start = wall_ms();
     ck_assert_int_eq(iamport_get_payment(c, "imp_x", &p, &err), IAMPORT_E_TRANSPORT);
