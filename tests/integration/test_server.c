@@ -231,6 +231,35 @@ START_TEST(static_files_and_traversal)
 }
 END_TEST
 
+#define MERCHANT_KEY "merchant-key-0123456789abcdef"
+
+/* GET with the merchant key; returns the HTTP status. */
+static long merchant_get_status(const struct billkeyd_proc *p, const char *path)
+{
+    char *u = url(p, path);
+    struct http_client_response r;
+    http_client_get(u, MERCHANT_KEY, &r);
+    long status = r.status;
+    http_client_response_release(&r);
+    free(u);
+    return status;
+}
+
+/* POST /api/checkouts (PAYCO, no charge: nothing reaches iamport); returns the HTTP status. */
+static long merchant_checkout_status(const struct billkeyd_proc *p)
+{
+    char *u = url(p, "/api/checkouts");
+    struct http_client_response r;
+    http_client_json("POST", u,
+                     "{\"customer_id\":\"c-1\",\"pg\":\"payco\",\"amount\":9900,"
+                     "\"name\":\"plan\"}",
+                     MERCHANT_KEY, &r);
+    long status = r.status;
+    http_client_response_release(&r);
+    free(u);
+    return status;
+}
+
 /* readyz follows PostgreSQL: 200, then 503 while it is stopped, then 200 again, with no restart
  * of billkeyd; healthz stays 200 throughout. Uses its own PostgreSQL so it can stop it. */
 START_TEST(readiness_follows_postgres)
@@ -241,16 +270,23 @@ START_TEST(readiness_follows_postgres)
     pg_script("start", dir, dburl, sizeof dburl);
 
     struct billkeyd_proc p;
-    const char *env[] = {"DB_ACQUIRE_TIMEOUT_MS=500", NULL};
+    const char *env[] = {"DB_ACQUIRE_TIMEOUT_MS=500",
+                         "BILLKEY_API_KEYS=shop:merchant-key-0123456789abcdef", NULL};
     ck_assert_int_eq(billkeyd_start(&p, dburl, env), 0);
     ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
+    ck_assert_int_eq(merchant_get_status(&p, "/api/customers/c-1"), 200);
 
     pg_script("stop", dir, NULL, 0);
     ck_assert_int_eq(wait_status(&p, "/readyz", 503, 15000), 503);
     ck_assert_int_eq(wait_status(&p, "/healthz", 200, 1000), 200);
+    /* routes that need the database answer 503 too, never 500 or a hang */
+    ck_assert_int_eq(merchant_get_status(&p, "/api/customers/c-1"), 503);
+    ck_assert_int_eq(merchant_checkout_status(&p), 503);
 
     pg_script("start", dir, NULL, 0);
     ck_assert_int_eq(wait_status(&p, "/readyz", 200, 20000), 200);
+    ck_assert_int_eq(merchant_get_status(&p, "/api/customers/c-1"), 200);
+    ck_assert_int_eq(merchant_checkout_status(&p), 201);
 
     ck_assert_int_eq(billkeyd_stop(&p), 0);
     pg_script("stop", dir, NULL, 0);
