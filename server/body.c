@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "server/body_internal.h"
+#include "server/utf8.h"
 
 enum media_type { MEDIA_JSON, MEDIA_FORM };
 
@@ -81,43 +82,14 @@ void *body_oom_check(void *p)
 
 int body_utf8_valid(const unsigned char *s, size_t n, size_t *bad_at)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t more;
-        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            more = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            more = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            more = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            goto bad;
+    unsigned cp;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (len == 0) {
+            *bad_at = i;
+            return 0;
         }
-        if (n - i - 1 < more)
-            goto bad;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            goto bad;
-        for (size_t k = 2; k <= more; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                goto bad;
-        i += more + 1;
-        continue;
-bad:
-        *bad_at = i;
-        return 0;
+        i += len;
     }
     return 1;
 }
