@@ -7,7 +7,7 @@ mode=${1:-run}
 packages=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev
           libpq-dev libssl-dev check postgresql-15 ca-certificates)
 if [ "$mode" = test ]; then
-  packages+=(chromium chromium-driver python3 python3-selenium)
+  packages+=(chromium chromium-driver)
 fi
 if [ "$mode" = bench ]; then
   packages+=(wrk)
