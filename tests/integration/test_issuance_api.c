@@ -8,16 +8,6 @@
 #include "tests/lib/issuance_fixture.h"
 #include "tests/lib/testlib.h"
 
-static const char *error_field(const struct http_client_response *r, const char *member)
-{
-    return fx_str(cJSON_GetObjectItemCaseSensitive(r->json, "error"), member);
-}
-
-static long long count(const struct fx *fx, const char *sql)
-{
-    return fx_sql_int(fx, sql, NULL);
-}
-
 START_TEST(merchant_key_is_required)
 {
     struct fx fx;
@@ -37,7 +27,7 @@ START_TEST(merchant_key_is_required)
                 else
                     http_client_get(url, keys[k], &r);
                 ck_assert_msg(r.status == 401, "%s key %zu -> %ld", paths[p], k, r.status);
-                ck_assert_str_eq(error_field(&r, "code"), "unauthorized");
+                ck_assert_str_eq(testlib_error_field(r.json, "code"), "unauthorized");
                 char *www = http_client_header(&r, "WWW-Authenticate");
                 ck_assert_ptr_nonnull(www);
                 ck_assert_int_eq(strncmp(www, "Bearer realm=\"billkey\"", 22), 0);
@@ -47,7 +37,7 @@ START_TEST(merchant_key_is_required)
         }
         free(url);
     }
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 0);
     fx_stop(&fx);
 }
 END_TEST
@@ -124,15 +114,15 @@ START_TEST(every_bad_field_is_400_naming_it)
         const struct field_case *c = &field_cases[i];
         fx_create_checkout(&fx, c->body, &r);
         ck_assert_msg(r.status == 400, "%s -> %ld: %s", c->body, r.status, r.body);
-        ck_assert_str_eq(error_field(&r, "code"), "invalid_field");
-        ck_assert_msg(error_field(&r, "field") && strcmp(error_field(&r, "field"), c->field) == 0,
+        ck_assert_str_eq(testlib_error_field(r.json, "code"), "invalid_field");
+        ck_assert_msg(testlib_error_field(r.json, "field") && strcmp(testlib_error_field(r.json, "field"), c->field) == 0,
                       "%s: %s", c->body, r.body);
         if (c->message)
-            ck_assert_str_eq(error_field(&r, "message"), c->message);
+            ck_assert_str_eq(testlib_error_field(r.json, "message"), c->message);
         http_client_response_release(&r);
     }
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events"), 0);
     fx_stop(&fx);
 }
 END_TEST
@@ -150,17 +140,17 @@ START_TEST(body_shape_errors)
                                      .content_type = "text/plain", .body = "customer_id=c"};
     http_client_do(&rq, &r);
     ck_assert_int_eq(r.status, 415);
-    ck_assert_str_eq(error_field(&r, "code"), "unsupported_media_type");
+    ck_assert_str_eq(testlib_error_field(r.json, "code"), "unsupported_media_type");
     http_client_response_release(&r);
 
     http_client_json("POST", url, "{\"customer_id\":", FX_API_KEY, &r);
     ck_assert_int_eq(r.status, 400);
-    ck_assert_str_eq(error_field(&r, "code"), "malformed_body");
+    ck_assert_str_eq(testlib_error_field(r.json, "code"), "malformed_body");
     http_client_response_release(&r);
 
     http_client_json("POST", url, "{\"customer_id\":\"a\",\"customer_id\":\"b\"}", FX_API_KEY, &r);
     ck_assert_int_eq(r.status, 400);
-    ck_assert_str_eq(error_field(&r, "code"), "malformed_body");
+    ck_assert_str_eq(testlib_error_field(r.json, "code"), "malformed_body");
     http_client_response_release(&r);
 
     size_t n = 20 * 1024;
@@ -171,7 +161,7 @@ START_TEST(body_shape_errors)
     big[n] = '\0';
     http_client_json("POST", url, big, FX_API_KEY, &r);
     ck_assert_int_eq(r.status, 413);
-    ck_assert_str_eq(error_field(&r, "code"), "payload_too_large");
+    ck_assert_str_eq(testlib_error_field(r.json, "code"), "payload_too_large");
     http_client_response_release(&r);
     free(big);
 
@@ -186,7 +176,7 @@ START_TEST(body_shape_errors)
     ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rp, "amount")),
                      1000);
     http_client_response_release(&r);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations WHERE customer_id = "
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations WHERE customer_id = "
                                 "'form cust' AND charge_now AND created_by = 'shop'"),
                      1);
     free(url);
@@ -250,14 +240,14 @@ START_TEST(demo_route_only_in_sandbox_mode)
     http_client_json("POST", url, body, NULL, &r);
     if (_i == 0) {
         ck_assert_int_eq(r.status, 404);
-        ck_assert_str_eq(error_field(&r, "code"), "not_found");
-        ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations"), 0);
+        ck_assert_str_eq(testlib_error_field(r.json, "code"), "not_found");
+        ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 0);
     } else {
         ck_assert_msg(r.status == 201, "%s", r.body);
-        ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations "
+        ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations "
                                     "WHERE created_by = 'demo'"),
                          1);
-        ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events WHERE actor = 'demo'"), 1);
+        ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events WHERE actor = 'demo'"), 1);
     }
     http_client_response_release(&r);
     free(url);
@@ -318,7 +308,7 @@ START_TEST(customer_view_rules)
         if (cases[i].body)
             ck_assert_str_eq(r.body, cases[i].body);
         else
-            ck_assert_str_eq(error_field(&r, "field"), "customer_id");
+            ck_assert_str_eq(testlib_error_field(r.json, "field"), "customer_id");
         http_client_response_release(&r);
         free(url);
     }

@@ -14,40 +14,9 @@
 #define PRICE 9900
 #define THREADS 8
 
-static cJSON *checkout(const struct fx *fx, const char *pg, int charge_now)
-{
-    char *body = xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%d,"
-                           "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
-                           pg, PRICE, charge_now ? "true" : "false");
-    cJSON *co = fx_checkout_ok(fx, body);
-    free(body);
-    return co;
-}
-
-static const cJSON *request_pay(const cJSON *co)
-{
-    return cJSON_GetObjectItemCaseSensitive(co, "request_pay");
-}
-
 static void fault(const struct fx *fx, const char *json)
 {
     cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
-}
-
-static long long count(const struct fx *fx, const char *sql)
-{
-    return fx_sql_int(fx, sql, NULL);
-}
-
-static char *reg_status(const struct fx *fx, const char *mu)
-{
-    const char *params[] = {mu, NULL};
-    return fx_sql(fx, "SELECT status FROM registrations WHERE merchant_uid = $1", params);
-}
-
-static const char *error_code(const struct http_client_response *r)
-{
-    return fx_str(cJSON_GetObjectItemCaseSensitive(r->json, "error"), "code");
 }
 
 static const cJSON *first_payment(const struct http_client_response *r)
@@ -56,70 +25,64 @@ static const cJSON *first_payment(const struct http_client_response *r)
 }
 
 /* iamport answers 500 to every attempt of the lookup: 502, still pending; then it recovers. */
-START_TEST(iamport_500_is_502_and_stays_pending)
+/* iamport fails every attempt of the imp_uid lookup (fault_fmt, %s = imp_uid): complete answers
+ * status/code and the registration stays pending; once the faults are used up it completes. */
+static const struct lookup_fault {
+    const char *name;
+    const char *timeout_env; /* extra billkeyd env, or NULL */
+    const char *pg;
+    int charge_now;
+    const char *fault_fmt;
+    long status;
+    const char *code;
+    int check_landing_and_charge; /* also: the landing's HTML error, then the first charge paid */
+} lookup_faults[] = {
+    {"iamport 500 is 502", NULL, "payco", 1,
+     "{\"method\":\"GET\",\"path\":\"/payments/%s\",\"kind\":\"http500\",\"count\":3}", 502,
+     "iamport_unavailable", 1},
+    {"iamport timeout is 504", "IAMPORT_TIMEOUT_MS=300", "kicc", 0,
+     "{\"method\":\"GET\",\"path\":\"/payments/%s\",\"kind\":\"hang\",\"delay_ms\":2000,"
+     "\"count\":3}",
+     504, "iamport_timeout", 0},
+};
+
+START_TEST(iamport_lookup_failure_stays_pending)
 {
-    struct fx fx;
-    struct fx_window w;
-    struct http_client_response r;
-    fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "payco", 1);
-    const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
-    char *f = xasprintf("{\"method\":\"GET\",\"path\":\"/payments/%s\",\"kind\":\"http500\","
-                        "\"count\":3}",
-                        w.imp_uid);
-    fault(&fx, f);
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 502, "%ld: %s", r.status, r.body);
-    ck_assert_str_eq(error_code(&r), "iamport_unavailable");
-    http_client_response_release(&r);
-    char *s = reg_status(&fx, mu);
-    ck_assert_str_eq(s, "pending");
-    free(s);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 0);
-
-    fault(&fx, f); /* the landing says so in HTML */
-    fx_landing(&fx, w.imp_uid, mu, &r);
-    ck_assert_int_eq(r.status, 502);
-    ck_assert_ptr_nonnull(
-        strstr(r.body, "data-status=\"error\" data-code=\"iamport_unavailable\""));
-    ck_assert_ptr_nonnull(strstr(r.body, "새로고침"));
-    http_client_response_release(&r);
-
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r); /* faults used up: it completes */
-    ck_assert_msg(r.status == 200, "%s", r.body);
-    ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
-    http_client_response_release(&r);
-    free(f);
-    fx_window_release(&w);
-    cJSON_Delete(co);
-    fx_stop(&fx);
-}
-END_TEST
-
-START_TEST(iamport_timeout_is_504_and_stays_pending)
-{
-    const char *env[] = {"IAMPORT_TIMEOUT_MS=300", NULL};
+    const struct lookup_fault *c = &lookup_faults[_i];
+    const char *env[] = {c->timeout_env, NULL};
     struct fx fx;
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, env);
-    cJSON *co = checkout(&fx, "kicc", 0);
+    cJSON *co = fx_checkout_plan(&fx, c->pg, PRICE, c->charge_now);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
-    char *f = xasprintf("{\"method\":\"GET\",\"path\":\"/payments/%s\",\"kind\":\"hang\","
-                        "\"delay_ms\":2000,\"count\":3}",
-                        w.imp_uid);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
+    char *f = xasprintf(c->fault_fmt, w.imp_uid);
     fault(&fx, f);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 504, "%ld: %s", r.status, r.body);
-    ck_assert_str_eq(error_code(&r), "iamport_timeout");
+    ck_assert_msg(r.status == c->status, "%s: -> %ld: %s", c->name, r.status, r.body);
+    fx_expect_error(&r, c->status, c->code);
     http_client_response_release(&r);
-    char *s = reg_status(&fx, mu);
+    char *s = fx_registration_column(&fx, "status", mu);
     ck_assert_str_eq(s, "pending");
     free(s);
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+
+    if (c->check_landing_and_charge) {
+        ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
+        fault(&fx, f); /* the landing says so in HTML */
+        fx_landing(&fx, w.imp_uid, mu, &r);
+        ck_assert_int_eq(r.status, c->status);
+        char *marker = xasprintf("data-status=\"error\" data-code=\"%s\"", c->code);
+        ck_assert_ptr_nonnull(strstr(r.body, marker));
+        free(marker);
+        ck_assert_ptr_nonnull(strstr(r.body, "새로고침"));
+        http_client_response_release(&r);
+    }
+
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r); /* faults used up: it completes */
     ck_assert_msg(r.status == 200, "%s", r.body);
+    if (c->check_landing_and_charge)
+        ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
     http_client_response_release(&r);
     free(f);
     fx_window_release(&w);
@@ -145,12 +108,11 @@ START_TEST(prepare_failure_creates_nothing)
                        "{\"customer_id\":\"c\",\"pg\":\"kakaopay\",\"amount\":9900,"
                        "\"name\":\"n\",\"charge_now\":true}",
                        &r);
-    ck_assert_msg(r.status == statuses[_i], "%ld: %s", r.status, r.body);
-    ck_assert_str_eq(error_code(&r), codes[_i]);
+    fx_expect_error(&r, statuses[_i], codes[_i]);
     http_client_response_release(&r);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events"), 0);
     fx_stop(&fx);
 }
 END_TEST
@@ -162,11 +124,11 @@ START_TEST(first_charge_declined)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "naverpay", 1);
+    cJSON *co = fx_checkout_plan(&fx, "naverpay", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid"), *cu = fx_str(co, "customer_uid");
     char *decline = xasprintf("{\"customer_uid\":\"%s\",\"reason\":\"잔액부족\"}", cu);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/decline", decline));
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     char first[64] = "";
     for (int i = 0; i < 2; i++) {
         fx_complete(&fx, NULL, w.imp_uid, mu, &r);
@@ -203,7 +165,7 @@ START_TEST(first_charge_declined)
     }
     ck_assert_int_eq(found, 1);
     cJSON_Delete(log);
-    char *s = reg_status(&fx, mu);
+    char *s = fx_registration_column(&fx, "status", mu);
     ck_assert_str_eq(s, "active");
     free(s);
     free(decline);
@@ -220,11 +182,11 @@ START_TEST(first_charge_outcome_unknown_then_found)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "chai", 1);
+    cJSON *co = fx_checkout_plan(&fx, "chai", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
     fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
                "\"after_processing\":true}");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
     ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
@@ -256,18 +218,18 @@ START_TEST(first_charge_outcome_unknown_stays_unknown)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "payco", 1);
+    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
     fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\"}");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     for (int i = 0; i < 2; i++) {
         fx_complete(&fx, NULL, w.imp_uid, mu, &r);
         ck_assert_msg(r.status == 200, "%s", r.body);
         ck_assert_str_eq(fx_str(first_payment(&r), "status"), "unknown");
         http_client_response_release(&r);
     }
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments WHERE status = 'unknown'"), 1);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events "
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments WHERE status = 'unknown'"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                 "WHERE action = 'payment.unknown'"),
                      1);
     struct fx_ledger l;
@@ -340,9 +302,9 @@ START_TEST(concurrent_completes_charge_once)
     fx_start(&fx, NULL);
     if (two_instances)
         fx_start_billkeyd(&fx, &second, NULL);
-    cJSON *co = checkout(&fx, "kicc", 1);
+    cJSON *co = fx_checkout_plan(&fx, "kicc", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     for (int i = 0; i < THREADS; i++) {
         racers[i] = (struct racer){.fx = &fx,
                                    .instance = two_instances && i % 2 ? &second : NULL,
@@ -363,9 +325,9 @@ START_TEST(concurrent_completes_charge_once)
             winner = racers[i].first_mu;
         ck_assert_str_eq(racers[i].first_mu, winner);
     }
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 1);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 1);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events "
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                 "WHERE action IN ('registration.active', 'payment.requested', "
                                 "'payment.paid')"),
                      3);
@@ -391,9 +353,9 @@ START_TEST(verification_waits_for_the_database_lock)
     struct fx_window w;
     pthread_t thread;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "payco", 0);
+    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 0);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
 
     PGconn *holder = PQconnectdb(fx.db_url);
     ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
@@ -409,7 +371,7 @@ START_TEST(verification_waits_for_the_database_lock)
     ck_assert_int_eq(pthread_create(&thread, NULL, race, &rc), 0);
     struct timespec pause = {.tv_sec = 0, .tv_nsec = 800 * 1000000L};
     nanosleep(&pause, NULL);
-    char *s = reg_status(&fx, mu);
+    char *s = fx_registration_column(&fx, "status", mu);
     ck_assert_str_eq(s, "pending"); /* still waiting for the lock */
     free(s);
     ck_assert_int_eq(rc.status, 0);
@@ -421,7 +383,7 @@ START_TEST(verification_waits_for_the_database_lock)
     PQclear(res);
     pthread_join(thread, NULL);
     ck_assert_int_eq(rc.status, 200);
-    s = reg_status(&fx, mu);
+    s = fx_registration_column(&fx, "status", mu);
     ck_assert_str_eq(s, "active");
     free(s);
     PQfinish(holder);
@@ -436,8 +398,8 @@ static Suite *suite_issuance_faults(void)
     Suite *s = suite_create("issuance_faults");
     TCase *tc = tcase_create("faults");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, iamport_500_is_502_and_stays_pending);
-    tcase_add_test(tc, iamport_timeout_is_504_and_stays_pending);
+    tcase_add_loop_test(tc, iamport_lookup_failure_stays_pending, 0,
+                        (int)(sizeof lookup_faults / sizeof lookup_faults[0]));
     tcase_add_loop_test(tc, prepare_failure_creates_nothing, 0, 2);
     tcase_add_test(tc, first_charge_declined);
     tcase_add_test(tc, first_charge_outcome_unknown_then_found);

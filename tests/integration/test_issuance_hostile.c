@@ -11,43 +11,12 @@
 
 #define PRICE 9900
 
-/* POST /api/checkouts for pg (charge_now as given); returns the 201 body (caller deletes). */
-static cJSON *checkout(const struct fx *fx, const char *pg, int charge_now)
-{
-    char *body = xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%d,"
-                           "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
-                           pg, PRICE, charge_now ? "true" : "false");
-    cJSON *co = fx_checkout_ok(fx, body);
-    free(body);
-    return co;
-}
-
-static const cJSON *request_pay(const cJSON *co)
-{
-    return cJSON_GetObjectItemCaseSensitive(co, "request_pay");
-}
-
-/* registrations.<column> of merchant_uid (caller frees). */
-static char *reg_column(const struct fx *fx, const char *column, const char *mu)
-{
-    const char *params[] = {mu, NULL};
-    char *sql = xasprintf("SELECT %s FROM registrations WHERE merchant_uid = $1", column);
-    char *value = fx_sql(fx, sql, params);
-    free(sql);
-    return value;
-}
-
 static void expect_reg(const struct fx *fx, const char *mu, const char *status)
 {
-    char *s = reg_column(fx, "status", mu);
+    char *s = fx_registration_column(fx, "status", mu);
     ck_assert_msg(s && strcmp(s, status) == 0, "registration %s is '%s', want '%s'", mu,
                   s ? s : "(none)", status);
     free(s);
-}
-
-static long long count(const struct fx *fx, const char *sql)
-{
-    return fx_sql_int(fx, sql, NULL);
 }
 
 /* How many requests the sandbox received with this method and path prefix. */
@@ -76,28 +45,15 @@ static char *sandbox_payment_status(const struct fx *fx, const char *imp_uid)
     return status;
 }
 
-static void expect_error(const struct http_client_response *r, long status, const char *code)
-{
-    ck_assert_msg(r->status == status, "-> %ld (want %ld): %s", r->status, status, r->body);
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(r->json, "error");
-    ck_assert_msg(err != NULL, "no error object: %s", r->body);
-    ck_assert_str_eq(fx_str(err, "code"), code);
-}
-
-static const char *error_message(const struct http_client_response *r)
-{
-    return fx_str(cJSON_GetObjectItemCaseSensitive(r->json, "error"), "message");
-}
-
 START_TEST(replayed_imp_uid_is_idempotent)
 {
     struct fx fx;
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "payco", 1);
+    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     char first[64] = "";
     for (int i = 0; i < 5; i++) {
         if (i % 2)
@@ -111,9 +67,9 @@ START_TEST(replayed_imp_uid_is_idempotent)
                             "merchant_uid"));
         http_client_response_release(&r);
     }
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 1);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 1);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events "
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                 "WHERE action = 'registration.active'"),
                      1);
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 1);
@@ -135,12 +91,12 @@ START_TEST(imp_uid_of_another_merchant_uid_is_refused)
     struct fx_window wa;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *a = checkout(&fx, "payco", 0), *b = checkout(&fx, "payco", 0);
+    cJSON *a = fx_checkout_plan(&fx, "payco", PRICE, 0), *b = fx_checkout_plan(&fx, "payco", PRICE, 0);
     const char *mua = fx_str(a, "merchant_uid"), *mub = fx_str(b, "merchant_uid");
-    fx_window_submit(&fx, request_pay(a), 0, 0, &wa);
+    fx_window_submit(&fx, fx_request_pay(a), 0, 0, &wa);
 
     fx_complete(&fx, NULL, wa.imp_uid, mub, &r);
-    expect_error(&r, 409, "merchant_uid_mismatch");
+    fx_expect_error(&r, 409, "merchant_uid_mismatch");
     ck_assert_ptr_null(strstr(r.body, mua)); /* the real merchant_uid is not revealed */
     http_client_response_release(&r);
     fx_landing(&fx, wa.imp_uid, mub, &r);
@@ -151,7 +107,7 @@ START_TEST(imp_uid_of_another_merchant_uid_is_refused)
     http_client_response_release(&r);
     expect_reg(&fx, mua, "pending");
     expect_reg(&fx, mub, "pending");
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
 
     fx_complete(&fx, NULL, wa.imp_uid, mua, &r); /* the right pair still works */
     ck_assert_int_eq(r.status, 200);
@@ -170,11 +126,11 @@ START_TEST(unknown_imp_uid_is_404)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "kicc", 0);
+    cJSON *co = fx_checkout_plan(&fx, "kicc", PRICE, 0);
     const char *mu = fx_str(co, "merchant_uid");
     fx_complete(&fx, NULL, "imp_999999999999", mu, &r);
-    expect_error(&r, 404, "unknown_payment");
-    ck_assert_str_eq(error_message(&r), "iamport has no payment 'imp_999999999999'");
+    fx_expect_error(&r, 404, "unknown_payment");
+    ck_assert_str_eq(testlib_error_field(r.json, "message"), "iamport has no payment 'imp_999999999999'");
     http_client_response_release(&r);
     expect_reg(&fx, mu, "pending");
     cJSON_Delete(co);
@@ -195,13 +151,13 @@ START_TEST(payment_of_another_order_is_not_touched)
     fx_window_submit(&fx, rp, 0, 0, &w);
     ck_assert(w.success);
     fx_complete(&fx, NULL, w.imp_uid, "shop_order_1", &r);
-    expect_error(&r, 404, "unknown_registration");
+    fx_expect_error(&r, 404, "unknown_registration");
     http_client_response_release(&r);
     char *status = sandbox_payment_status(&fx, w.imp_uid);
     ck_assert_str_eq(status, "paid");
     free(status);
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events"), 0);
     fx_window_release(&w);
     cJSON_Delete(rp);
     fx_stop(&fx);
@@ -214,7 +170,7 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "kakaopay", 1);
+    cJSON *co = fx_checkout_plan(&fx, "kakaopay", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
     /* the attacker gets past iamport's prepared amount (here: the test moves it) ... */
     char *token = sandbox_token(&fx.sandbox);
@@ -224,15 +180,15 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
                      200);
     http_client_response_release(&r);
     /* ... and pays 100 won instead of 9900 */
-    cJSON *rp = cJSON_Duplicate(request_pay(co), 1);
+    cJSON *rp = cJSON_Duplicate(fx_request_pay(co), 1);
     cJSON_ReplaceItemInObjectCaseSensitive(rp, "amount", cJSON_CreateNumber(100));
     fx_window_submit(&fx, rp, 0, 0, &w);
     ck_assert(w.success);
 
     for (int i = 0; i < 2; i++) { /* the replay answers the same and cancels nothing more */
         fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-        expect_error(&r, 409, "payment_rejected");
-        ck_assert_str_eq(error_message(&r),
+        fx_expect_error(&r, 409, "payment_rejected");
+        ck_assert_str_eq(testlib_error_field(r.json, "message"),
                          i == 0 ? "the payment was rejected: amount 100 is not the expected 9900 "
                                   "(cancelled at iamport)"
                                 : "the payment was rejected: amount 100 is not the expected 9900");
@@ -243,7 +199,7 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
     free(status);
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), 1);
     expect_reg(&fx, mu, "tampered");
-    char *reason = reg_column(&fx, "fail_reason", mu);
+    char *reason = fx_registration_column(&fx, "fail_reason", mu);
     ck_assert_str_eq(reason, "amount 100 is not the expected 9900");
     free(reason);
     const char *p_mu[] = {mu, NULL};
@@ -253,7 +209,7 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
                        p_mu);
     ck_assert_str_eq(pay, "issue|100|cancelled|t|cancelled");
     free(pay);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
     char *actions = fx_sql(&fx, "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events",
                            NULL);
     ck_assert_str_eq(actions, "registration.created,payment.requested,registration.tampered,"
@@ -284,21 +240,21 @@ START_TEST(swapped_identity_is_tampered_without_cancel)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "payco", 1);
+    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    cJSON *rp = cJSON_Duplicate(request_pay(co), 1);
+    cJSON *rp = cJSON_Duplicate(fx_request_pay(co), 1);
     cJSON_ReplaceItemInObjectCaseSensitive(rp, swaps[_i][0], cJSON_CreateString(swaps[_i][1]));
     fx_window_submit(&fx, rp, 0, 0, &w);
     ck_assert(w.success);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    expect_error(&r, 409, "payment_rejected");
-    ck_assert_msg(strstr(error_message(&r), reasons[_i]) != NULL, "%s", error_message(&r));
+    fx_expect_error(&r, 409, "payment_rejected");
+    ck_assert_msg(strstr(testlib_error_field(r.json, "message"), reasons[_i]) != NULL, "%s", testlib_error_field(r.json, "message"));
     http_client_response_release(&r);
     expect_reg(&fx, mu, "tampered");
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), 0);
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
     fx_window_release(&w);
     cJSON_Delete(rp);
     cJSON_Delete(co);
@@ -313,9 +269,9 @@ START_TEST(failed_window_shows_error_msg)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "chai", 0);
+    cJSON *co = fx_checkout_plan(&fx, "chai", PRICE, 0);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 1, 1, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 1, 1, &w);
     ck_assert_int_eq(w.redirected, 1);
     ck_assert_int_eq(w.success, 0);
     ck_assert_ptr_null(w.imp_uid);
@@ -361,26 +317,26 @@ START_TEST(issuance_failure_marks_registration_failed)
     fx_start(&fx, NULL);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/config",
                              "{\"issue_status\":{\"kicc\":\"failed\"}}"));
-    cJSON *co = checkout(&fx, "kicc", 1);
+    cJSON *co = fx_checkout_plan(&fx, "kicc", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     ck_assert_int_eq(w.success, 0);
     ck_assert_ptr_nonnull(w.imp_uid);
     for (int i = 0; i < 2; i++) {
         fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-        expect_error(&r, 422, "registration_failed");
-        ck_assert_str_eq(error_message(&r), "the registration failed: 빌링키 발급에 실패하였습니다. "
+        fx_expect_error(&r, 422, "registration_failed");
+        ck_assert_str_eq(testlib_error_field(r.json, "message"), "the registration failed: 빌링키 발급에 실패하였습니다. "
                                             "(sandbox issue_status)");
         http_client_response_release(&r);
     }
     expect_reg(&fx, mu, "failed");
-    char *reason = reg_column(&fx, "fail_reason", mu);
+    char *reason = fx_registration_column(&fx, "fail_reason", mu);
     ck_assert_str_eq(reason, "빌링키 발급에 실패하였습니다. (sandbox issue_status)");
     free(reason);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM payments"), 0); /* no first charge */
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0); /* no first charge */
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 0);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM audit_events "
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                 "WHERE action = 'registration.failed' AND actor = 'callback'"),
                      1);
     fx_landing(&fx, w.imp_uid, mu, &r);
@@ -401,15 +357,15 @@ START_TEST(kakaopay_declined_window_charge)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "kakaopay", 1);
+    cJSON *co = fx_checkout_plan(&fx, "kakaopay", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid"), *cu = fx_str(co, "customer_uid");
     char *decline = xasprintf("{\"customer_uid\":\"%s\",\"reason\":\"잔액부족\"}", cu);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/decline", decline));
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     ck_assert_int_eq(w.success, 0);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    expect_error(&r, 422, "registration_failed");
-    ck_assert_str_eq(error_message(&r), "the registration failed: 잔액부족");
+    fx_expect_error(&r, 422, "registration_failed");
+    ck_assert_str_eq(testlib_error_field(r.json, "message"), "the registration failed: 잔액부족");
     http_client_response_release(&r);
     const char *p_mu[] = {mu, NULL};
     char *pay = fx_sql(&fx,
@@ -440,14 +396,14 @@ START_TEST(ready_status_per_pg)
     fx_start(&fx, NULL);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/config",
                              "{\"issue_status\":{\"kakaopay\":\"ready\",\"payco\":\"ready\"}}"));
-    cJSON *k = checkout(&fx, "kakaopay", 0), *p = checkout(&fx, "payco", 0);
-    fx_window_submit(&fx, request_pay(k), 0, 0, &wk);
-    fx_window_submit(&fx, request_pay(p), 0, 0, &wp);
+    cJSON *k = fx_checkout_plan(&fx, "kakaopay", PRICE, 0), *p = fx_checkout_plan(&fx, "payco", PRICE, 0);
+    fx_window_submit(&fx, fx_request_pay(k), 0, 0, &wk);
+    fx_window_submit(&fx, fx_request_pay(p), 0, 0, &wp);
     fx_complete(&fx, NULL, wk.imp_uid, fx_str(k, "merchant_uid"), &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
     http_client_response_release(&r);
     fx_complete(&fx, NULL, wp.imp_uid, fx_str(p, "merchant_uid"), &r);
-    expect_error(&r, 409, "payment_not_completed");
+    fx_expect_error(&r, 409, "payment_not_completed");
     http_client_response_release(&r);
     expect_reg(&fx, fx_str(k, "merchant_uid"), "active");
     expect_reg(&fx, fx_str(p, "merchant_uid"), "pending");
@@ -479,7 +435,7 @@ START_TEST(markup_and_sql_in_every_field)
     char *text = cJSON_PrintUnformatted(body);
     cJSON *co = fx_checkout_ok(&fx, text);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 1, 0, &w); /* KICC on mobile: the redirect */
+    fx_window_submit(&fx, fx_request_pay(co), 1, 0, &w); /* KICC on mobile: the redirect */
     ck_assert_int_eq(w.redirected, 1);
     http_client_get(w.location, NULL, &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
@@ -504,7 +460,7 @@ START_TEST(markup_and_sql_in_every_field)
     ck_assert_str_eq(stored, want);
     free(stored);
     free(want);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM registrations"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 1);
 
     char *escaped = curl_easy_escape(NULL, cust, 0);
     char *path = xasprintf("/api/customers/%s", escaped);
@@ -533,9 +489,9 @@ START_TEST(landing_ignores_foreign_redirect_targets)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "payco", 0);
+    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 0);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     char *path = xasprintf("/payments/complete/mobile?imp_uid=%s&merchant_uid=%s&imp_success=true"
                            "&redirect=https%%3A%%2F%%2Fevil.example%%2F&return_url=%%2F%%2Fevil."
                            "example&next=javascript%%3Aalert(1)&m_redirect_url=https%%3A%%2F%%2F"
@@ -567,9 +523,9 @@ START_TEST(landing_query_rules)
     struct fx_window w;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *co = checkout(&fx, "naverpay", 0);
+    cJSON *co = fx_checkout_plan(&fx, "naverpay", PRICE, 0);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
 
     struct {
         const char *query;
@@ -645,7 +601,7 @@ START_TEST(complete_input_rules)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         http_client_json("POST", url, cases[i].body, NULL, &r);
-        expect_error(&r, cases[i].status, cases[i].code);
+        fx_expect_error(&r, cases[i].status, cases[i].code);
         const char *field = fx_str(cJSON_GetObjectItemCaseSensitive(r.json, "error"), "field");
         if (cases[i].field)
             ck_assert_msg(field && strcmp(field, cases[i].field) == 0, "%s: %s", cases[i].body,
@@ -655,25 +611,25 @@ START_TEST(complete_input_rules)
     struct http_client_request rq = {.method = "POST", .url = url, .content_type = "text/plain",
                                      .body = "imp_uid=imp_1"};
     http_client_do(&rq, &r);
-    expect_error(&r, 415, "unsupported_media_type");
+    fx_expect_error(&r, 415, "unsupported_media_type");
     http_client_response_release(&r);
     char *big = xmalloc(8000);
     memset(big, 'a', 7999);
     big[7999] = '\0';
     memcpy(big, "{\"imp_uid\":\"", 12);
     http_client_json("POST", url, big, NULL, &r);
-    expect_error(&r, 413, "payload_too_large");
+    fx_expect_error(&r, 413, "payload_too_large");
     http_client_response_release(&r);
     free(big);
 
-    cJSON *co = checkout(&fx, "payco", 0);
-    fx_window_submit(&fx, request_pay(co), 0, 0, &w);
+    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 0);
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     char *form = xasprintf("imp_uid=%s&merchant_uid=%s", w.imp_uid, fx_str(co, "merchant_uid"));
     http_client_form("POST", url, form, NULL, &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
     ck_assert_str_eq(fx_str(r.json, "status"), "active");
     http_client_response_release(&r);
-    ck_assert_int_eq(count(&fx, "SELECT count(*) FROM billing_keys"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
     free(form);
     fx_window_release(&w);
     cJSON_Delete(co);

@@ -19,11 +19,8 @@
 #include "tests/lib/http_client.h"
 #include "tests/lib/testlib.h"
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+#define MERCHANT_KEY "merchant-key-0123456789abcdef"
+#define MERCHANT_KEYS_ENV "BILLKEY_API_KEYS=shop:" MERCHANT_KEY
 
 static char *url(const struct billkeyd_proc *p, const char *path)
 {
@@ -34,50 +31,62 @@ static char *url(const struct billkeyd_proc *p, const char *path)
 static long wait_status(const struct billkeyd_proc *p, const char *path, long want, long timeout_ms)
 {
     char *u = url(p, path);
-    long got = 0;
-    for (long waited = 0; waited <= timeout_ms; waited += 100) {
-        struct http_client_response r;
-        http_client_get(u, NULL, &r);
-        got = r.status;
-        http_client_response_release(&r);
-        if (got == want)
-            break;
-        sleep_ms(100);
-    }
+    long got = testlib_wait_http_status(u, want, timeout_ms, 100);
     free(u);
     return got;
 }
 
 static const char *error_code(const struct http_client_response *r)
 {
-    cJSON *e = cJSON_GetObjectItemCaseSensitive(r->json, "error");
-    cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
-    return cJSON_IsString(c) ? c->valuestring : "(no error.code)";
+    return testlib_error_field(r->json, "code");
 }
 
-static void pg_script(const char *verb, const char *dir, char *url_out, size_t url_len)
+/* Starts billkeyd (extra env may be NULL) on a fresh database named after db_prefix, asserting
+ * it started; returns the database URL (the caller passes it to stop_billkeyd()). */
+static char *start_billkeyd(struct billkeyd_proc *p, const char *db_prefix,
+                            const char *const *env)
 {
-    char *script = testlib_source_path("scripts/pg.sh");
-    char *cmd = xasprintf("bash '%s' %s '%s'", script, verb, dir);
-    FILE *f = popen(cmd, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[1024] = "";
-    if (!fgets(line, sizeof line, f))
-        line[0] = '\0';
-    int rc = pclose(f);
-    ck_assert_msg(rc == 0, "'%s' failed (%d)", cmd, rc);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (url_out)
-        snprintf(url_out, url_len, "%s", line);
-    free(script);
-    free(cmd);
+    char *db = testlib_create_database(db_prefix);
+    ck_assert_int_eq(billkeyd_start(p, db, env), 0);
+    return db;
+}
+
+/* Stops billkeyd, asserting a clean exit, and frees db. */
+static void stop_billkeyd(struct billkeyd_proc *p, char *db)
+{
+    ck_assert_int_eq(billkeyd_stop(p), 0);
+    free(db);
+}
+
+/* scripts/pg.sh <verb> <dir> on this test's own PostgreSQL cluster. */
+static void own_postgres(const char *verb, const char *dir)
+{
+    const char *args[] = {verb, dir, NULL};
+    free(testlib_pg_script(args));
+}
+
+/* Creates a cluster of the test's own in a new directory (dir: a mkdtemp template, filled in)
+ * and starts it; returns its URL (caller frees). */
+static char *own_postgres_create(char *dir)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *args[] = {"start", dir, NULL};
+    return testlib_pg_script(args);
+}
+
+/* Stops the test's own cluster and removes its directory. */
+static void own_postgres_remove(const char *dir)
+{
+    own_postgres("stop", dir);
+    char *rm = xasprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(rm), 0);
+    free(rm);
 }
 
 START_TEST(health_and_readiness)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("server_ready");
-    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+    char *db = start_billkeyd(&p, "server_ready", NULL);
 
     char *u = url(&p, "/healthz");
     struct http_client_response r;
@@ -96,16 +105,14 @@ START_TEST(health_and_readiness)
     http_client_response_release(&r);
     free(u);
 
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    stop_billkeyd(&p, db);
 }
 END_TEST
 
 START_TEST(error_shapes_over_http)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("server_errors");
-    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+    char *db = start_billkeyd(&p, "server_errors", NULL);
     struct http_client_response r;
 
     /* 404 with the one error shape and the request id echoed */
@@ -165,16 +172,14 @@ START_TEST(error_shapes_over_http)
     http_client_response_release(&r);
     free(u);
 
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    stop_billkeyd(&p, db);
 }
 END_TEST
 
 START_TEST(static_files_and_traversal)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("server_static");
-    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+    char *db = start_billkeyd(&p, "server_static", NULL);
     struct http_client_response r;
 
     char *u = url(&p, "/");
@@ -226,38 +231,37 @@ START_TEST(static_files_and_traversal)
         http_client_response_release(&r);
         free(u);
     }
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    stop_billkeyd(&p, db);
 }
 END_TEST
 
-#define MERCHANT_KEY "merchant-key-0123456789abcdef"
-
-/* GET with the merchant key; returns the HTTP status. */
-static long merchant_get_status(const struct billkeyd_proc *p, const char *path)
+/* A request with the merchant key (GET, or POST of json_body when it is not NULL); returns
+ * the HTTP status. */
+static long merchant_status(const struct billkeyd_proc *p, const char *path, const char *json_body)
 {
     char *u = url(p, path);
     struct http_client_response r;
-    http_client_get(u, MERCHANT_KEY, &r);
+    if (json_body)
+        http_client_json("POST", u, json_body, MERCHANT_KEY, &r);
+    else
+        http_client_get(u, MERCHANT_KEY, &r);
     long status = r.status;
     http_client_response_release(&r);
     free(u);
     return status;
+}
+
+static long merchant_get_status(const struct billkeyd_proc *p, const char *path)
+{
+    return merchant_status(p, path, NULL);
 }
 
 /* POST /api/checkouts (PAYCO, no charge: nothing reaches iamport); returns the HTTP status. */
 static long merchant_checkout_status(const struct billkeyd_proc *p)
 {
-    char *u = url(p, "/api/checkouts");
-    struct http_client_response r;
-    http_client_json("POST", u,
-                     "{\"customer_id\":\"c-1\",\"pg\":\"payco\",\"amount\":9900,"
-                     "\"name\":\"plan\"}",
-                     MERCHANT_KEY, &r);
-    long status = r.status;
-    http_client_response_release(&r);
-    free(u);
-    return status;
+    return merchant_status(p, "/api/checkouts",
+                           "{\"customer_id\":\"c-1\",\"pg\":\"payco\",\"amount\":9900,"
+                           "\"name\":\"plan\"}");
 }
 
 /* readyz follows PostgreSQL: 200, then 503 while it is stopped, then 200 again, with no restart
@@ -265,34 +269,29 @@ static long merchant_checkout_status(const struct billkeyd_proc *p)
 START_TEST(readiness_follows_postgres)
 {
     char dir[] = "/tmp/billkey-pgtest.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char dburl[1024];
-    pg_script("start", dir, dburl, sizeof dburl);
+    char *dburl = own_postgres_create(dir);
 
     struct billkeyd_proc p;
-    const char *env[] = {"DB_ACQUIRE_TIMEOUT_MS=500",
-                         "BILLKEY_API_KEYS=shop:merchant-key-0123456789abcdef", NULL};
+    const char *env[] = {"DB_ACQUIRE_TIMEOUT_MS=500", MERCHANT_KEYS_ENV, NULL};
     ck_assert_int_eq(billkeyd_start(&p, dburl, env), 0);
     ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
     ck_assert_int_eq(merchant_get_status(&p, "/api/customers/c-1"), 200);
 
-    pg_script("stop", dir, NULL, 0);
+    own_postgres("stop", dir);
     ck_assert_int_eq(wait_status(&p, "/readyz", 503, 15000), 503);
     ck_assert_int_eq(wait_status(&p, "/healthz", 200, 1000), 200);
     /* routes that need the database answer 503 too, never 500 or a hang */
     ck_assert_int_eq(merchant_get_status(&p, "/api/customers/c-1"), 503);
     ck_assert_int_eq(merchant_checkout_status(&p), 503);
 
-    pg_script("start", dir, NULL, 0);
+    own_postgres("start", dir);
     ck_assert_int_eq(wait_status(&p, "/readyz", 200, 20000), 200);
     ck_assert_int_eq(merchant_get_status(&p, "/api/customers/c-1"), 200);
     ck_assert_int_eq(merchant_checkout_status(&p), 201);
 
     ck_assert_int_eq(billkeyd_stop(&p), 0);
-    pg_script("stop", dir, NULL, 0);
-    char *rm = xasprintf("rm -rf '%s'", dir);
-    ck_assert_int_eq(system(rm), 0);
-    free(rm);
+    own_postgres_remove(dir);
+    free(dburl);
 }
 END_TEST
 
@@ -301,19 +300,17 @@ END_TEST
 START_TEST(starts_while_postgres_is_down)
 {
     char dir[] = "/tmp/billkey-pgtest.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char dburl[1024];
-    pg_script("start", dir, dburl, sizeof dburl);
-    pg_script("stop", dir, NULL, 0);
+    char *dburl = own_postgres_create(dir);
+    own_postgres("stop", dir);
 
     struct billkeyd_proc p;
     ck_assert_int_eq(billkeyd_start(&p, dburl, NULL), 0);
     ck_assert_int_eq(wait_status(&p, "/healthz", 200, 2000), 200);
     ck_assert_int_eq(wait_status(&p, "/readyz", 503, 2000), 503);
-    sleep_ms(1500);
+    testlib_sleep_ms(1500);
     ck_assert_int_eq(wait_status(&p, "/readyz", 503, 100), 503);
 
-    pg_script("start", dir, NULL, 0);
+    own_postgres("start", dir);
     ck_assert_int_eq(wait_status(&p, "/readyz", 200, 20000), 200);
     char *log = billkeyd_log(&p);
     ck_assert_ptr_nonnull(strstr(log, "migrations not applied, retrying"));
@@ -321,10 +318,8 @@ START_TEST(starts_while_postgres_is_down)
     free(log);
 
     ck_assert_int_eq(billkeyd_stop(&p), 0);
-    pg_script("stop", dir, NULL, 0);
-    char *rm = xasprintf("rm -rf '%s'", dir);
-    ck_assert_int_eq(system(rm), 0);
-    free(rm);
+    own_postgres_remove(dir);
+    free(dburl);
 }
 END_TEST
 
@@ -369,15 +364,13 @@ END_TEST
 START_TEST(logs_are_json_lines_without_secrets)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("server_logs2");
-    const char *env[] = {"IAMPORT_API_SECRET=very-secret-iamport-value",
-                         "BILLKEY_API_KEYS=shop:merchant-key-0123456789abcdef", NULL};
-    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    const char *env[] = {"IAMPORT_API_SECRET=very-secret-iamport-value", MERCHANT_KEYS_ENV, NULL};
+    char *db = start_billkeyd(&p, "server_logs2", env);
     ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
     char *u = url(&p, "/healthz");
     struct http_client_response r;
     const char *hdrs[] = {"X-Request-Id: log-check-1",
-                          "Authorization: Bearer merchant-key-0123456789abcdef", NULL};
+                          "Authorization: Bearer " MERCHANT_KEY, NULL};
     struct http_client_request rq = {.url = u, .headers = hdrs};
     http_client_do(&rq, &r);
     http_client_response_release(&r);
@@ -388,11 +381,11 @@ START_TEST(logs_are_json_lines_without_secrets)
     char *log = billkeyd_log(&p);
     for (int i = 0; i < 100 && !strstr(log, "\"request_id\":\"log-check-1\""); i++) {
         free(log);
-        sleep_ms(50);
+        testlib_sleep_ms(50);
         log = billkeyd_log(&p);
     }
     ck_assert_ptr_null(strstr(log, "very-secret-iamport-value"));
-    ck_assert_ptr_null(strstr(log, "merchant-key-0123456789abcdef"));
+    ck_assert_ptr_null(strstr(log, MERCHANT_KEY));
     int saw_request = 0;
     for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
         cJSON *j = cJSON_Parse(line);
@@ -412,8 +405,7 @@ START_TEST(logs_are_json_lines_without_secrets)
     }
     ck_assert_int_eq(saw_request, 1);
     free(log);
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    stop_billkeyd(&p, db);
 }
 END_TEST
 
@@ -423,8 +415,7 @@ END_TEST
 START_TEST(graceful_shutdown_finishes_in_flight_requests)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("server_shutdown");
-    ck_assert_int_eq(billkeyd_start(&p, db, NULL), 0);
+    char *db = start_billkeyd(&p, "server_shutdown", NULL);
 
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p.port)};
@@ -433,10 +424,10 @@ START_TEST(graceful_shutdown_finishes_in_flight_requests)
     const char *head = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                        "Content-Length: 10\r\nConnection: close\r\n\r\n{\"a\":";
     ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-    sleep_ms(200);
+    testlib_sleep_ms(200);
 
     kill(p.pid, SIGTERM);
-    sleep_ms(300);
+    testlib_sleep_ms(300);
     /* still running: it waits for the in-flight request */
     ck_assert_int_eq(waitpid(p.pid, NULL, WNOHANG), 0);
     /* no new connections */
@@ -455,8 +446,7 @@ START_TEST(graceful_shutdown_finishes_in_flight_requests)
     ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "in-flight reply: %s", buf);
     ck_assert_ptr_nonnull(strstr(buf, "{\"status\":\"ok\"}"));
 
-    ck_assert_int_eq(billkeyd_stop(&p), 0); /* reaps the already-exiting process */
-    free(db);
+    stop_billkeyd(&p, db); /* reaps the already-exiting process */
 }
 END_TEST
 
@@ -464,9 +454,8 @@ END_TEST
 START_TEST(idle_connections_time_out)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("server_idle");
     const char *env[] = {"HTTP_TIMEOUT_SECONDS=1", NULL};
-    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    char *db = start_billkeyd(&p, "server_idle", env);
 
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p.port)};
@@ -481,8 +470,7 @@ START_TEST(idle_connections_time_out)
     ck_assert_msg(n <= 0, "idle connection was answered instead of closed");
     ck_assert_msg(n == 0, "connection not closed by billkeyd within 5 s");
     close(fd);
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    stop_billkeyd(&p, db);
 }
 END_TEST
 

@@ -3,24 +3,17 @@
 
 #include <check.h>
 #include <curl/curl.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "server/body.h"
 #include "server/xalloc.h"
+#include "tests/lib/db_test.h"
 #include "tests/lib/testlib.h"
 
 #define START_ATTEMPTS 5
 #define READY_WAIT_MS 20000
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 const char *fx_str(const cJSON *obj, const char *key)
 {
@@ -36,15 +29,7 @@ char *fx_url(const struct fx *fx, const struct billkeyd_proc *p, const char *pat
 static void wait_ready(const struct billkeyd_proc *p)
 {
     char *url = xasprintf("%s/readyz", p->base_url);
-    long status = 0;
-    for (int waited = 0; waited < READY_WAIT_MS && status != 200; waited += 50) {
-        struct http_client_response r;
-        http_client_get(url, NULL, &r);
-        status = r.status;
-        http_client_response_release(&r);
-        if (status != 200)
-            sleep_ms(50);
-    }
+    long status = testlib_wait_http_status(url, 200, READY_WAIT_MS, 50);
     free(url);
     ck_assert_msg(status == 200, "billkeyd at %s never became ready", p->base_url);
 }
@@ -135,6 +120,21 @@ cJSON *fx_checkout_ok(const struct fx *fx, const char *json_body)
     r.json = NULL;
     http_client_response_release(&r);
     return json;
+}
+
+cJSON *fx_checkout_plan(const struct fx *fx, const char *pg, long long amount, int charge_now)
+{
+    char *body = xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%lld,"
+                           "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
+                           pg, amount, charge_now ? "true" : "false");
+    cJSON *co = fx_checkout_ok(fx, body);
+    free(body);
+    return co;
+}
+
+const cJSON *fx_request_pay(const cJSON *co)
+{
+    return cJSON_GetObjectItemCaseSensitive(co, "request_pay");
 }
 
 /* Undoes the sandbox's HTML escaping (& < > " '). Caller frees. */
@@ -264,30 +264,17 @@ long fx_landing(const struct fx *fx, const char *imp_uid, const char *merchant_u
     return out->status;
 }
 
-static PGresult *run_sql(const struct fx *fx, const char *sql, const char *const *params,
-                         PGconn **pg_out)
+char *fx_sql(const struct fx *fx, const char *sql, const char *const *params)
 {
     int n = 0;
     while (params && params[n] && n < 3)
         n++;
-    PGconn *pg = PQconnectdb(fx->db_url);
-    ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "cannot connect to the test database: %s",
-                  PQerrorMessage(pg));
-    PGresult *res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "'%s' failed: %s", sql,
-                  PQresultErrorMessage(res));
-    *pg_out = pg;
-    return res;
-}
-
-char *fx_sql(const struct fx *fx, const char *sql, const char *const *params)
-{
-    PGconn *pg = NULL;
-    PGresult *res = run_sql(fx, sql, params, &pg);
+    char *err = NULL;
+    PGresult *res = db_test_select(fx->db_url, sql, n, params, &err);
+    ck_assert_msg(res != NULL, "%s", err);
     char *value = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? xstrdup(PQgetvalue(res, 0, 0))
                                                                 : NULL;
     PQclear(res);
-    PQfinish(pg);
     return value;
 }
 
@@ -298,6 +285,28 @@ long long fx_sql_int(const struct fx *fx, const char *sql, const char *const *pa
     long long n = strtoll(value, NULL, 10);
     free(value);
     return n;
+}
+
+long long fx_count(const struct fx *fx, const char *sql)
+{
+    return fx_sql_int(fx, sql, NULL);
+}
+
+char *fx_registration_column(const struct fx *fx, const char *column, const char *mu)
+{
+    const char *params[] = {mu, NULL};
+    char *sql = xasprintf("SELECT %s FROM registrations WHERE merchant_uid = $1", column);
+    char *value = fx_sql(fx, sql, params);
+    free(sql);
+    return value;
+}
+
+void fx_expect_error(const struct http_client_response *r, long status, const char *code)
+{
+    ck_assert_msg(r->status == status, "-> %ld (want %ld): %s", r->status, status, r->body);
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(r->json, "error");
+    ck_assert_msg(err != NULL, "no error object: %s", r->body);
+    ck_assert_str_eq(testlib_error_field(r->json, "code"), code);
 }
 
 void fx_ledger(const struct fx *fx, const char *merchant_uid, struct fx_ledger *out)

@@ -42,6 +42,11 @@ long fx_create_checkout(const struct fx *fx, const char *json_body,
                         struct http_client_response *out);
 /* Same, asserting 201; returns the response JSON (caller deletes). */
 cJSON *fx_checkout_ok(const struct fx *fx, const char *json_body);
+/* fx_checkout_ok() for customer "cust-1", this pg and amount, the name "월 구독", buyer_tel
+ * 010-1234-5678 and charge_now as given. Returns the 201 body (caller deletes). */
+cJSON *fx_checkout_plan(const struct fx *fx, const char *pg, long long amount, int charge_now);
+/* The checkout's request_pay object (borrowed from co). */
+const cJSON *fx_request_pay(const cJSON *co);
 
 /* What the sandbox's checkout window did. Owned strings; fx_window_release() frees them. */
 struct fx_window {
@@ -71,6 +76,13 @@ long fx_landing(const struct fx *fx, const char *imp_uid, const char *merchant_u
 char *fx_sql(const struct fx *fx, const char *sql, const char *const *params);
 /* Same, for a count(*) or other integer. */
 long long fx_sql_int(const struct fx *fx, const char *sql, const char *const *params);
+/* fx_sql_int() of a query without parameters. */
+long long fx_count(const struct fx *fx, const char *sql);
+/* registrations.<column> (a trusted column name) of merchant_uid mu, or NULL (caller frees). */
+char *fx_registration_column(const struct fx *fx, const char *column, const char *mu);
+
+/* Asserts that r answered `status` with the error shape whose code is `code`. */
+void fx_expect_error(const struct http_client_response *r, long status, const char *code);
 
 /* GET /__sandbox/ledger's "charges" object member for merchant_uid: count (0 when absent) and
  * the last amount / status (status NULL when absent; caller frees). total_paid too. */

@@ -1,4 +1,4 @@
-/* Shared helpers for the Check suites: runner, env lookups, file reading. */
+/* Shared helpers for the Check suites: runner, env lookups, file reading, pg.sh, polling. */
 #include "tests/lib/testlib.h"
 
 #include <arpa/inet.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/xalloc.h"
+#include "tests/lib/http_client.h"
 
 int testlib_run_suite(Suite *s)
 {
@@ -57,29 +58,43 @@ char *testlib_read_file(const char *path, size_t *len_out)
     return buf;
 }
 
+char *testlib_pg_script(const char *const *args)
+{
+    char *script = testlib_source_path("scripts/pg.sh");
+    char *cmd = xasprintf("bash '%s'", script);
+    for (size_t i = 0; args && args[i]; i++) {
+        char *next = xasprintf("%s '%s'", cmd, args[i]);
+        free(cmd);
+        cmd = next;
+    }
+    FILE *p = popen(cmd, "r");
+    ck_assert_msg(p != NULL, "cannot run '%s'", cmd);
+    char line[1024] = "";
+    if (!fgets(line, sizeof line, p))
+        line[0] = '\0';
+    int rc = pclose(p);
+    ck_assert_msg(rc == 0, "'%s' failed (exit %d)", cmd, rc);
+    line[strcspn(line, "\r\n")] = '\0';
+    free(script);
+    free(cmd);
+    return xstrdup(line);
+}
+
 char *testlib_create_database(const char *prefix)
 {
     static unsigned counter;
     const char *pgdir = testlib_env("BILLKEY_TEST_PGDIR");
-    char *script = testlib_source_path("scripts/pg.sh");
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* pid + wall-clock nanoseconds + counter: unique across Check's forked test processes and
      * across pid reuse on a long-lived cluster. */
     char *name = xasprintf("%s_%ld_%lld%09ld_%u", prefix, (long)getpid(), (long long)ts.tv_sec,
                            ts.tv_nsec, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-    char *cmd = xasprintf("bash '%s' createdb '%s' '%s'", script, pgdir, name);
-    FILE *p = popen(cmd, "r");
-    ck_assert_msg(p != NULL, "cannot run '%s'", cmd);
-    char url[1024] = "";
-    char *got = fgets(url, sizeof url, p);
-    int rc = pclose(p);
-    ck_assert_msg(got != NULL && rc == 0, "'%s' failed (exit %d)", cmd, rc);
-    url[strcspn(url, "\r\n")] = '\0';
-    free(script);
+    const char *args[] = {"createdb", pgdir, name, NULL};
+    char *url = testlib_pg_script(args);
+    ck_assert_msg(url[0] != '\0', "pg.sh createdb '%s' printed no URL", name);
     free(name);
-    free(cmd);
-    return xstrdup(url);
+    return url;
 }
 
 int testlib_free_port(void)
@@ -97,4 +112,32 @@ int testlib_free_port(void)
     close(fd);
     ck_assert_msg(port > 0, "cannot bind 127.0.0.1:0 to find a free port");
     return port;
+}
+
+void testlib_sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+long testlib_wait_http_status(const char *url, long want, long timeout_ms, long step_ms)
+{
+    long got = 0;
+    for (long waited = 0;; waited += step_ms) {
+        struct http_client_response r;
+        http_client_get(url, NULL, &r);
+        got = r.status;
+        http_client_response_release(&r);
+        if (got == want || waited >= timeout_ms)
+            break;
+        testlib_sleep_ms(step_ms);
+    }
+    return got;
+}
+
+const char *testlib_error_field(const cJSON *json, const char *member)
+{
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(error, member);
+    return cJSON_IsString(item) ? item->valuestring : NULL;
 }

@@ -10,47 +10,8 @@
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "server/xalloc.h"
+#include "tests/lib/db_test.h"
 #include "tests/lib/testlib.h"
-
-/* A fresh database of this test's own. testlib adds pid and counter; the clock makes the name
- * unique across runs too (pids are reused on a long-lived cluster). Caller frees the URL. */
-static char *fresh_database(const char *prefix)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    char *unique = xasprintf("%s_%lx%lx", prefix, (unsigned long)now.tv_sec,
-                             (unsigned long)now.tv_nsec);
-    char *url = testlib_create_database(unique);
-    free(unique);
-    return url;
-}
-
-static PGconn *plain_connect(const char *url)
-{
-    PGconn *pg = PQconnectdb(url);
-    ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "cannot connect to '%s': %s", url,
-                  PQerrorMessage(pg));
-    return pg;
-}
-
-/* Runs SQL and returns the first value of the first row ("" when none). Caller frees. */
-static char *plain_query(PGconn *pg, const char *sql)
-{
-    PGresult *r = PQexec(pg, sql);
-    ExecStatusType rs = PQresultStatus(r);
-    ck_assert_msg(rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK, "'%s' failed: %s", sql,
-                  PQresultErrorMessage(r));
-    char *value = xstrdup(rs == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
-    PQclear(r);
-    return value;
-}
-
-static void assert_query(PGconn *pg, const char *sql, const char *want)
-{
-    char *got = plain_query(pg, sql);
-    ck_assert_msg(strcmp(got, want) == 0, "'%s' gave '%s', want '%s'", sql, got, want);
-    free(got);
-}
 
 /* "1:audit_events,2:..." for the embedded list, to compare with schema_migrations. */
 static char *embedded_list(void)
@@ -110,7 +71,7 @@ END_TEST
 
 START_TEST(fresh_database_gets_every_migration)
 {
-    char *url = fresh_database("db_migrate");
+    char *url = db_test_fresh_database("db_migrate");
     char *err = (char *)"untouched";
     int applied = -1;
 
@@ -118,18 +79,18 @@ START_TEST(fresh_database_gets_every_migration)
     ck_assert_ptr_null(err);
     ck_assert_int_eq(applied, (int)db_migration_count);
 
-    PGconn *pg = plain_connect(url);
+    PGconn *pg = db_test_connect(url);
     char *want = embedded_list();
-    assert_query(pg, recorded_sql, want);
+    db_test_assert_query(pg, recorded_sql, want);
     free(want);
-    assert_query(pg, "SELECT count(*) FROM schema_migrations WHERE applied_at IS NULL "
+    db_test_assert_query(pg, "SELECT count(*) FROM schema_migrations WHERE applied_at IS NULL "
                      "OR applied_at > now()", "0");
-    assert_query(pg, "SELECT to_regclass('audit_events') IS NOT NULL", "t");
-    assert_query(pg, "SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_events_subject_at'",
+    db_test_assert_query(pg, "SELECT to_regclass('audit_events') IS NOT NULL", "t");
+    db_test_assert_query(pg, "SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_events_subject_at'",
                  "CREATE INDEX audit_events_subject_at ON public.audit_events USING btree "
                  "(subject, at)");
     /* the columns' defaults and constraints */
-    assert_query(pg, "INSERT INTO audit_events (actor, action) VALUES ('a', 'b') "
+    db_test_assert_query(pg, "INSERT INTO audit_events (actor, action) VALUES ('a', 'b') "
                      "RETURNING detail::text || '|' || (at IS NOT NULL) || '|' || (id > 0)",
                  "{}|true|true");
     PGresult *r = PQexec(pg, "INSERT INTO audit_events (action) VALUES ('b')");
@@ -153,23 +114,23 @@ END_TEST
 
 START_TEST(second_run_applies_nothing)
 {
-    char *url = fresh_database("db_migrate");
+    char *url = db_test_fresh_database("db_migrate");
     char *err = NULL;
     int applied = -1;
 
     ck_assert_int_eq(db_migrate(url, &applied, &err), DB_OK);
     ck_assert_int_eq(applied, (int)db_migration_count);
-    PGconn *pg = plain_connect(url);
-    char *before = plain_query(pg, "SELECT string_agg(version || '@' || applied_at, ',') "
-                                   "FROM schema_migrations");
+    PGconn *pg = db_test_connect(url);
+    char *before = db_test_query(pg, "SELECT string_agg(version || '@' || applied_at, ',') "
+                                   "FROM schema_migrations", NULL);
 
     ck_assert_int_eq(db_migrate(url, &applied, &err), DB_OK);
     ck_assert_int_eq(applied, 0);
     ck_assert_ptr_null(err);
     ck_assert_int_eq(db_migrate(url, NULL, NULL), DB_OK); /* out-parameters are optional */
 
-    char *after = plain_query(pg, "SELECT string_agg(version || '@' || applied_at, ',') "
-                                  "FROM schema_migrations");
+    char *after = db_test_query(pg, "SELECT string_agg(version || '@' || applied_at, ',') "
+                                  "FROM schema_migrations", NULL);
     ck_assert_str_eq(after, before);
     free(before);
     free(after);
@@ -182,17 +143,17 @@ END_TEST
  * tool) is used as is. */
 START_TEST(existing_empty_schema_migrations_is_used)
 {
-    char *url = fresh_database("db_migrate");
-    PGconn *pg = plain_connect(url);
-    char *done = plain_query(pg, "CREATE TABLE schema_migrations (version int PRIMARY KEY, "
+    char *url = db_test_fresh_database("db_migrate");
+    PGconn *pg = db_test_connect(url);
+    char *done = db_test_query(pg, "CREATE TABLE schema_migrations (version int PRIMARY KEY, "
                                  "name text NOT NULL, applied_at timestamptz NOT NULL "
-                                 "DEFAULT now())");
+                                 "DEFAULT now())", NULL);
     free(done);
     int applied = -1;
     ck_assert_int_eq(db_migrate(url, &applied, NULL), DB_OK);
     ck_assert_int_eq(applied, (int)db_migration_count);
     char *want = embedded_list();
-    assert_query(pg, recorded_sql, want);
+    db_test_assert_query(pg, recorded_sql, want);
     free(want);
     PQfinish(pg);
     free(url);
@@ -218,7 +179,7 @@ static void *race(void *arg)
 START_TEST(concurrent_runs_apply_each_version_once)
 {
     enum { RACERS = 4 };
-    char *url = fresh_database("db_migrate");
+    char *url = db_test_fresh_database("db_migrate");
     pthread_barrier_t start;
     pthread_t threads[RACERS];
     struct racer racers[RACERS];
@@ -241,12 +202,12 @@ START_TEST(concurrent_runs_apply_each_version_once)
     pthread_barrier_destroy(&start);
     ck_assert_int_eq(total, (int)db_migration_count);
 
-    PGconn *pg = plain_connect(url);
+    PGconn *pg = db_test_connect(url);
     char *want = embedded_list();
-    assert_query(pg, recorded_sql, want);
+    db_test_assert_query(pg, recorded_sql, want);
     free(want);
     char *count = xasprintf("%zu", db_migration_count);
-    assert_query(pg, "SELECT count(*) FROM schema_migrations", count);
+    db_test_assert_query(pg, "SELECT count(*) FROM schema_migrations", count);
     free(count);
     PQfinish(pg);
     free(url);
@@ -270,19 +231,19 @@ static void *migrate_in_background(void *arg)
 
 START_TEST(waits_for_the_advisory_lock)
 {
-    char *url = fresh_database("db_migrate");
-    PGconn *holder = plain_connect(url);
+    char *url = db_test_fresh_database("db_migrate");
+    PGconn *holder = db_test_connect(url);
     struct background_migration b = {.url = url, .applied = -1};
     pthread_t thread;
     struct timespec pause = {.tv_sec = 0, .tv_nsec = 500 * 1000000L};
 
-    free(plain_query(holder, "BEGIN"));
-    free(plain_query(holder, "SELECT pg_advisory_xact_lock(7091318301185636641)"));
+    free(db_test_query(holder, "BEGIN", NULL));
+    free(db_test_query(holder, "SELECT pg_advisory_xact_lock(7091318301185636641)", NULL));
     ck_assert_int_eq(pthread_create(&thread, NULL, migrate_in_background, &b), 0);
     nanosleep(&pause, NULL);
     ck_assert_int_eq(atomic_load(&b.done), 0); /* blocked on the lock */
-    assert_query(holder, "SELECT to_regclass('schema_migrations') IS NULL", "t");
-    free(plain_query(holder, "COMMIT"));
+    db_test_assert_query(holder, "SELECT to_regclass('schema_migrations') IS NULL", "t");
+    free(db_test_query(holder, "COMMIT", NULL));
     pthread_join(thread, NULL);
     ck_assert_int_eq(b.status, DB_OK);
     ck_assert_int_eq(b.applied, (int)db_migration_count);
@@ -293,13 +254,13 @@ END_TEST
 
 START_TEST(failing_migration_rolls_everything_back)
 {
-    char *url = fresh_database("db_migrate");
-    PGconn *pg = plain_connect(url);
+    char *url = db_test_fresh_database("db_migrate");
+    PGconn *pg = db_test_connect(url);
     char *err = NULL;
     int applied = -1;
 
     /* an object in the way of migration 001 */
-    free(plain_query(pg, "CREATE TABLE audit_events (x int)"));
+    free(db_test_query(pg, "CREATE TABLE audit_events (x int)", NULL));
     enum db_status st = db_migrate(url, &applied, &err);
     ck_assert_int_eq(st, DB_ERROR); /* 42P07 duplicate_table */
     ck_assert_int_eq(applied, 0);
@@ -311,12 +272,12 @@ START_TEST(failing_migration_rolls_everything_back)
     free(err);
 
     /* nothing of the run is left: not even schema_migrations */
-    assert_query(pg, "SELECT to_regclass('schema_migrations') IS NULL", "t");
-    assert_query(pg, "SELECT string_agg(attname, ',') FROM pg_attribute WHERE "
+    db_test_assert_query(pg, "SELECT to_regclass('schema_migrations') IS NULL", "t");
+    db_test_assert_query(pg, "SELECT string_agg(attname, ',') FROM pg_attribute WHERE "
                      "attrelid = 'audit_events'::regclass AND attnum > 0", "x");
 
     /* once the obstacle is gone, the next run succeeds */
-    free(plain_query(pg, "DROP TABLE audit_events"));
+    free(db_test_query(pg, "DROP TABLE audit_events", NULL));
     ck_assert_int_eq(db_migrate(url, &applied, &err), DB_OK);
     ck_assert_int_eq(applied, (int)db_migration_count);
     PQfinish(pg);

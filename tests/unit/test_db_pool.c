@@ -14,6 +14,7 @@
 #include "db/pool.h"
 #include "db/statements.h"
 #include "server/xalloc.h"
+#include "tests/lib/db_test.h"
 #include "tests/lib/testlib.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -25,29 +26,10 @@ static long ms_since(const struct timespec *t0)
     return (long)(now.tv_sec - t0->tv_sec) * 1000L + (now.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* A fresh database of this test's own. testlib adds pid and counter; the clock makes the name
- * unique across runs too (pids are reused on a long-lived cluster). Caller frees the URL. */
-static char *fresh_database(const char *prefix)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    char *unique = xasprintf("%s_%lx%lx", prefix, (unsigned long)now.tv_sec,
-                             (unsigned long)now.tv_nsec);
-    char *url = testlib_create_database(unique);
-    free(unique);
-    return url;
-}
-
 /* A fresh database of its own, migrated. Caller frees the URL. */
 static char *migrated_database(void)
 {
-    char *url = fresh_database("db_pool");
+    char *url = db_test_fresh_database("db_pool");
     char *err = NULL;
     int applied = -1;
     enum db_status st = db_migrate(url, &applied, &err);
@@ -57,43 +39,12 @@ static char *migrated_database(void)
     return url;
 }
 
-/* A plain libpq connection for the test's own SQL (never through the pool). */
-static PGconn *plain_connect(const char *url)
-{
-    PGconn *pg = PQconnectdb(url);
-    ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "cannot connect to '%s': %s", url,
-                  PQerrorMessage(pg));
-    return pg;
-}
-
-/* Runs SQL on a plain connection and returns the first value of the first row ("" when there
- * is none). Caller frees. Fails the test on an error. */
-static char *plain_query(PGconn *pg, const char *sql, const char *param)
-{
-    const char *params[1] = {param};
-    PGresult *r = PQexecParams(pg, sql, param ? 1 : 0, NULL, param ? params : NULL, NULL, NULL, 0);
-    ExecStatusType rs = PQresultStatus(r);
-    ck_assert_msg(rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK, "'%s' failed: %s", sql,
-                  PQresultErrorMessage(r));
-    char *value = xstrdup(rs == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
-    PQclear(r);
-    return value;
-}
-
-static long plain_count(PGconn *pg, const char *sql)
-{
-    char *v = plain_query(pg, sql, NULL);
-    long n = atol(v);
-    free(v);
-    return n;
-}
-
 /* Kills a backend from outside and waits until it is gone. */
 static void terminate_backend(PGconn *admin, int pid)
 {
     char pidtext[16];
     snprintf(pidtext, sizeof pidtext, "%d", pid);
-    char *ok = plain_query(admin, "SELECT pg_terminate_backend($1::int, 10000)", pidtext);
+    char *ok = db_test_query(admin, "SELECT pg_terminate_backend($1::int, 10000)", pidtext);
     ck_assert_str_eq(ok, "t");
     free(ok);
 }
@@ -219,7 +170,7 @@ END_TEST
 START_TEST(statements_prepare_on_migrated_database)
 {
     char *url = migrated_database();
-    PGconn *pg = plain_connect(url);
+    PGconn *pg = db_test_connect(url);
     for (int i = 0; i < STMT_COUNT; i++) {
         const struct db_statement *s = db_statement((enum db_stmt)i);
         PGresult *r = PQprepare(pg, s->name, s->sql, s->nparams, NULL);
@@ -240,7 +191,7 @@ END_TEST
  * be able to ask), and the statements that failed to prepare are prepared on first use. */
 START_TEST(statements_prepare_lazily_before_migrations)
 {
-    char *url = fresh_database("db_pool");
+    char *url = db_test_fresh_database("db_pool");
     struct db_pool *pool = db_pool_create(url, 1, 1000);
     struct db_conn *c = NULL;
     PGresult *res = NULL;
@@ -303,19 +254,19 @@ START_TEST(acquire_exec_release)
     ck_assert_int_eq(db_pool_open_count(pool), 1);
 
     /* The rows are committed (autocommit) and stored exactly. */
-    PGconn *pg = plain_connect(url);
-    char *detail = plain_query(pg, "SELECT detail->>'amount' FROM audit_events WHERE request_id = $1",
+    PGconn *pg = db_test_connect(url);
+    char *detail = db_test_query(pg, "SELECT detail->>'amount' FROM audit_events WHERE request_id = $1",
                                "rid-1");
     ck_assert_str_eq(detail, "1000");
     free(detail);
     char id2text[32];
     snprintf(id2text, sizeof id2text, "%ld", id2);
-    detail = plain_query(pg, "SELECT detail::text || '|' || (subject IS NOT NULL)::text || '|' || "
+    detail = db_test_query(pg, "SELECT detail::text || '|' || (subject IS NOT NULL)::text || '|' || "
                              "(request_id IS NULL)::text FROM audit_events WHERE id = $1::bigint",
                          id2text);
     ck_assert_str_eq(detail, "{}|true|true");
     free(detail);
-    ck_assert_int_eq(plain_count(pg, "SELECT count(*) FROM audit_events"), 3);
+    ck_assert_int_eq(db_test_count(pg, "SELECT count(*) FROM audit_events"), 3);
     PQfinish(pg);
 
     /* The idle connection is reused, not reopened. */
@@ -337,7 +288,7 @@ struct delayed_release {
 static void *release_later(void *arg)
 {
     struct delayed_release *d = arg;
-    sleep_ms(d->delay_ms);
+    testlib_sleep_ms(d->delay_ms);
     db_release(d->pool, d->conn);
     return NULL;
 }
@@ -410,7 +361,7 @@ START_TEST(terminated_while_checked_out)
 {
     char *url = migrated_database();
     struct db_pool *pool = db_pool_create(url, 2, 1000);
-    PGconn *admin = plain_connect(url);
+    PGconn *admin = db_test_connect(url);
     struct db_conn *c = NULL;
     PGresult *res = (PGresult *)&c;
 
@@ -445,7 +396,7 @@ START_TEST(terminated_while_idle_is_replaced_on_acquire)
 {
     char *url = migrated_database();
     struct db_pool *pool = db_pool_create(url, 1, 1000);
-    PGconn *admin = plain_connect(url);
+    PGconn *admin = db_test_connect(url);
     struct db_conn *c = NULL;
 
     ck_assert_int_eq(db_acquire(pool, &c), DB_OK);
@@ -472,7 +423,7 @@ START_TEST(open_idle_connection_is_preferred)
 {
     char *url = migrated_database();
     struct db_pool *pool = db_pool_create(url, 2, 1000);
-    PGconn *admin = plain_connect(url);
+    PGconn *admin = db_test_connect(url);
     struct db_conn *a = NULL, *b = NULL, *c = NULL;
 
     ck_assert_int_eq(db_acquire(pool, &a), DB_OK);
@@ -500,7 +451,7 @@ START_TEST(released_inside_aborted_transaction_comes_back_usable)
 {
     char *url = migrated_database();
     struct db_pool *pool = db_pool_create(url, 1, 1000);
-    PGconn *admin = plain_connect(url);
+    PGconn *admin = db_test_connect(url);
     struct db_conn *c = NULL;
 
     ck_assert_int_eq(db_acquire(pool, &c), DB_OK);
@@ -519,14 +470,14 @@ START_TEST(released_inside_aborted_transaction_comes_back_usable)
     ck_assert_int_eq(db_begin(c), DB_OK); /* not "already in a transaction" */
     ck_assert_int_eq(db_rollback(c), DB_OK);
     db_release(pool, c);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 0);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 0);
 
     /* Released inside a healthy open transaction: rolled back too, not committed. */
     ck_assert_int_eq(db_acquire(pool, &c), DB_OK);
     ck_assert_int_eq(db_begin(c), DB_OK);
     ck_assert_int_eq(audit_insert(c, "a", "uncommitted", NULL, NULL, NULL), DB_OK);
     db_release(pool, c);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 0);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 0);
     ck_assert_int_eq(db_acquire(pool, &c), DB_OK);
     ck_assert_int_eq(db_conn_backend_pid(c), pid);
     assert_ping(c);
@@ -542,7 +493,7 @@ START_TEST(transaction_commands)
 {
     char *url = migrated_database();
     struct db_pool *pool = db_pool_create(url, 1, 1000);
-    PGconn *admin = plain_connect(url);
+    PGconn *admin = db_test_connect(url);
     struct db_conn *c = NULL;
 
     ck_assert_int_eq(db_acquire(pool, &c), DB_OK);
@@ -556,15 +507,15 @@ START_TEST(transaction_commands)
 
     /* a committed transaction is visible */
     ck_assert_int_eq(audit_insert(c, "a", "committed", NULL, NULL, NULL), DB_OK);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 0);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 0);
     ck_assert_int_eq(db_commit(c), DB_OK);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 1);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 1);
 
     /* a rolled back one is not */
     ck_assert_int_eq(db_begin(c), DB_OK);
     ck_assert_int_eq(audit_insert(c, "a", "rolled back", NULL, NULL, NULL), DB_OK);
     ck_assert_int_eq(db_rollback(c), DB_OK);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 1);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 1);
 
     /* COMMIT of a failed transaction is a ROLLBACK: reported as an error, nothing kept */
     ck_assert_int_eq(db_begin(c), DB_OK);
@@ -572,7 +523,7 @@ START_TEST(transaction_commands)
     ck_assert_int_eq(audit_insert(c, NULL, "b", NULL, NULL, NULL), DB_INVALID);
     ck_assert_int_eq(db_commit(c), DB_ERROR);
     ck_assert_ptr_nonnull(strstr(db_conn_error(c), "rolled back"));
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 1);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 1);
     assert_ping(c); /* and the connection is idle again */
     ck_assert_int_eq(db_begin(c), DB_OK);
     ck_assert_int_eq(db_commit(c), DB_OK);
@@ -606,7 +557,7 @@ START_TEST(server_errors_map_to_statuses)
 {
     char *url = migrated_database();
     struct db_pool *pool = db_pool_create(url, 1, 1000);
-    PGconn *admin = plain_connect(url);
+    PGconn *admin = db_test_connect(url);
     struct db_conn *c = NULL;
 
     install_error_trigger(admin);
@@ -634,7 +585,7 @@ START_TEST(server_errors_map_to_statuses)
     /* none of those broke the connection */
     int pid = db_conn_backend_pid(c);
     assert_ping(c);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 1);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 1);
 
     /* 57P01 means "the server is going away": the connection is given up. */
     ck_assert_int_eq(audit_insert(c, "a", "raise:57P01", NULL, NULL, NULL), DB_UNAVAILABLE);
@@ -655,7 +606,7 @@ START_TEST(hostile_parameters_are_data)
 {
     char *url = migrated_database();
     struct db_pool *pool = db_pool_create(url, 1, 1000);
-    PGconn *admin = plain_connect(url);
+    PGconn *admin = db_test_connect(url);
     struct db_conn *c = NULL;
     const char *actor = "x'); DROP TABLE audit_events; --";
     size_t big_len = 1 << 20;
@@ -670,12 +621,12 @@ START_TEST(hostile_parameters_are_data)
     ck_assert_int_eq(audit_insert(c, "", "", "", "{}", NULL), DB_OK);
     db_release(pool, c);
 
-    char *got = plain_query(admin, "SELECT action FROM audit_events WHERE actor = $1", actor);
+    char *got = db_test_query(admin, "SELECT action FROM audit_events WHERE actor = $1", actor);
     ck_assert_str_eq(got, "$1 $2 \\ \" ' 결제");
     free(got);
-    ck_assert_int_eq(plain_count(admin, "SELECT length(detail->>'blob') FROM audit_events "
+    ck_assert_int_eq(db_test_count(admin, "SELECT length(detail->>'blob') FROM audit_events "
                                         "WHERE detail ? 'blob'"), (long)big_len);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 2);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 2);
     free(big);
     PQfinish(admin);
     db_pool_free(pool);
@@ -849,8 +800,8 @@ START_TEST(many_threads_share_a_small_pool)
     }
     ck_assert_int_le(db_pool_open_count(pool), 3);
     ck_assert_int_ge(db_pool_open_count(pool), 1);
-    PGconn *admin = plain_connect(url);
-    ck_assert_int_eq(plain_count(admin, "SELECT count(*) FROM audit_events"), 200);
+    PGconn *admin = db_test_connect(url);
+    ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 200);
     PQfinish(admin);
     db_pool_free(pool);
     free(url);

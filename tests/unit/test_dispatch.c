@@ -57,9 +57,25 @@ static cJSON *run(struct request *req, struct reply *rep)
 
 static const char *error_code(cJSON *body)
 {
-    cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
-    ck_assert_ptr_nonnull(e);
-    return cJSON_GetObjectItemCaseSensitive(e, "code")->valuestring;
+    ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(body, "error"));
+    return testlib_error_field(body, "code");
+}
+
+/* Dispatches one request and asserts its status and, when code is not NULL, its error code. */
+static void expect_reply(const char *method, const char *path, const char *ctype, const char *body,
+                         int status, const char *code)
+{
+    struct request req;
+    struct reply rep;
+    make(&req, method, path, ctype, body);
+    cJSON *b = run(&req, &rep);
+    ck_assert_msg(rep.status == status, "%s %s (%s) -> %d, want %d", method, path,
+                  body ? body : "", rep.status, status);
+    if (code)
+        ck_assert_str_eq(error_code(b), code);
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
 }
 
 START_TEST(not_found_has_the_error_shape)
@@ -143,18 +159,13 @@ END_TEST
 
 START_TEST(malformed_bodies_are_400_naming_the_field)
 {
+    expect_reply("POST", "/echo", "application/json", "{\"amount\": 10,", 400, "malformed_body");
+    expect_reply("POST", "/echo", "application/json", "[1,2]", 400, NULL);
+
     struct request req;
     struct reply rep;
-    make(&req, "POST", "/echo", "application/json", "{\"amount\": 10,");
-    cJSON *b = run(&req, &rep);
-    ck_assert_int_eq(rep.status, 400);
-    ck_assert_str_eq(error_code(b), "malformed_body");
-    cJSON_Delete(b);
-    reply_release(&rep);
-    request_release(&req);
-
     make(&req, "POST", "/echo", "application/x-www-form-urlencoded", "a=1&a[b]=2");
-    b = run(&req, &rep);
+    cJSON *b = run(&req, &rep);
     ck_assert_int_eq(rep.status, 400);
     cJSON *e = cJSON_GetObjectItemCaseSensitive(b, "error");
     cJSON *field = cJSON_GetObjectItemCaseSensitive(e, "field");
@@ -163,31 +174,18 @@ START_TEST(malformed_bodies_are_400_naming_the_field)
     cJSON_Delete(b);
     reply_release(&rep);
     request_release(&req);
-
-    make(&req, "POST", "/echo", "application/json", "[1,2]");
-    b = run(&req, &rep);
-    ck_assert_int_eq(rep.status, 400);
-    cJSON_Delete(b);
-    reply_release(&rep);
-    request_release(&req);
 }
 END_TEST
 
 START_TEST(oversized_bodies_are_413)
 {
+    expect_reply("POST", "/small", "application/json", "{\"a\":\"123\"}", 413, "payload_too_large");
+
     struct request req;
     struct reply rep;
-    make(&req, "POST", "/small", "application/json", "{\"a\":\"123\"}");
-    cJSON *b = run(&req, &rep);
-    ck_assert_int_eq(rep.status, 413);
-    ck_assert_str_eq(error_code(b), "payload_too_large");
-    cJSON_Delete(b);
-    reply_release(&rep);
-    request_release(&req);
-
     make(&req, "POST", "/echo", "application/json", "{}");
     req.body_too_large = 1; /* what the glue sets when the upload overflowed the cap */
-    b = run(&req, &rep);
+    cJSON *b = run(&req, &rep);
     ck_assert_int_eq(rep.status, 413);
     cJSON_Delete(b);
     reply_release(&rep);
@@ -197,15 +195,7 @@ END_TEST
 
 START_TEST(handler_without_reply_is_500)
 {
-    struct request req;
-    struct reply rep;
-    make(&req, "GET", "/silent", NULL, NULL);
-    cJSON *b = run(&req, &rep);
-    ck_assert_int_eq(rep.status, 500);
-    ck_assert_str_eq(error_code(b), "internal");
-    cJSON_Delete(b);
-    reply_release(&rep);
-    request_release(&req);
+    expect_reply("GET", "/silent", NULL, NULL, 500, "internal");
 }
 END_TEST
 

@@ -34,15 +34,17 @@ static enum router_result match(const char *method, const char *path, struct req
 
 START_TEST(exact_paths_match)
 {
-    struct request req;
-    const struct route *r;
-    char allow[96];
-    ck_assert_int_eq(match("GET", "/healthz", &req, &r, allow), ROUTER_MATCH);
-    ck_assert_str_eq(r->name, "healthz");
-    request_release(&req);
-    ck_assert_int_eq(match("GET", "/payments/complete/mobile", &req, &r, allow), ROUTER_MATCH);
-    ck_assert_str_eq(r->name, "mobile");
-    request_release(&req);
+    static const struct {
+        const char *path, *route;
+    } cases[] = {{"/healthz", "healthz"}, {"/payments/complete/mobile", "mobile"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        const struct route *r;
+        char allow[96];
+        ck_assert_int_eq(match("GET", cases[i].path, &req, &r, allow), ROUTER_MATCH);
+        ck_assert_str_eq(r->name, cases[i].route);
+        request_release(&req);
+    }
 }
 END_TEST
 
@@ -84,21 +86,25 @@ END_TEST
 
 START_TEST(wrong_method_is_405_with_allow)
 {
-    struct request req;
-    const struct route *r;
-    char allow[96];
-    ck_assert_int_eq(match("POST", "/healthz", &req, &r, allow), ROUTER_METHOD_NOT_ALLOWED);
-    ck_assert_str_eq(allow, "GET, HEAD");
-    request_release(&req);
-    ck_assert_int_eq(match("GET", "/payments/complete", &req, &r, allow), ROUTER_METHOD_NOT_ALLOWED);
-    ck_assert_str_eq(allow, "POST");
-    request_release(&req);
-    ck_assert_int_eq(match("PUT", "/subscribe/customers/x", &req, &r, allow),
-                     ROUTER_METHOD_NOT_ALLOWED);
-    ck_assert_str_eq(allow, "GET, HEAD, DELETE");
-    request_release(&req);
-    ck_assert_int_eq(match("BREW", "/healthz", &req, &r, allow), ROUTER_METHOD_NOT_ALLOWED);
-    request_release(&req);
+    static const struct {
+        const char *method, *path, *allow; /* allow NULL: not checked */
+    } cases[] = {
+        {"POST", "/healthz", "GET, HEAD"},
+        {"GET", "/payments/complete", "POST"},
+        {"PUT", "/subscribe/customers/x", "GET, HEAD, DELETE"},
+        {"BREW", "/healthz", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        const struct route *r;
+        char allow[96];
+        ck_assert_msg(match(cases[i].method, cases[i].path, &req, &r, allow) ==
+                          ROUTER_METHOD_NOT_ALLOWED,
+                      "%s %s", cases[i].method, cases[i].path);
+        if (cases[i].allow)
+            ck_assert_str_eq(allow, cases[i].allow);
+        request_release(&req);
+    }
 }
 END_TEST
 
@@ -114,15 +120,17 @@ END_TEST
 
 START_TEST(prefix_routes_capture_the_rest)
 {
-    struct request req;
-    const struct route *r;
-    char allow[96];
-    ck_assert_int_eq(match("GET", "/static/css/app.css", &req, &r, allow), ROUTER_MATCH);
-    ck_assert_str_eq(request_param(&req, "path"), "css/app.css");
-    request_release(&req);
-    ck_assert_int_eq(match("GET", "/static/", &req, &r, allow), ROUTER_MATCH);
-    ck_assert_str_eq(request_param(&req, "path"), "");
-    request_release(&req);
+    static const struct {
+        const char *path, *rest;
+    } cases[] = {{"/static/css/app.css", "css/app.css"}, {"/static/", ""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        const struct route *r;
+        char allow[96];
+        ck_assert_int_eq(match("GET", cases[i].path, &req, &r, allow), ROUTER_MATCH);
+        ck_assert_str_eq(request_param(&req, "path"), cases[i].rest);
+        request_release(&req);
+    }
 }
 END_TEST
 
