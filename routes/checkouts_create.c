@@ -5,40 +5,14 @@
 #include <string.h>
 
 #include "server/app.h"
-#include "server/body.h"
 #include "server/checkout.h"
 #include "server/config.h"
 #include "server/json_util.h"
-#include "server/merchant_auth.h"
 #include "server/pg_profile.h"
 #include "server/utf8.h"
 
 /* Longest piece of a bad value quoted back in an error message. */
 #define QUOTE_MAX 40
-
-/* Parses the body as dispatch does for ROUTE_BODY routes (this route authenticates first, so
- * an anonymous caller learns nothing about the body). Returns 0, or -1 after replying. */
-static int parse_body(struct request *req, struct reply *rep)
-{
-    struct body_error err;
-    cJSON *parsed = NULL;
-    switch (body_parse(request_header(req, "Content-Type"), req->raw_body, req->raw_body_len,
-                       &parsed, &err)) {
-    case BODY_OK:
-        req->body = parsed;
-        return 0;
-    case BODY_UNSUPPORTED_MEDIA_TYPE:
-        reply_error(rep, req, 415, "unsupported_media_type", NULL,
-                    "send the body as application/json or application/x-www-form-urlencoded (%s)",
-                    err.message);
-        return -1;
-    case BODY_MALFORMED:
-        break;
-    }
-    reply_error(rep, req, 400, "malformed_body", err.field[0] ? err.field : NULL, "%s",
-                err.message);
-    return -1;
-}
 
 static int bad_field(struct request *req, struct reply *rep, const char *field, const char *msg)
 {
@@ -160,7 +134,7 @@ static void create(struct request *req, struct reply *rep, const char *created_b
     struct checkout_request rq;
     struct checkout_result res;
 
-    if (parse_body(req, rep) != 0 || read_request(req, rep, &rq) != 0)
+    if (read_request(req, rep, &rq) != 0)
         return;
     switch (checkout_create(req->app, &rq, created_by, actor, req->request_id, &res)) {
     case CHECKOUT_OK: {
@@ -192,11 +166,8 @@ static void create(struct request *req, struct reply *rep, const char *created_b
 void route_checkouts_create(struct request *req, struct reply *rep)
 {
     char actor[64];
-    const char *key_name = merchant_auth_require(req, rep);
-    if (!key_name)
-        return;
-    snprintf(actor, sizeof actor, "api:%s", key_name);
-    create(req, rep, key_name, actor);
+    snprintf(actor, sizeof actor, "api:%s", req->merchant);
+    create(req, rep, req->merchant, actor);
 }
 
 void route_demo_checkouts_create(struct request *req, struct reply *rep)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/body.h"
+#include "server/merchant_auth.h"
 
 size_t http_route_body_cap(const struct route *route, size_t default_max)
 {
@@ -73,6 +74,11 @@ const struct route *http_dispatch(const struct route *routes, size_t count, size
         reply_error(rep, req, 413, "payload_too_large", NULL,
                     "request body is larger than %zu bytes", cap);
         goto out;
+    }
+    if (route->flags & ROUTE_MERCHANT) {
+        req->merchant = merchant_auth_require(req, rep);
+        if (!req->merchant)
+            goto out;
     }
     if (route->flags & ROUTE_BODY)
         parse_body(route, req, rep);

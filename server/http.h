@@ -45,6 +45,7 @@ struct request {
     char request_id[HTTP_REQUEST_ID_MAX + 1];
     char *client_addr;     /* "127.0.0.1", may be NULL */
     const char *route_name;/* static string of the matched route, or NULL */
+    const char *merchant;  /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
     struct app *app;       /* borrowed */
 };
 
@@ -100,6 +101,8 @@ typedef void (*route_handler)(struct request *req, struct reply *rep);
 enum route_flags {
     ROUTE_BODY = 1u << 0,   /* parse the body (JSON or form) into req->body before the handler */
     ROUTE_PREFIX = 1u << 1, /* pattern ends in "/<star>": matches the prefix and anything below it */
+    ROUTE_MERCHANT = 1u << 2, /* needs a merchant API key (401 before the body is even parsed);
+                                 the key's name is in req->merchant */
 };
 
 /* One row of the route table: methods (bitmask of enum http_method) + path pattern → handler.

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/app.h"
+#include "server/config.h"
 #include "server/http.h"
 #include "server/xalloc.h"
 #include "tests/lib/testlib.h"
@@ -25,8 +27,17 @@ static void h_param(struct request *req, struct reply *rep)
     reply_json(rep, 200, o);
 }
 
+/* Answers with the merchant key name dispatch found. */
+static void h_merchant(struct request *req, struct reply *rep)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "merchant", req->merchant);
+    reply_json(rep, 200, o);
+}
+
 static const struct route table[] = {
     {HTTP_POST, "/echo", h_echo, ROUTE_BODY, 0, "echo"},
+    {HTTP_POST, "/merchant", h_merchant, ROUTE_MERCHANT | ROUTE_BODY, 0, "merchant"},
     {HTTP_POST, "/small", h_echo, ROUTE_BODY, 8, "small"},
     {HTTP_GET, "/silent", h_silent, 0, 0, "silent"},
     {HTTP_GET | HTTP_DELETE, "/things/{id}", h_param, 0, 0, "thing"},
@@ -229,6 +240,46 @@ START_TEST(request_ids_in_and_out)
 }
 END_TEST
 
+/* ROUTE_MERCHANT: no valid key → 401 before the body is looked at; a valid key reaches the
+ * handler with its name. */
+START_TEST(merchant_routes_authenticate_before_parsing)
+{
+    struct config_api_key keys[] = {{"shop", "merchant-key-0123456789abcdef"}};
+    struct config cfg = {.api_keys = keys, .api_key_count = 1};
+    struct app app = {.cfg = &cfg};
+    static const struct {
+        const char *auth, *body;
+        long status;
+        const char *code;
+    } cases[] = {
+        {NULL, "{not json", 401, "unauthorized"},
+        {"Bearer wrong-key-0123456789abcdef", "{not json", 401, "unauthorized"},
+        {"Basic merchant-key-0123456789abcdef", "{}", 401, "unauthorized"},
+        {"Bearer merchant-key-0123456789abcdef", "{not json", 400, "malformed_body"},
+        {"Bearer merchant-key-0123456789abcdef", "{}", 200, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        struct reply rep;
+        make(&req, "POST", "/merchant", "application/json", cases[i].body);
+        req.app = &app;
+        if (cases[i].auth)
+            request_add_header(&req, "Authorization", cases[i].auth);
+        cJSON *b = run(&req, &rep);
+        ck_assert_msg(rep.status == cases[i].status, "case %zu: %d", i, rep.status);
+        if (cases[i].code)
+            ck_assert_str_eq(error_code(b), cases[i].code);
+        else
+            ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(b, "merchant")->valuestring, "shop");
+        if (cases[i].status == 401)
+            ck_assert_ptr_nonnull(reply_header(&rep, "WWW-Authenticate"));
+        cJSON_Delete(b);
+        reply_release(&rep);
+        request_release(&req);
+    }
+}
+END_TEST
+
 static Suite *suite_dispatch(void)
 {
     Suite *s = suite_create("dispatch");
@@ -241,6 +292,7 @@ static Suite *suite_dispatch(void)
     tcase_add_test(tc, oversized_bodies_are_413);
     tcase_add_test(tc, handler_without_reply_is_500);
     tcase_add_test(tc, request_ids_in_and_out);
+    tcase_add_test(tc, merchant_routes_authenticate_before_parsing);
     suite_add_tcase(s, tc);
     return s;
 }
