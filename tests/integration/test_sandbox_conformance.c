@@ -1461,6 +1461,10 @@ static const struct control_case control_cases[] = {
      "fault path '/__sandbox/ledger' must start with '/' and not be under /__sandbox/"},
     {"POST", "/__sandbox/faults", "{\"path\":\"/x\",\"kind\":\"drop\",\"count\":0}", 400,
      "count 는 1 이상 1000000 이하의 정수여야 합니다."},
+    {"POST", "/__sandbox/config", "{\"issue_webhook_delay_ms\":-1}", 400,
+     "issue_webhook_delay_ms must be an integer from 0 to 600000"},
+    {"POST", "/__sandbox/config", "{\"issue_webhook_before_result\":\"yes\"}", 400,
+     "issue_webhook_before_result must be true or false"},
     {"POST", "/__sandbox/config", "{\"customer_not_found\":\"500\"}", 400,
      "customer_not_found must be \"404\" or \"200\""},
     {"POST", "/__sandbox/config", "{\"webhook_format\":\"xml\"}", 400,
@@ -1832,6 +1836,56 @@ static long customer_status(const char *uid)
     free(path);
     return status;
 }
+
+/* The issuance webhook's timing against the window's answer: before it (the window waits for
+ * the delivery), or late (delayed past it). */
+START_TEST(checkout_webhook_timing)
+{
+    struct http_client_response r;
+    set_hook("/hook-before", "json");
+    cJSON_Delete(sandbox_ctl(&sb, "POST", "/__sandbox/config",
+                             "{\"issue_webhook_before_result\":true}"));
+    checkout("{\"pg\":\"payco\",\"customer_uid\":\"wt1\",\"merchant_uid\":\"wt-m1\","
+             "\"amount\":0,\"name\":\"x\"}",
+             0, "approve", &r);
+    cJSON *rsp = result_rsp(&r);
+    http_client_response_release(&r);
+    /* the answer came only after the webhook was delivered */
+    cJSON *log = sandbox_ctl(&sb, "GET", "/__sandbox/webhooks", NULL);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(log, "webhooks")), 1);
+    ck_assert_int_eq(cJSON_GetObjectItem(log, "pending")->valueint, 0);
+    cJSON_Delete(log);
+    cJSON *hooks = received("/hook-before");
+    ck_assert_int_eq(cJSON_GetArraySize(hooks), 1);
+    assert_hook(cJSON_GetArrayItem(hooks, 0), jstr(rsp, "imp_uid"), "wt-m1", "paid");
+    cJSON_Delete(hooks);
+    cJSON_Delete(rsp);
+
+    set_hook("/hook-late", "json");
+    cJSON_Delete(sandbox_ctl(&sb, "POST", "/__sandbox/config",
+                             "{\"issue_webhook_before_result\":false,"
+                             "\"issue_webhook_delay_ms\":1500}"));
+    checkout("{\"pg\":\"payco\",\"customer_uid\":\"wt2\",\"merchant_uid\":\"wt-m2\","
+             "\"amount\":0,\"name\":\"x\"}",
+             0, "approve", &r);
+    rsp = result_rsp(&r);
+    http_client_response_release(&r);
+    /* the answer is out, the webhook is still waiting */
+    log = sandbox_ctl(&sb, "GET", "/__sandbox/webhooks", NULL);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(log, "webhooks")), 1);
+    ck_assert_int_eq(cJSON_GetObjectItem(log, "pending")->valueint, 1);
+    cJSON_Delete(log);
+    hooks = received("/hook-late");
+    ck_assert_int_eq(cJSON_GetArraySize(hooks), 0);
+    cJSON_Delete(hooks);
+    cJSON_Delete(wait_webhooks(2));
+    hooks = received("/hook-late");
+    ck_assert_int_eq(cJSON_GetArraySize(hooks), 1);
+    assert_hook(cJSON_GetArrayItem(hooks, 0), jstr(rsp, "imp_uid"), "wt-m2", "paid");
+    cJSON_Delete(hooks);
+    cJSON_Delete(rsp);
+}
+END_TEST
 
 START_TEST(checkout_kakaopay_key_only)
 {
@@ -2633,7 +2687,8 @@ static Suite *suite_sandbox_conformance(void)
           &checkout_chai_redirects, &checkout_kicc_redirects_only_on_mobile,
           &checkout_naverpay_redirect_mode, &checkout_customer_uid_reuse_replaces_key,
           &checkout_prepared_amount_matches, &checkout_html_is_escaped_and_csp,
-          &checkout_assets_served, &checkout_in_a_real_browser, NULL}},
+          &checkout_assets_served, &checkout_in_a_real_browser, &checkout_webhook_timing,
+          NULL}},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         TCase *tc = tcase_create(groups[g].name);

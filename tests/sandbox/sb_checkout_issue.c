@@ -104,13 +104,19 @@ void sb_checkout_approve(struct request *req, struct reply *rep)
         commit_customer(st, c); /* the key exists only when the window succeeded */
     else
         sb_customer_free(c);
-    if (strcmp(status, "paid") == 0)
-        sb_webhook_for_payment(st, p, NULL, NULL, 0);
+    int wait_for_webhook = 0;
+    if (strcmp(status, "paid") == 0) {
+        sb_webhook_for_payment(st, p, NULL, NULL, st->cfg.issue_webhook_delay_ms);
+        wait_for_webhook = st->cfg.issue_webhook_before_result;
+    }
     rsp = sb_checkout_rsp(&co, p->json, issued,
                           real_charge ? SB_CHECKOUT_E_DECLINED : SB_CHECKOUT_E_ISSUE_FAILED,
                           sb_jstr(p->json, "fail_reason"));
     sb_state_unlock();
     free(custom_data);
+    if (wait_for_webhook && sb_webhook_wait_idle(SB_WEBHOOK_WAIT_MS) != 0)
+        fprintf(stderr, "iamport-sandbox: issuance webhook still pending after %d ms\n",
+                SB_WEBHOOK_WAIT_MS);
     sb_checkout_deliver(&co, rsp, rep);
 out:
     sb_checkout_release(&co);

@@ -38,6 +38,8 @@ static cJSON *config_json(const struct sb_state *st)
                             st->cfg.webhook_format == SB_WEBHOOK_FORM ? "form" : "json");
     cJSON_AddItemToObject(o, "issue_status", cJSON_Duplicate(st->cfg.issue_status, 1));
     cJSON_AddNumberToObject(o, "token_ttl_seconds", (double)st->cfg.token_ttl_seconds);
+    cJSON_AddNumberToObject(o, "issue_webhook_delay_ms", (double)st->cfg.issue_webhook_delay_ms);
+    cJSON_AddBoolToObject(o, "issue_webhook_before_result", st->cfg.issue_webhook_before_result);
     return o;
 }
 
@@ -49,8 +51,10 @@ static int valid_issue_status(const char *s)
 /* Checks the whole config body without changing anything; NULL when valid, else a message. */
 static const char *config_problem(const cJSON *body, char *msg)
 {
-    static const char *const known[] = {"customer_not_found", "webhook_url",       "webhook_format",
-                                        "issue_status",       "token_ttl_seconds", NULL};
+    static const char *const known[] = {"customer_not_found",     "webhook_url",
+                                        "webhook_format",         "issue_status",
+                                        "token_ttl_seconds",      "issue_webhook_delay_ms",
+                                        "issue_webhook_before_result", NULL};
     const cJSON *item;
     cJSON_ArrayForEach (item, body) {
         size_t i = 0;
@@ -88,6 +92,11 @@ static const char *config_problem(const cJSON *body, char *msg)
     int64_t ttl = 0;
     if (sb_field_int(body, "token_ttl_seconds", NULL, 0, 1, MAX_TOKEN_TTL_S, &ttl, NULL, msg) != 0)
         return "token_ttl_seconds must be an integer from 1 to 31536000";
+    if (sb_field_int(body, "issue_webhook_delay_ms", NULL, 0, 0, 600000, &ttl, NULL, msg) != 0)
+        return "issue_webhook_delay_ms must be an integer from 0 to 600000";
+    const cJSON *before = cJSON_GetObjectItemCaseSensitive(body, "issue_webhook_before_result");
+    if (before && !cJSON_IsBool(before))
+        return "issue_webhook_before_result must be true or false";
     return NULL;
 }
 
@@ -122,6 +131,14 @@ void sb_ctl_config(struct request *req, struct reply *rep)
     sb_field_int(body, "token_ttl_seconds", NULL, 0, 1, MAX_TOKEN_TTL_S, &ttl, &has_ttl, msg);
     if (has_ttl)
         st->cfg.token_ttl_seconds = ttl;
+    int64_t delay = 0;
+    int has_delay = 0;
+    sb_field_int(body, "issue_webhook_delay_ms", NULL, 0, 0, 600000, &delay, &has_delay, msg);
+    if (has_delay)
+        st->cfg.issue_webhook_delay_ms = delay;
+    const cJSON *before = cJSON_GetObjectItemCaseSensitive(body, "issue_webhook_before_result");
+    if (before)
+        st->cfg.issue_webhook_before_result = cJSON_IsTrue(before);
     cJSON *out = config_json(st);
     sb_state_unlock();
     reply_json(rep, 200, out);

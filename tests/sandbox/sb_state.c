@@ -27,6 +27,8 @@ void sb_settings_copy(struct sb_settings *dst, const struct sb_settings *src)
     dst->issue_status =
         src->issue_status ? cJSON_Duplicate(src->issue_status, 1) : cJSON_CreateObject();
     dst->token_ttl_seconds = src->token_ttl_seconds;
+    dst->issue_webhook_delay_ms = src->issue_webhook_delay_ms;
+    dst->issue_webhook_before_result = src->issue_webhook_before_result;
 }
 
 void sb_settings_release(struct sb_settings *s)

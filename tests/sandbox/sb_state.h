@@ -21,6 +21,9 @@ struct sb_settings {
     enum sb_webhook_format webhook_format;
     cJSON *issue_status; /* owned object: pg_provider -> "paid"|"ready"|"failed" */
     int64_t token_ttl_seconds;
+    int64_t issue_webhook_delay_ms;  /* the issuance webhook goes out this much later ("late") */
+    int issue_webhook_before_result; /* 1: the window answers only after that webhook was
+                                        delivered ("before the redirect / callback") */
 };
 
 struct sb_token {

@@ -321,3 +321,19 @@ void sb_webhook_reset(void)
     delivery_log = cJSON_CreateArray();
     pthread_mutex_unlock(&lock);
 }
+
+int sb_webhook_wait_idle(int64_t timeout_ms)
+{
+    int64_t deadline = monotonic_ms() + timeout_ms;
+    for (;;) {
+        pthread_mutex_lock(&lock);
+        int busy = in_flight > 0 || queue != NULL;
+        pthread_mutex_unlock(&lock);
+        if (!busy)
+            return 0;
+        if (monotonic_ms() >= deadline)
+            return -1;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}

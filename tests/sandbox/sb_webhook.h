@@ -9,6 +9,8 @@
 
 #define SB_WEBHOOK_CONNECT_TIMEOUT_S 10
 #define SB_WEBHOOK_READ_TIMEOUT_S 30
+/* How long a window answer waits for its webhook with issue_webhook_before_result. */
+#define SB_WEBHOOK_WAIT_MS 15000
 
 /* Starts the delivery threads. Returns 0, or -1 when a thread could not be created. */
 int sb_webhook_start(void);
@@ -26,6 +28,10 @@ void sb_webhook_queue(const char *url, enum sb_webhook_format format, const char
 void sb_webhook_for_payment(struct sb_state *st, const struct sb_payment *p,
                             const char *url_override, const char *cancellation_id,
                             int64_t delay_ms);
+
+/* Waits until no delivery is queued or in flight, at most timeout_ms. Returns 0 when idle, -1
+ * on timeout. Call without the state lock (a receiver may call the sandbox back). */
+int sb_webhook_wait_idle(int64_t timeout_ms);
 
 /* 1 when url is http(s) to localhost, 127.0.0.0/8 or [::1]. */
 int sb_url_is_loopback(const char *url);
