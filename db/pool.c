@@ -512,6 +512,12 @@ static enum db_status conn_exec_fixed(struct db_conn *conn, const char *sql, PGr
     return conn_result(conn, PQexec(conn->pg, sql), keep);
 }
 
+void db_conn_discard(struct db_conn *conn)
+{
+    if (conn)
+        conn->broken = 1;
+}
+
 enum db_status db_begin(struct db_conn *conn)
 {
     if (!conn)

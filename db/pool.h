@@ -44,6 +44,11 @@ void db_pool_free(struct db_pool *pool);
  * again on first use by db_exec). Returns DB_OK and *out (borrowed until db_release), or
  * DB_UNAVAILABLE with *out NULL when the database is down or the wait timed out. */
 enum db_status db_acquire(struct db_pool *pool, struct db_conn **out);
+/* Marks a checked-out connection so db_release() closes it instead of pooling it: for a
+ * connection that may still hold session state (an advisory lock that could not be released).
+ * Closing the session is what releases such state on the server. */
+void db_conn_discard(struct db_conn *conn);
+
 /* Returns the connection to the pool: one left inside a transaction is rolled back, a broken
  * one is closed. conn must not be used afterwards. NULL is a no-op. */
 void db_release(struct db_pool *pool, struct db_conn *conn);

@@ -174,6 +174,9 @@ static char *find_imp_uid(struct request *req, struct reply *rep, const char *me
     else if (st == IAMPORT_E_NOT_FOUND)
         render_error(rep, 404, "unknown_payment", "iamport has no payment for this merchant_uid",
                      NULL, NULL);
+    else if (st == IAMPORT_E_TIMEOUT_UNKNOWN || (req->app->iamport && err.timed_out))
+        render_error(rep, 504, "iamport_timeout",
+                     "iamport did not answer in time; reload this page in a moment", NULL, NULL);
     else
         render_error(rep, 502, "iamport_unavailable",
                      "iamport is unavailable right now; reload this page in a moment", NULL,

@@ -42,11 +42,14 @@ static int same(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-static int took_money(const struct issuance_expectation *e, const struct iamport_payment *p)
+/* Whether the payment charged: judged by the payment's own PG (a KakaoPay charge made under a
+ * PAYCO registration took money), and any PG billkey does not know counts as charging. */
+static int took_money(const struct iamport_payment *p)
 {
     if (p->status != IAMPORT_PAYMENT_PAID || p->amount <= 0)
         return 0;
-    return !same(p->customer_uid_usage, "issue") || e->profile->charges_at_issuance;
+    const struct pg_profile *paid_with = pg_profile_find(p->pg_provider);
+    return !same(p->customer_uid_usage, "issue") || !paid_with || paid_with->charges_at_issuance;
 }
 
 void issuance_check_payment(const struct issuance_expectation *e,
@@ -83,5 +86,5 @@ void issuance_check_payment(const struct issuance_expectation *e,
         decide(out, ISSUANCE_ACCEPT, "issued");
     }
     if (out->decision == ISSUANCE_REJECT)
-        out->money_moved = took_money(e, p);
+        out->money_moved = took_money(p);
 }

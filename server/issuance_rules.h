@@ -24,7 +24,8 @@ struct issuance_expectation {
 struct issuance_check {
     enum issuance_decision decision;
     /* ISSUANCE_REJECT only: the payment took money (status paid, amount > 0, and either not an
-     * issuance row or a PG whose window charges), so it must be cancelled at iamport. */
+     * issuance row or its own pg_provider is one whose window charges or one billkey does not
+     * know), so it must be cancelled at iamport. */
     int money_moved;
     char reason[384]; /* lower-case English: why it failed / was rejected / is not completed */
 };

@@ -203,35 +203,36 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
     struct registration *reg = &c->out->reg;
     struct iamport_payment cancelled;
     struct iamport_error err;
-    char reason[sizeof chk->reason + 700];
+    const char *reason = chk->reason;
     int did_cancel = 0;
 
     memset(&cancelled, 0, sizeof cancelled);
-    snprintf(reason, sizeof reason, "%s", chk->reason);
     if (chk->money_moved) {
+        /* Until the cancel is confirmed the registration stays pending: sealing it as tampered
+         * would leave the money taken with nothing left to retry the cancel. The next
+         * verification looks the payment up again (cancelled meanwhile → no second cancel). */
         struct iamport_cancel_request crq = {.imp_uid = c->pay.imp_uid, .reason = CANCEL_REASON};
         enum iamport_status ist = iamport_cancel(c->app->iamport, &crq, &cancelled, &err);
-        did_cancel = ist == IAMPORT_OK;
-        if (!did_cancel) {
-            snprintf(reason, sizeof reason, "%s; cancel failed (%s%s%s)", chk->reason,
-                     iamport_status_name(ist), err.message[0] ? ": " : "", err.message);
-            utf8_trim_partial(reason);
+        if (ist != IAMPORT_OK) {
             log_msg(LOG_ERROR, c->request_id,
                     "payment '%s' of registration '%s' took money and could not be cancelled "
-                    "(%s: %s): cancel it by hand",
+                    "(%s: %s): the registration stays pending until a verification cancels it",
                     c->pay.imp_uid, reg->merchant_uid, iamport_status_name(ist), err.detail);
+            iamport_payment_release(&cancelled);
+            return iamport_failure(c, ist, &err, "cancelling the mismatched payment");
         }
+        did_cancel = 1;
     }
     enum db_status st = db_begin(c->conn);
     if (st == DB_OK)
         st = registration_set_status(c->conn, reg->merchant_uid, "tampered", c->pay.imp_uid,
                                      reason);
-    if (st == DB_OK && (chk->money_moved || has_issue_row(c)))
+    /* refunded: it took money that was given back before this verification (a cancel whose
+     * answer was lost, or the shop's console) */
+    int refunded = c->pay.status == IAMPORT_PAYMENT_CANCELLED && c->pay.cancel_amount > 0;
+    if (st == DB_OK && (chk->money_moved || refunded || has_issue_row(c)))
         st = record_issue_payment(c, did_cancel ? &cancelled : &c->pay,
-                                  did_cancel          ? "cancelled"
-                                  : chk->money_moved ? "paid"
-                                                     : "failed",
-                                  reason);
+                                  did_cancel || refunded ? "cancelled" : "failed", reason);
     if (st == DB_OK) {
         cJSON *d = detail_base(c);
         cJSON_AddStringToObject(d, "reason", reason);
@@ -368,8 +369,9 @@ static enum db_status lock_registration(struct verify_ctx *c, const char *mercha
         st = db_exec(c->conn, STMT_LOCK_TIMEOUT_LOCAL, wait, NULL);
     if (st == DB_OK)
         st = db_exec(c->conn, STMT_REGISTRATION_LOCK, params, NULL);
-    st = commit_or_rollback(c, st);
+    /* Held from here even if the COMMIT fails: a session lock outlives its transaction. */
     c->locked = st == DB_OK;
+    st = commit_or_rollback(c, st);
     return st;
 }
 
@@ -380,10 +382,12 @@ static void unlock_registration(struct verify_ctx *c, const char *merchant_uid)
     if (db_exec(c->conn, STMT_REGISTRATION_UNLOCK, params, NULL) == DB_OK)
         return;
     db_rollback(c->conn);
-    if (db_exec(c->conn, STMT_REGISTRATION_UNLOCK, params, NULL) != DB_OK)
+    if (db_exec(c->conn, STMT_REGISTRATION_UNLOCK, params, NULL) != DB_OK) {
         log_msg(LOG_ERROR, c->request_id,
-                "cannot release the lock of registration '%s': %s", merchant_uid,
-                db_conn_error(c->conn));
+                "cannot release the lock of registration '%s' (closing the connection): %s",
+                merchant_uid, db_conn_error(c->conn));
+        db_conn_discard(c->conn); /* closing the session releases the lock */
+    }
 }
 
 /* Steps 4-8 with the connection held. */

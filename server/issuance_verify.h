@@ -65,8 +65,9 @@ int issuance_valid_imp_uid(const char *s);
  * 5. already active with this imp_uid → the stored result; failed / tampered → that result;
  *    active with another imp_uid → 409;
  * 6. pending: issuance_check_payment() decides. Failed → registration failed (422). Rejected →
- *    POST /payments/cancel first when the payment took money, then tampered (409). Not
- *    completed → 409, nothing changes;
+ *    POST /payments/cancel first when the payment took money, then tampered (409); a cancel
+ *    that fails or times out changes nothing (502 / 504: the next verification looks the
+ *    payment up again and cancels only what is still paid). Not completed → 409, nothing changes;
  * 7. accepted → GET /subscribe/customers/{customer_uid} for the card (a failure leaves the card
  *    null), then one transaction: billing_keys row, registration active, KakaoPay charge_now's
  *    'issue' ledger row paid, audit rows;

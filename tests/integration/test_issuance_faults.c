@@ -91,6 +91,42 @@ START_TEST(iamport_lookup_failure_stays_pending)
 }
 END_TEST
 
+/* A redirect with merchant_uid only: the landing looks the payment up by merchant_uid. When
+ * that lookup times out the page says 504 iamport_timeout (as the imp_uid lookup does), not
+ * 502, and nothing changes; once iamport answers the same landing completes. */
+START_TEST(landing_lookup_by_merchant_uid_timeout_is_504)
+{
+    const char *env[] = {"IAMPORT_TIMEOUT_MS=300", NULL};
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    fx_start(&fx, env);
+    cJSON *co = fx_checkout_plan(&fx, "chai", PRICE, 0);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_window_submit(&fx, fx_request_pay(co), 1, 0, &w);
+    char *f = xasprintf("{\"method\":\"GET\",\"path\":\"/payments/find/%s\",\"kind\":\"hang\","
+                        "\"delay_ms\":2000,\"count\":3}",
+                        mu);
+    fault(&fx, f);
+    fx_landing(&fx, NULL, mu, &r);
+    ck_assert_msg(r.status == 504, "-> %ld: %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "data-status=\"error\" data-code=\"iamport_timeout\""));
+    http_client_response_release(&r);
+    char *s = fx_registration_column(&fx, "status", mu);
+    ck_assert_str_eq(s, "pending");
+    free(s);
+
+    fx_landing(&fx, NULL, mu, &r); /* faults used up */
+    ck_assert_msg(r.status == 200, "-> %ld: %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "data-status=\"active\""));
+    http_client_response_release(&r);
+    free(f);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
 /* KakaoPay charge_now: payments/prepare failing means no checkout at all. */
 START_TEST(prepare_failure_creates_nothing)
 {
@@ -401,6 +437,7 @@ static Suite *suite_issuance_faults(void)
     tcase_add_loop_test(tc, iamport_lookup_failure_stays_pending, 0,
                         (int)(sizeof lookup_faults / sizeof lookup_faults[0]));
     tcase_add_loop_test(tc, prepare_failure_creates_nothing, 0, 2);
+    tcase_add_test(tc, landing_lookup_by_merchant_uid_timeout_is_504);
     tcase_add_test(tc, first_charge_declined);
     tcase_add_test(tc, first_charge_outcome_unknown_then_found);
     tcase_add_test(tc, first_charge_outcome_unknown_stays_unknown);

@@ -230,6 +230,71 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
 }
 END_TEST
 
+/* The cancel of a payment that took money fails: the registration must not be sealed as
+ * tampered with the money still taken. It stays pending (502 / 504) and the next verification
+ * looks the payment up again: still paid → cancel again; cancelled meanwhile (the lost answer
+ * was processed) → tampered without a second cancel. */
+static const struct cancel_fault {
+    const char *fault;
+    long status;
+    const char *code;
+    int cancels; /* POST /payments/cancel requests in all */
+    const char *message;
+} cancel_faults[] = {
+    {"{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":\"http500\"}", 502,
+     "iamport_unavailable", 2,
+     "the payment was rejected: amount 5000 is not the expected 0 (cancelled at iamport)"},
+    {"{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":\"drop\","
+     "\"after_processing\":true}",
+     504, "iamport_timeout", 1, "the payment was rejected: the issuance payment was cancelled"},
+};
+
+START_TEST(failed_cancel_keeps_registration_pending)
+{
+    const struct cancel_fault *f = &cancel_faults[_i];
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    fx_start(&fx, NULL);
+    cJSON *co = fx_checkout_plan(&fx, "kakaopay", PRICE, 0); /* issue-only: window amount 0 */
+    const char *mu = fx_str(co, "merchant_uid");
+    cJSON *rp = cJSON_Duplicate(fx_request_pay(co), 1);
+    cJSON_ReplaceItemInObjectCaseSensitive(rp, "amount", cJSON_CreateNumber(5000));
+    fx_window_submit(&fx, rp, 0, 0, &w);
+    ck_assert(w.success);
+    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults", f->fault));
+
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+    fx_expect_error(&r, f->status, f->code);
+    http_client_response_release(&r);
+    expect_reg(&fx, mu, "pending");
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
+
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+    fx_expect_error(&r, 409, "payment_rejected");
+    ck_assert_str_eq(testlib_error_field(r.json, "message"), f->message);
+    http_client_response_release(&r);
+    expect_reg(&fx, mu, "tampered");
+    char *status = sandbox_payment_status(&fx, w.imp_uid);
+    ck_assert_str_eq(status, "cancelled");
+    free(status);
+    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), f->cancels);
+    const char *p_mu[] = {mu, NULL};
+    char *pay = fx_sql(&fx,
+                       "SELECT concat_ws('|', kind, amount, status) FROM payments "
+                       "WHERE merchant_uid = $1",
+                       p_mu);
+    ck_assert_str_eq(pay, "issue|5000|cancelled");
+    free(pay);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+
+    fx_window_release(&w);
+    cJSON_Delete(rp);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
 /* The browser swaps customer_uid (or pg): nothing was charged, so tampered without a cancel. */
 START_TEST(swapped_identity_is_tampered_without_cancel)
 {
@@ -648,6 +713,7 @@ static Suite *suite_issuance_hostile(void)
     tcase_add_test(tc, unknown_imp_uid_is_404);
     tcase_add_test(tc, payment_of_another_order_is_not_touched);
     tcase_add_test(tc, tampered_kakaopay_amount_is_cancelled);
+    tcase_add_loop_test(tc, failed_cancel_keeps_registration_pending, 0, 2);
     tcase_add_loop_test(tc, swapped_identity_is_tampered_without_cancel, 0, 2);
     tcase_add_test(tc, failed_window_shows_error_msg);
     tcase_add_test(tc, issuance_failure_marks_registration_failed);

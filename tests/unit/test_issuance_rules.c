@@ -115,6 +115,34 @@ START_TEST(identity_mismatches_are_rejected)
 }
 END_TEST
 
+/* The payment's own PG decides whether money moved: a KakaoPay window charge (or one of a PG
+ * billkey does not know) made under a display-only registration took money and must be
+ * cancelled. */
+START_TEST(charge_by_another_pg_counts_as_money_moved)
+{
+    struct iamport_payment p = payment("kakaopay", 9900);
+    struct issuance_check c = check("payco", 9900, &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_str_eq(c.reason, "pg_provider 'kakaopay' is not the registration's 'payco'");
+    ck_assert_int_eq(c.money_moved, 1);
+
+    p = payment("html5_inicis", 9900);
+    c = check("naverpay", 9900, &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_int_eq(c.money_moved, 1);
+
+    p = payment(NULL, 9900);
+    c = check("kicc", 9900, &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_int_eq(c.money_moved, 1);
+
+    p = payment("kicc", 9900); /* another display-only PG: nothing was charged */
+    c = check("payco", 9900, &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_int_eq(c.money_moved, 0);
+}
+END_TEST
+
 START_TEST(kakaopay_amount_must_match)
 {
     struct iamport_payment p = payment("kakaopay", 100);
@@ -172,6 +200,7 @@ static Suite *suite_issuance_rules(void)
     tcase_add_test(tc, failed_window_fails_with_the_pg_message);
     tcase_add_test(tc, identity_mismatches_are_rejected);
     tcase_add_test(tc, kakaopay_amount_must_match);
+    tcase_add_test(tc, charge_by_another_pg_counts_as_money_moved);
     tcase_add_test(tc, cancelled_issuance_is_rejected_without_cancel);
     tcase_add_test(tc, reasons_cut_long_hostile_values_at_character_boundaries);
     suite_add_tcase(s, tc);
