@@ -12,8 +12,21 @@ size_t http_route_body_cap(const struct route *route, size_t default_max)
     return (route && route->max_body) ? route->max_body : default_max;
 }
 
+static const char *const default_header_names[] = {"X-Request-Id", "X-Content-Type-Options",
+                                                   "Cache-Control", "Referrer-Policy"};
+
 static void add_default_headers(const struct request *req, struct reply *rep)
 {
+    /* reply_set_header drops headers past REPLY_MAX_HEADERS: a reply with no room for these
+     * would go out without nosniff / no-store, so it becomes a 500 instead. */
+    size_t missing = 0;
+    for (size_t i = 0; i < sizeof default_header_names / sizeof default_header_names[0]; i++)
+        missing += reply_header(rep, default_header_names[i]) == NULL;
+    if (rep->header_count + missing > REPLY_MAX_HEADERS) {
+        reply_release(rep);
+        reply_error(rep, req, 500, "internal", NULL, "handler for '%s' set too many headers",
+                    req->route_name ? req->route_name : "-");
+    }
     reply_set_header(rep, "X-Request-Id", req->request_id);
     reply_set_header(rep, "X-Content-Type-Options", "nosniff");
     if (!reply_header(rep, "Cache-Control"))

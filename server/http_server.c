@@ -13,12 +13,18 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/utf8.h"
 #include "server/xalloc.h"
+
+/* How much of a body over its cap (sent without Content-Length) is read and dropped so that
+ * the client still gets its 413, before the connection is closed instead. */
+#define BODY_DISCARD_MAX (1024 * 1024)
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_server_options opts;
     atomic_int in_flight;
+    atomic_int stopping; /* 1 once http_server_stop began: replies close their connection */
     int port;
 };
 
@@ -29,6 +35,7 @@ struct request_ctx {
     char *body;
     size_t body_len;
     size_t body_cap;   /* the route's cap */
+    size_t discarded;  /* body bytes dropped after the cap was exceeded */
     struct timespec started;
     int status;
 };
@@ -136,6 +143,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
     for (size_t i = 0; i < rep->header_count; i++)
         MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
+    /* during shutdown a kept-alive connection would be dropped under the client's next
+     * request: tell it to stop using this one */
+    if (atomic_load(&ctx->srv->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ctx->status = rep->status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
@@ -175,7 +186,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         if (ctx->status == 0)
             ctx_append(ctx, upload_data, *upload_data_size);
+        if (ctx->req.body_too_large)
+            ctx->discarded += *upload_data_size;
         *upload_data_size = 0;
+        /* A body without a declared length (chunked) that grows past the cap is read to its end
+         * for the 413 (libmicrohttpd cannot answer in the middle of an upload), but not an
+         * endless one: past BODY_DISCARD_MAX the connection is closed without an answer. */
+        if (ctx->discarded > BODY_DISCARD_MAX)
+            return MHD_NO;
         return MHD_YES;
     }
     if (ctx->status != 0)
@@ -194,8 +212,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum log_level level = ctx->status >= 500 || ctx->status == 0 ? LOG_WARN : LOG_INFO;
     if (log_enabled(level)) {
         cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "method", ctx->req.method);
-        cJSON_AddStringToObject(f, "path", ctx->req.path);
+        /* method and decoded path are the client's bytes: log lines must stay UTF-8 */
+        char *method = utf8_repair(ctx->req.method, strlen(ctx->req.method));
+        char *path = utf8_repair(ctx->req.path, strlen(ctx->req.path));
+        cJSON_AddStringToObject(f, "method", method);
+        cJSON_AddStringToObject(f, "path", path);
+        free(method);
+        free(path);
         cJSON_AddStringToObject(f, "route", ctx->req.route_name ? ctx->req.route_name : "-");
         cJSON_AddNumberToObject(f, "status", ctx->status);
         cJSON_AddNumberToObject(f, "duration_ms", (double)(long)(ms_since(&ctx->started) * 100) / 100);
@@ -276,6 +299,7 @@ void http_server_stop(struct http_server *srv, int grace_seconds)
 {
     if (!srv)
         return;
+    atomic_store(&srv->stopping, 1);
     /* Stop accepting: MHD hands the listening socket back; closing it now makes new
      * connections fail at once instead of queueing in the backlog. */
     MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);

@@ -17,6 +17,9 @@ static enum log_level current_level = LOG_INFO;
 static FILE *log_stream;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *secrets[MAX_SECRETS];
+/* secrets[i] as cJSON escapes it inside a JSON string ('"', '\\', control bytes), or NULL when
+ * escaping leaves it unchanged: log_json scrubs the printed line, where only this form appears. */
+static char *secrets_escaped[MAX_SECRETS];
 static size_t secret_next;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
@@ -47,6 +50,23 @@ void log_set_stream(void *file)
     log_stream = file;
 }
 
+/* The JSON-escaped form of value without the surrounding quotes, or NULL when it is the same
+ * as value. Caller frees. */
+static char *json_escaped(const char *value)
+{
+    cJSON *str = cJSON_CreateString(value);
+    char *printed = str ? cJSON_PrintUnformatted(str) : NULL;
+    char *out = NULL;
+    cJSON_Delete(str);
+    if (!printed)
+        return NULL;
+    size_t n = strlen(printed);
+    if (n >= 2 && (n - 2 != strlen(value) || strncmp(printed + 1, value, n - 2) != 0))
+        out = xstrndup(printed + 1, n - 2);
+    cJSON_free(printed);
+    return out;
+}
+
 void log_register_secret(const char *value)
 {
     if (!value || strlen(value) < 4)
@@ -59,7 +79,9 @@ void log_register_secret(const char *value)
         }
     }
     free(secrets[secret_next]);
+    free(secrets_escaped[secret_next]);
     secrets[secret_next] = xstrdup(value);
+    secrets_escaped[secret_next] = json_escaped(value);
     secret_next = (secret_next + 1) % MAX_SECRETS;
     pthread_mutex_unlock(&log_lock);
 }
@@ -70,6 +92,8 @@ void log_shutdown(void)
     for (size_t i = 0; i < MAX_SECRETS; i++) {
         free(secrets[i]);
         secrets[i] = NULL;
+        free(secrets_escaped[i]);
+        secrets_escaped[i] = NULL;
     }
     secret_next = 0;
     pthread_mutex_unlock(&log_lock);
@@ -96,7 +120,9 @@ static size_t card_run(const char *s, size_t *digits)
     return (n >= 13 && n <= 19) ? end : 0;
 }
 
-char *log_scrub(const char *line)
+/* log_scrub, on plain text (json 0) or on a printed JSON line (json 1), where secrets appear in
+ * their JSON-escaped form. */
+static char *scrub(const char *line, int json)
 {
     size_t cap = strlen(line) * 2 + 16, len = 0;
     char *out = xmalloc(cap);
@@ -104,9 +130,13 @@ char *log_scrub(const char *line)
     pthread_mutex_lock(&log_lock);
     for (size_t i = 0; line[i];) {
         size_t matched = 0;
-        for (size_t k = 0; k < MAX_SECRETS && !matched; k++) {
-            size_t sl = secrets[k] ? strlen(secrets[k]) : 0;
-            if (sl && strncmp(line + i, secrets[k], sl) == 0)
+        /* the longest match: a secret that starts with another must not be left half shown */
+        for (size_t k = 0; k < MAX_SECRETS; k++) {
+            /* In JSON text a raw '"' or '\\' is syntax, never part of a value: match only the
+             * escaped form there. */
+            const char *secret = json && secrets_escaped[k] ? secrets_escaped[k] : secrets[k];
+            size_t sl = secret ? strlen(secret) : 0;
+            if (sl > matched && strncmp(line + i, secret, sl) == 0)
                 matched = sl;
         }
         if (matched) {
@@ -144,6 +174,11 @@ char *log_scrub(const char *line)
     pthread_mutex_unlock(&log_lock);
     out[len] = '\0';
     return out;
+}
+
+char *log_scrub(const char *line)
+{
+    return scrub(line, 0);
 }
 
 void log_json(enum log_level level, const char *request_id, const char *msg, cJSON *fields)
@@ -187,7 +222,7 @@ void log_json(enum log_level level, const char *request_id, const char *msg, cJS
     cJSON_Delete(line);
     if (!text)
         return;
-    char *clean = log_scrub(text);
+    char *clean = scrub(text, 1);
     cJSON_free(text);
     FILE *f = log_stream ? log_stream : stderr;
     flockfile(f);
@@ -202,10 +237,19 @@ void log_msg(enum log_level level, const char *request_id, const char *fmt, ...)
 {
     if (!log_enabled(level))
         return;
-    char buf[1024];
+    /* Never cut the message to a fixed buffer: a secret cut in two no longer matches the
+     * scrubber, and its first bytes would be written. */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *buf = xmalloc((size_t)n + 1);
+    buf[0] = '\0';
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
     va_end(ap);
     log_json(level, request_id, buf, NULL);
+    free(buf);
 }

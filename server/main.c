@@ -1,9 +1,13 @@
 /* billkeyd entry point: configuration, start-up order, signal handling and graceful shutdown. */
 #include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "db/pool.h"
 #include "routes/routes.h"
@@ -21,6 +25,38 @@ static void usage(FILE *out)
           "It is configured only through environment variables:\n\n",
           out);
     config_print_help(out);
+}
+
+/* Seconds the rest of the shutdown (closing connections, joining the migrator, freeing) may
+ * take after the grace period before the watchdog ends the process. */
+#define SHUTDOWN_WATCHDOG_MARGIN_SECONDS 10
+
+static int watchdog_seconds;
+
+/* Ends the process when shutdown hangs: a handler stuck on a database lock or a dead peer keeps
+ * MHD_stop_daemon joining its thread forever, and the migrator can wait on the migration lock
+ * forever; neither can be interrupted, and freeing what they use would be a use-after-free. */
+static void *shutdown_watchdog(void *arg)
+{
+    (void)arg;
+    struct timespec left = {.tv_sec = watchdog_seconds, .tv_nsec = 0};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+        ;
+    log_msg(LOG_ERROR, NULL,
+            "shutdown did not finish within %d s (a request or the migrator is stuck); exiting",
+            watchdog_seconds);
+    _exit(1);
+    return NULL;
+}
+
+static void start_shutdown_watchdog(int grace_seconds)
+{
+    pthread_t thread;
+    watchdog_seconds = grace_seconds + SHUTDOWN_WATCHDOG_MARGIN_SECONDS;
+    if (pthread_create(&thread, NULL, shutdown_watchdog, NULL) == 0)
+        pthread_detach(thread);
+    else
+        log_msg(LOG_WARN, NULL, "cannot start the shutdown watchdog; shutdown may hang");
 }
 
 static const char *env_lookup(const char *name)
@@ -137,6 +173,7 @@ int main(int argc, char **argv)
     rc = 0;
 
 out:
+    start_shutdown_watchdog(cfg.shutdown_timeout_seconds);
     http_server_stop(srv, cfg.shutdown_timeout_seconds);
     app_stop_migrator(&app);
     if (app.db)

@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "server/log.h"
+#include "server/utf8.h"
 #include "server/xalloc.h"
 
 void reply_init(struct reply *rep)
@@ -49,7 +51,7 @@ void reply_set_header(struct reply *rep, const char *name, const char *value)
         }
     }
     if (rep->header_count == REPLY_MAX_HEADERS) {
-        fprintf(stderr, "reply_set_header: more than %d headers (dropping '%s')\n",
+        log_msg(LOG_ERROR, NULL, "reply has more than %d headers: dropping '%s'",
                 REPLY_MAX_HEADERS, name);
         return;
     }
@@ -108,11 +110,16 @@ void reply_error(struct reply *rep, const struct request *req, int status, const
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    /* Messages echo request text (paths): a JSON body must be UTF-8 even when that text is not,
+     * or when the cut above fell inside a character. */
+    utf8_trim_partial(message);
+    char *text = utf8_repair(message, strlen(message));
 
     cJSON *root = cJSON_CreateObject();
     cJSON *err = cJSON_AddObjectToObject(root, "error");
     cJSON_AddStringToObject(err, "code", code);
-    cJSON_AddStringToObject(err, "message", message);
+    cJSON_AddStringToObject(err, "message", text);
+    free(text);
     if (field)
         cJSON_AddStringToObject(err, "field", field);
     cJSON_AddStringToObject(err, "request_id", req ? req->request_id : "");

@@ -105,7 +105,10 @@ void request_assign_id(struct request *req)
         snprintf(req->request_id, sizeof req->request_id, "%s", incoming);
         return;
     }
-    unsigned char raw[12];
+    /* 11 random bytes as hex in groups of 8, 8 and 6 joined by '_' (24 characters): a digit
+     * run never reaches the 13 digits the logger masks as a card number, so the id in the log
+     * is the one the client got. */
+    unsigned char raw[11];
     if (RAND_bytes(raw, sizeof raw) != 1) {
         /* RAND_bytes only fails when the CSPRNG is unusable; ids need not be secret. */
         static unsigned long fallback;
@@ -113,6 +116,11 @@ void request_assign_id(struct request *req)
                  __atomic_add_fetch(&fallback, 1, __ATOMIC_RELAXED));
         return;
     }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(req->request_id + 2 * i, 3, "%02x", raw[i]);
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof raw; i++) {
+        if (i == 4 || i == 8)
+            req->request_id[o++] = '_';
+        snprintf(req->request_id + o, 3, "%02x", raw[i]);
+        o += 2;
+    }
 }

@@ -14,8 +14,10 @@
 
 #include "db/migrate.h"
 #include "server/config.h"
+#include "server/utf8.h"
 #include "server/xalloc.h"
 #include "tests/lib/billkeyd_proc.h"
+#include "tests/lib/db_test.h"
 #include "tests/lib/http_client.h"
 #include "tests/lib/testlib.h"
 
@@ -474,6 +476,366 @@ START_TEST(idle_connections_time_out)
 }
 END_TEST
 
+/* Connects to billkeyd on 127.0.0.1 with a receive timeout; returns the socket. */
+static int raw_connect(const struct billkeyd_proc *p, int timeout_s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {.tv_sec = timeout_s, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Writes all of data; returns 0, or -1 when the peer stopped reading (reset or closed). */
+static int raw_write(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads until the peer closes or the receive timeout passes; returns what arrived (caller
+ * frees) and sets *closed to 1 when the peer closed the connection. */
+static char *raw_read_all(int fd, int *closed)
+{
+    size_t cap = 4096, got = 0;
+    char *buf = xmalloc(cap);
+    *closed = 0;
+    for (;;) {
+        if (got + 1024 > cap)
+            buf = xrealloc(buf, cap *= 2);
+        ssize_t n = recv(fd, buf + got, cap - got - 1, 0);
+        if (n == 0) {
+            *closed = 1;
+            break;
+        }
+        if (n < 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return buf;
+}
+
+/* Number of "HTTP/1.1 " status lines in a raw response stream. */
+static int count_status_lines(const char *raw)
+{
+    int n = 0;
+    for (const char *s = strstr(raw, "HTTP/1.1 "); s; s = strstr(s + 1, "HTTP/1.1 "))
+        n++;
+    return n;
+}
+
+/* Sends `req` (len bytes) on a new connection and returns everything answered until the
+ * server closes (or 5 s pass); caller frees. */
+static char *raw_exchange(const struct billkeyd_proc *p, const char *req, size_t len, int *closed)
+{
+    int fd = raw_connect(p, 5);
+    raw_write(fd, req, len);
+    char *out = raw_read_all(fd, closed);
+    close(fd);
+    return out;
+}
+
+/* Expect: 100-continue with a Content-Length over the route's cap: 413 at once, without a
+ * "100 Continue" that would invite the body, and the connection is closed. */
+START_TEST(oversized_expect_continue_is_refused_before_the_body)
+{
+    struct billkeyd_proc p;
+    char *db = start_billkeyd(&p, "server_expect", NULL);
+    const char *req = "POST /payments/complete HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/json\r\nContent-Length: 1000000\r\n"
+                      "Expect: 100-continue\r\n\r\n";
+    int closed = 0;
+    char *out = raw_exchange(&p, req, strlen(req), &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 413", 12) == 0, "reply: %s", out);
+    ck_assert_ptr_null(strstr(out, "100 Continue"));
+    ck_assert_ptr_nonnull(strstr(out, "payload_too_large"));
+    ck_assert_int_eq(closed, 1);
+    free(out);
+    stop_billkeyd(&p, db);
+}
+END_TEST
+
+/* A chunked body (no Content-Length) that grows past the cap gets 413, and the server does not
+ * keep reading an endless body: it closes the connection while the client is still sending. */
+START_TEST(chunked_body_over_the_cap)
+{
+    struct billkeyd_proc p;
+    char *db = start_billkeyd(&p, "server_chunked", NULL);
+
+    /* a finished chunked body of 8 KiB against the 4 KiB cap of /payments/complete */
+    const char *head = "POST /payments/complete HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    char chunk[1024 + 16];
+    int n = snprintf(chunk, sizeof chunk, "400\r\n");
+    memset(chunk + n, 'a', 1024);
+    memcpy(chunk + n + 1024, "\r\n", 2);
+    size_t chunk_len = (size_t)n + 1024 + 2;
+    int fd = raw_connect(&p, 5);
+    ck_assert_int_eq(raw_write(fd, head, strlen(head)), 0);
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(raw_write(fd, chunk, chunk_len), 0);
+    ck_assert_int_eq(raw_write(fd, "0\r\n\r\n", 5), 0);
+    int closed = 0;
+    char *out = raw_read_all(fd, &closed);
+    close(fd);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 413", 12) == 0, "reply: %s", out);
+    ck_assert_ptr_nonnull(strstr(out, "payload_too_large"));
+    free(out);
+
+    /* an endless chunked body: billkeyd stops reading it (closes the connection) long before
+     * 64 MiB; libmicrohttpd 0.9.75 cannot queue the 413 in the middle of an upload */
+    fd = raw_connect(&p, 1);
+    ck_assert_int_eq(raw_write(fd, head, strlen(head)), 0);
+    int refused = 0;
+    for (int i = 0; i < 64 * 1024 && !refused; i++) /* up to 64 MiB */
+        refused = raw_write(fd, chunk, chunk_len) != 0;
+    out = raw_read_all(fd, &closed);
+    close(fd);
+    ck_assert_msg(refused, "billkeyd read 64 MiB of a body capped at 4 KiB");
+    ck_assert_str_eq(out, "");
+    free(out);
+
+    ck_assert_int_eq(wait_status(&p, "/healthz", 200, 2000), 200);
+    stop_billkeyd(&p, db);
+}
+END_TEST
+
+/* Hostile framing: NUL bytes in a body, a huge URL, huge and many headers, HEAD, a pipelined
+ * request after an early 413. Each gets one exact answer and billkeyd stays healthy. */
+START_TEST(hostile_framing)
+{
+    struct billkeyd_proc p;
+    char *db = start_billkeyd(&p, "server_framing", NULL);
+    int closed = 0;
+    char *out;
+
+    /* NUL bytes inside a JSON body are not silently cut off: 400 malformed_body */
+    static const char nul_req[] = "POST /payments/complete HTTP/1.1\r\nHost: x\r\n"
+                                  "Content-Type: application/json\r\nContent-Length: 12\r\n"
+                                  "Connection: close\r\n\r\n{\"a\":\"b\"}\0\0x";
+    out = raw_exchange(&p, nul_req, sizeof nul_req - 1, &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 400", 12) == 0, "reply: %s", out);
+    ck_assert_ptr_nonnull(strstr(out, "malformed_body"));
+    free(out);
+
+    /* a 100 KB URL: refused by the HTTP layer (414), not a crash */
+    size_t long_len = 100 * 1024;
+    char *long_req = xmalloc(long_len + 128);
+    int n = snprintf(long_req, 128, "GET /static/");
+    memset(long_req + n, 'a', long_len);
+    snprintf(long_req + n + long_len, 128, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    out = raw_exchange(&p, long_req, strlen(long_req), &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 414", 12) == 0, "reply: %.200s", out);
+    free(out);
+
+    /* one 100 KB header value: 431 */
+    n = snprintf(long_req, 128, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(long_req + n, 'b', long_len);
+    snprintf(long_req + n + long_len, 128, "\r\nConnection: close\r\n\r\n");
+    out = raw_exchange(&p, long_req, strlen(long_req), &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 431", 12) == 0, "reply: %.200s", out);
+    free(out);
+
+    /* 200 small headers fit the header memory: answered normally */
+    size_t used = (size_t)snprintf(long_req, 128, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 200; i++)
+        used += (size_t)snprintf(long_req + used, 64, "X-H%d: v\r\n", i);
+    used += (size_t)snprintf(long_req + used, 64, "Connection: close\r\n\r\n");
+    out = raw_exchange(&p, long_req, used, &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 200", 12) == 0, "reply: %.200s", out);
+    free(out);
+    free(long_req);
+
+    /* HEAD of a static file: the GET headers, Content-Length of the file, no body */
+    static const char head_req[] = "HEAD /static/app.css HTTP/1.1\r\nHost: x\r\n"
+                                   "Connection: close\r\n\r\n";
+    out = raw_exchange(&p, head_req, sizeof head_req - 1, &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 200", 12) == 0, "reply: %s", out);
+    char *css_path = testlib_source_path("static/app.css");
+    size_t css_len = 0;
+    char *css = testlib_read_file(css_path, &css_len);
+    ck_assert_ptr_nonnull(css);
+    char want_cl[64];
+    snprintf(want_cl, sizeof want_cl, "Content-Length: %zu\r\n", css_len);
+    ck_assert_msg(strstr(out, want_cl) != NULL, "no '%s' in %s", want_cl, out);
+    char *end = strstr(out, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    ck_assert_str_eq(end + 4, "");
+    ck_assert_int_eq(closed, 1);
+    free(css);
+    free(css_path);
+    free(out);
+
+    /* after an early 413 the rest of the stream is not parsed as a new request */
+    static const char pipelined[] = "POST /payments/complete HTTP/1.1\r\nHost: x\r\n"
+                                    "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                                    "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    out = raw_exchange(&p, pipelined, sizeof pipelined - 1, &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 413", 12) == 0, "reply: %s", out);
+    ck_assert_int_eq(count_status_lines(out), 1);
+    ck_assert_int_eq(closed, 1);
+    free(out);
+
+    /* a path that is not UTF-8: the error body and the access log line stay UTF-8 */
+    static const char bad_utf8[] = "GET /static/\xff\xfe%C3 HTTP/1.1\r\nHost: x\r\n"
+                                   "X-Request-Id: bad-utf8-path\r\nConnection: close\r\n\r\n";
+    out = raw_exchange(&p, bad_utf8, sizeof bad_utf8 - 1, &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 404", 12) == 0, "reply: %s", out);
+    ck_assert(utf8_valid(out));
+    free(out);
+    static const char bad_method[] = "BR\xff\xfeW /healthz HTTP/1.1\r\nHost: x\r\n"
+                                     "X-Request-Id: bad-utf8-method\r\nConnection: close\r\n\r\n";
+    out = raw_exchange(&p, bad_method, sizeof bad_method - 1, &closed);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 405", 12) == 0, "reply: %s", out);
+    free(out);
+    char *log = billkeyd_log(&p);
+    for (int i = 0; i < 100 && !(strstr(log, "\"request_id\":\"bad-utf8-path\"") &&
+                                 strstr(log, "\"request_id\":\"bad-utf8-method\""));
+         i++) {
+        free(log);
+        testlib_sleep_ms(50);
+        log = billkeyd_log(&p);
+    }
+    ck_assert_ptr_nonnull(strstr(log, "\"request_id\":\"bad-utf8-path\""));
+    ck_assert_msg(utf8_valid(log), "log is not UTF-8");
+    free(log);
+
+    ck_assert_int_eq(wait_status(&p, "/healthz", 200, 2000), 200);
+    stop_billkeyd(&p, db);
+}
+END_TEST
+
+/* A keep-alive request that completes during shutdown is answered with "Connection: close" and
+ * the connection is closed after it, so the client does not send another request on a
+ * connection that is about to be dropped. */
+START_TEST(replies_during_shutdown_close_the_connection)
+{
+    struct billkeyd_proc p;
+    char *db = start_billkeyd(&p, "server_shutdown_close", NULL);
+
+    int fd = raw_connect(&p, 5);
+    const char *head = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 10\r\n\r\n{\"a\":";
+    ck_assert_int_eq(raw_write(fd, head, strlen(head)), 0);
+    testlib_sleep_ms(200);
+    kill(p.pid, SIGTERM);
+    testlib_sleep_ms(300);
+    ck_assert_int_eq(raw_write(fd, "12}  ", 5), 0);
+    int closed = 0;
+    char *out = raw_read_all(fd, &closed);
+    close(fd);
+    ck_assert_msg(strncmp(out, "HTTP/1.1 200", 12) == 0, "reply: %s", out);
+    ck_assert_msg(strstr(out, "\r\nConnection: close\r\n") != NULL, "reply: %s", out);
+    ck_assert_int_eq(closed, 1);
+    free(out);
+    stop_billkeyd(&p, db);
+}
+END_TEST
+
+/* Sends SIGTERM and waits up to timeout_ms for billkeyd to exit. Returns the milliseconds it
+ * took (and *status the wait status), or -1 when it was still running (it is then killed). */
+static long sigterm_and_time_exit(struct billkeyd_proc *p, long timeout_ms, int *status)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(p->pid, SIGTERM);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (waitpid(p->pid, status, WNOHANG) == p->pid)
+            return ms;
+        if (ms > timeout_ms) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, status, 0);
+            return -1;
+        }
+        testlib_sleep_ms(50);
+    }
+}
+
+/* Frees what billkeyd_start allocated for a process that was already reaped. */
+static void release_reaped(struct billkeyd_proc *p)
+{
+    char *log = xasprintf("%s/billkeyd.log", p->dir);
+    unlink(log);
+    rmdir(p->dir);
+    free(log);
+    free(p->dir);
+    free(p->log_path);
+    memset(p, 0, sizeof *p);
+}
+
+/* A request stuck in its handler (here: /readyz waiting for a table lock that is never
+ * released) cannot keep billkeyd from exiting: SIGTERM ends the process shortly after
+ * SHUTDOWN_TIMEOUT_SECONDS, saying why, with a non-zero status. */
+START_TEST(shutdown_is_bounded_when_a_handler_is_stuck)
+{
+    struct billkeyd_proc p;
+    const char *env[] = {"SHUTDOWN_TIMEOUT_SECONDS=1", NULL};
+    char *db = start_billkeyd(&p, "server_stuck_handler", env);
+    ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
+
+    PGconn *holder = db_test_connect(db);
+    free(db_test_query(holder, "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE",
+                       NULL));
+    int fd = raw_connect(&p, 1);
+    static const char req[] = "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(raw_write(fd, req, sizeof req - 1), 0);
+    testlib_sleep_ms(500); /* the handler is now waiting for the lock */
+
+    int status = 0;
+    long ms = sigterm_and_time_exit(&p, 20000, &status);
+    char *log = billkeyd_log(&p);
+    free(db_test_query(holder, "ROLLBACK", NULL));
+    PQfinish(holder);
+    close(fd);
+    ck_assert_msg(ms >= 0, "billkeyd still running 20 s after SIGTERM");
+    ck_assert_msg(ms < 15000, "billkeyd took %ld ms to exit", ms);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    ck_assert_ptr_nonnull(strstr(log, "shutdown did not finish"));
+    free(log);
+    release_reaped(&p);
+    free(db);
+}
+END_TEST
+
+/* The migrator blocked on the migration lock (another process holds it) does not keep
+ * billkeyd from exiting after SIGTERM. */
+START_TEST(shutdown_is_bounded_when_the_migrator_is_stuck)
+{
+    char *db = testlib_create_database("server_stuck_migrator");
+    PGconn *holder = db_test_connect(db);
+    free(db_test_query(holder, "BEGIN; SELECT pg_advisory_xact_lock(7091318301185636641)", NULL));
+
+    struct billkeyd_proc p;
+    const char *env[] = {"SHUTDOWN_TIMEOUT_SECONDS=1", NULL};
+    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    ck_assert_int_eq(wait_status(&p, "/healthz", 200, 5000), 200);
+    testlib_sleep_ms(500); /* the migrator is now waiting for the lock */
+
+    int status = 0;
+    long ms = sigterm_and_time_exit(&p, 20000, &status);
+    free(db_test_query(holder, "ROLLBACK", NULL));
+    PQfinish(holder);
+    ck_assert_msg(ms >= 0, "billkeyd still running 20 s after SIGTERM");
+    ck_assert_msg(ms < 15000, "billkeyd took %ld ms to exit", ms);
+    ck_assert(WIFEXITED(status));
+    release_reaped(&p);
+    free(db);
+}
+END_TEST
+
 static Suite *suite_server(void)
 {
     Suite *s = suite_create("server");
@@ -488,6 +850,12 @@ static Suite *suite_server(void)
     tcase_add_test(tc, logs_are_json_lines_without_secrets);
     tcase_add_test(tc, graceful_shutdown_finishes_in_flight_requests);
     tcase_add_test(tc, idle_connections_time_out);
+    tcase_add_test(tc, oversized_expect_continue_is_refused_before_the_body);
+    tcase_add_test(tc, chunked_body_over_the_cap);
+    tcase_add_test(tc, hostile_framing);
+    tcase_add_test(tc, replies_during_shutdown_close_the_connection);
+    tcase_add_test(tc, shutdown_is_bounded_when_a_handler_is_stuck);
+    tcase_add_test(tc, shutdown_is_bounded_when_the_migrator_is_stuck);
     suite_add_tcase(s, tc);
     return s;
 }

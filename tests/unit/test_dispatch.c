@@ -1,10 +1,13 @@
 /* Dispatch tests without sockets: 404/405/413/415/400, body parsing into one tree, request ids. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
+#include "server/log.h"
+#include "server/utf8.h"
 #include "server/xalloc.h"
 #include "tests/lib/testlib.h"
 
@@ -35,11 +38,25 @@ static void h_merchant(struct request *req, struct reply *rep)
     reply_json(rep, 200, o);
 }
 
+/* Sets `header_budget` distinct headers (up to REPLY_MAX_HEADERS). */
+static int header_budget;
+static void h_many_headers(struct request *req, struct reply *rep)
+{
+    (void)req;
+    reply_bytes(rep, 200, "text/plain", "ok", 2);
+    for (int i = 0; i < header_budget; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "X-Handler-%d", i);
+        reply_set_header(rep, name, "v");
+    }
+}
+
 static const struct route table[] = {
     {HTTP_POST, "/echo", h_echo, ROUTE_BODY, 0, "echo"},
     {HTTP_POST, "/merchant", h_merchant, ROUTE_MERCHANT | ROUTE_BODY, 0, "merchant"},
     {HTTP_POST, "/small", h_echo, ROUTE_BODY, 8, "small"},
     {HTTP_GET, "/silent", h_silent, 0, 0, "silent"},
+    {HTTP_GET, "/many-headers", h_many_headers, 0, 0, "many_headers"},
     {HTTP_GET | HTTP_DELETE, "/things/{id}", h_param, 0, 0, "thing"},
 };
 #define NROUTES (sizeof table / sizeof table[0])
@@ -210,6 +227,59 @@ START_TEST(handler_without_reply_is_500)
 }
 END_TEST
 
+/* A handler that fills every reply header slot must not push out the headers every reply
+ * gets (X-Request-Id, nosniff, Cache-Control: no-store, Referrer-Policy): with no room left,
+ * the reply becomes a 500 that has them. */
+START_TEST(default_headers_survive_a_handler_using_every_slot)
+{
+    static const char *const defaults[] = {"X-Request-Id", "X-Content-Type-Options",
+                                           "Cache-Control", "Referrer-Policy"};
+    for (header_budget = 0; header_budget <= REPLY_MAX_HEADERS; header_budget++) {
+        struct request req;
+        struct reply rep;
+        make(&req, "GET", "/many-headers", NULL, NULL);
+        reply_init(&rep);
+        http_dispatch(table, NROUTES, 1024, &req, &rep);
+        for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+            ck_assert_msg(reply_header(&rep, defaults[i]) != NULL,
+                          "%d handler headers: no %s", header_budget, defaults[i]);
+        int fits = header_budget + 4 <= REPLY_MAX_HEADERS;
+        ck_assert_int_eq(rep.status, fits ? 200 : 500);
+        ck_assert_str_eq(reply_header(&rep, "X-Content-Type-Options"), "nosniff");
+        ck_assert_str_eq(reply_header(&rep, "Cache-Control"), "no-store");
+        reply_release(&rep);
+        request_release(&req);
+    }
+}
+END_TEST
+
+/* A dropped reply header is reported through the JSON logger, not as a bare stderr line. */
+START_TEST(dropped_reply_header_is_logged_as_json)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    log_set_stream(f);
+    struct reply rep;
+    reply_init(&rep);
+    for (int i = 0; i <= REPLY_MAX_HEADERS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "X-H-%d", i);
+        reply_set_header(&rep, name, "v");
+    }
+    log_set_stream(NULL);
+    fclose(f);
+    ck_assert_int_eq(rep.header_count, REPLY_MAX_HEADERS);
+    cJSON *line = cJSON_Parse(buf);
+    ck_assert_msg(line != NULL, "not one JSON line: '%s'", buf);
+    ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(line, "msg")->valuestring, "X-H-16"));
+    cJSON_Delete(line);
+    free(buf);
+    reply_release(&rep);
+}
+END_TEST
+
 START_TEST(request_ids_in_and_out)
 {
     struct request req;
@@ -236,6 +306,55 @@ START_TEST(request_ids_in_and_out)
         cJSON_Delete(b);
         reply_release(&rep);
         request_release(&req);
+    }
+}
+END_TEST
+
+/* Generated ids are logged as they are sent: the card-number masking of the logger must never
+ * rewrite one (a 24-hex-digit id holds a run of 13+ digits about once in a hundred). */
+START_TEST(generated_request_ids_survive_log_scrubbing)
+{
+    for (int i = 0; i < 5000; i++) {
+        struct request req;
+        memset(&req, 0, sizeof req);
+        request_assign_id(&req);
+        ck_assert_uint_eq(strlen(req.request_id), 24);
+        ck_assert_uint_eq(strspn(req.request_id, "0123456789abcdef_"), 24);
+        char *scrubbed = log_scrub(req.request_id);
+        ck_assert_msg(strcmp(scrubbed, req.request_id) == 0, "id '%s' logged as '%s'",
+                      req.request_id, scrubbed);
+        free(scrubbed);
+    }
+}
+END_TEST
+
+/* Error messages echo the path: bytes that are not UTF-8, or a message cut inside a character,
+ * must still give a valid UTF-8 JSON body. */
+START_TEST(error_bodies_are_valid_utf8)
+{
+    char long_path[1200] = "/";
+    for (size_t i = 1; i + 3 < sizeof long_path; i += 3)
+        memcpy(long_path + i, "\xed\x95\x9c", 3); /* U+D55C, 3 bytes, over the 512-byte message */
+    long_path[sizeof long_path - 1] = '\0';
+    const char *paths[] = {"/\xff\xfe", "/a\xc3", "/\xed\xa0\x80", long_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        for (size_t cut = 0; cut < 3; cut++) {
+            struct request req;
+            struct reply rep;
+            char *path = xstrdup(paths[i]);
+            if (i == 3)
+                path[strlen(path) - cut] = '\0';
+            make(&req, "GET", path, NULL, NULL);
+            cJSON *b = run(&req, &rep);
+            ck_assert_int_eq(rep.status, 404);
+            ck_assert_msg(utf8_valid(rep.body), "path %zu/%zu: body not UTF-8: %s", i, cut,
+                          rep.body);
+            ck_assert_ptr_nonnull(b);
+            cJSON_Delete(b);
+            reply_release(&rep);
+            request_release(&req);
+            free(path);
+        }
     }
 }
 END_TEST
@@ -292,6 +411,10 @@ static Suite *suite_dispatch(void)
     tcase_add_test(tc, oversized_bodies_are_413);
     tcase_add_test(tc, handler_without_reply_is_500);
     tcase_add_test(tc, request_ids_in_and_out);
+    tcase_add_test(tc, generated_request_ids_survive_log_scrubbing);
+    tcase_add_test(tc, error_bodies_are_valid_utf8);
+    tcase_add_test(tc, default_headers_survive_a_handler_using_every_slot);
+    tcase_add_test(tc, dropped_reply_header_is_logged_as_json);
     tcase_add_test(tc, merchant_routes_authenticate_before_parsing);
     suite_add_tcase(s, tc);
     return s;

@@ -67,6 +67,96 @@ START_TEST(card_numbers_are_masked)
 }
 END_TEST
 
+/* Secrets that JSON escaping changes ('"' → \", '\\' → \\\\, control bytes → \uXXXX) must still
+ * be found in the escaped line; bytes that JSON keeps as they are (UTF-8) too. */
+static const char *const escaped_secrets[] = {
+    "quote\"in-the-secret",
+    "back\\slash-secret",
+    "tab\tand\nnewline-secret",
+    "\xeb\xb9\x84\xeb\xb0\x80-utf8-secret",
+    "\"\\\"\\",
+};
+
+static void emit_escaped_secret_lines(void)
+{
+    for (size_t i = 0; i < sizeof escaped_secrets / sizeof escaped_secrets[0]; i++) {
+        log_register_secret(escaped_secrets[i]);
+        cJSON *f = cJSON_CreateObject();
+        char *field = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&field, &len);
+        fprintf(m, "a%sb", escaped_secrets[i]);
+        fclose(m);
+        cJSON_AddStringToObject(f, "detail", field);
+        log_json(LOG_INFO, NULL, escaped_secrets[i], f);
+        free(field);
+    }
+}
+
+START_TEST(secrets_changed_by_json_escaping_are_redacted)
+{
+    char *out = capture(emit_escaped_secret_lines);
+    size_t lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        cJSON *j = cJSON_Parse(line);
+        ck_assert_msg(j != NULL, "not JSON: %s", line);
+        ck_assert_msg(strcmp(cJSON_GetObjectItem(j, "msg")->valuestring, "[redacted]") == 0,
+                      "secret %zu escaped the scrubber: %s", lines, line);
+        ck_assert_msg(strcmp(cJSON_GetObjectItem(j, "detail")->valuestring, "a[redacted]b") == 0,
+                      "secret %zu escaped the scrubber: %s", lines, line);
+        cJSON_Delete(j);
+    }
+    ck_assert_int_eq(lines, sizeof escaped_secrets / sizeof escaped_secrets[0]);
+    free(out);
+    /* log_scrub on text that was never escaped still matches the raw value */
+    char *raw = log_scrub("x quote\"in-the-secret y");
+    ck_assert_str_eq(raw, "x [redacted] y");
+    free(raw);
+    log_shutdown();
+}
+END_TEST
+
+/* A long message must not be cut in the middle of a secret before the scrubber sees it (a cut
+ * secret no longer matches, and its first bytes would be logged). */
+static void emit_long_messages(void)
+{
+    log_register_secret("s3cr3t-API-secret-value");
+    for (int pad = 1000; pad < 1040; pad++)
+        log_msg(LOG_INFO, NULL, "%*s s3cr3t-API-secret-value", pad, "x");
+}
+
+START_TEST(long_messages_do_not_cut_secrets)
+{
+    char *out = capture(emit_long_messages);
+    ck_assert_ptr_null(strstr(out, "s3cr"));
+    int lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        cJSON *j = cJSON_Parse(line);
+        ck_assert_msg(j != NULL, "not JSON: %s", line);
+        const char *msg = cJSON_GetObjectItem(j, "msg")->valuestring;
+        size_t len = strlen(msg);
+        ck_assert_msg(len > 11 && strcmp(msg + len - 11, " [redacted]") == 0, "msg: %s", msg);
+        cJSON_Delete(j);
+    }
+    ck_assert_int_eq(lines, 40);
+    free(out);
+    log_shutdown();
+}
+END_TEST
+
+/* When one secret is the start of another (a rotated key with a suffix), the longer one is
+ * redacted whole, whichever was registered first. */
+START_TEST(longest_secret_wins)
+{
+    log_register_secret("shop-key-0123456789abcdef");
+    log_register_secret("shop-key-0123456789abcdef-rotated-2");
+    char *got = log_scrub("k=shop-key-0123456789abcdef-rotated-2 old=shop-key-0123456789abcdef.");
+    ck_assert_str_eq(got, "k=[redacted] old=[redacted].");
+    free(got);
+    log_shutdown();
+}
+END_TEST
+
 static void emit_debug(void)
 {
     log_set_level(LOG_WARN);
@@ -96,6 +186,9 @@ static Suite *suite_log(void)
     TCase *tc = tcase_create("log");
     tcase_add_test(tc, secrets_are_redacted);
     tcase_add_test(tc, card_numbers_are_masked);
+    tcase_add_test(tc, secrets_changed_by_json_escaping_are_redacted);
+    tcase_add_test(tc, long_messages_do_not_cut_secrets);
+    tcase_add_test(tc, longest_secret_wins);
     tcase_add_test(tc, levels_filter);
     suite_add_tcase(s, tc);
     return s;
