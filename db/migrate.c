@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/log.h"
-#include "server/xalloc.h"
+#include "server/core/log.h"
+#include "server/core/xalloc.h"
 
 /* "billkey!" as a 64-bit integer: the advisory lock every billkeyd takes to migrate. */
 static const char lock_sql[] = "SELECT pg_advisory_xact_lock(7091318301185636641)";

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/log.h"
-#include "server/xalloc.h"
+#include "server/core/log.h"
+#include "server/core/xalloc.h"
 
 #define DB_POOL_MAX_SIZE 1000
 #define DB_CONNECT_TIMEOUT "3"

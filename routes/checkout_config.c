@@ -1,17 +1,16 @@
 /* GET /checkout/config: what the checkout page needs to open iamport's window (public, no secrets). */
 #include "routes/routes.h"
 
-#include "server/app.h"
-#include "server/config.h"
-#include "server/pg_profile.h"
+#include "routes/route_env.h"
+#include "server/billing/pg_profile.h"
 
 void route_checkout_config(struct request *req, struct reply *rep)
 {
-    const struct config *cfg = req->app->cfg;
+    const struct route_env *env = route_env(req);
     cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "imp_code", cfg->imp_code ? cfg->imp_code : "");
-    cJSON_AddStringToObject(body, "sdk_url", cfg->iamport_sdk_url);
-    cJSON_AddBoolToObject(body, "sandbox_mode", cfg->sandbox_mode != 0);
+    cJSON_AddStringToObject(body, "imp_code", env->imp_code ? env->imp_code : "");
+    cJSON_AddStringToObject(body, "sdk_url", env->iamport_sdk_url);
+    cJSON_AddBoolToObject(body, "sandbox_mode", env->sandbox_mode != 0);
     cJSON *pgs = cJSON_AddArrayToObject(body, "pgs");
     for (size_t i = 0; i < pg_profile_count(); i++) {
         const struct pg_profile *p = pg_profile_at(i);

@@ -4,12 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/app.h"
-#include "server/checkout.h"
-#include "server/config.h"
-#include "server/json_util.h"
-#include "server/pg_profile.h"
-#include "server/utf8.h"
+#include "routes/route_env.h"
+#include "server/billing/checkout.h"
+#include "server/core/json_util.h"
+#include "server/billing/pg_profile.h"
+#include "server/core/utf8.h"
 
 /* Longest piece of a bad value quoted back in an error message. */
 #define QUOTE_MAX 40
@@ -136,7 +135,7 @@ static void create(struct request *req, struct reply *rep, const char *created_b
 
     if (read_request(req, rep, &rq) != 0)
         return;
-    switch (checkout_create(req->app, &rq, created_by, actor, req->request_id, &res)) {
+    switch (checkout_create(&route_env(req)->billing, &rq, created_by, actor, req->request_id, &res)) {
     case CHECKOUT_OK: {
         cJSON *body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "merchant_uid", res.merchant_uid);
@@ -172,7 +171,7 @@ void route_checkouts_create(struct request *req, struct reply *rep)
 
 void route_demo_checkouts_create(struct request *req, struct reply *rep)
 {
-    if (!req->app->cfg->sandbox_mode) {
+    if (!route_env(req)->sandbox_mode) {
         reply_error(rep, req, 404, "not_found", NULL,
                     "no route for '%s' (the demo checkout exists only with SANDBOX_MODE=1)",
                     req->path);

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 
 #include "db/pool.h"
-#include "server/app.h"
-#include "server/checkout.h"
-#include "server/json_util.h"
-#include "server/utf8.h"
+#include "routes/route_env.h"
+#include "server/billing/checkout.h"
+#include "server/core/json_util.h"
+#include "server/core/utf8.h"
 
 /* Column order of STMT_CUSTOMER_BILLING_KEYS. */
 enum {
@@ -84,7 +84,7 @@ void route_customers_show(struct request *req, struct reply *rep)
         goto out;
     }
     const char *params[] = {customer_id};
-    enum db_status st = db_acquire(req->app->db, &conn);
+    enum db_status st = db_acquire(route_env(req)->billing.db, &conn);
     if (st == DB_OK)
         st = db_exec(conn, STMT_CUSTOMER_BILLING_KEYS, params, &res);
     if (st != DB_OK || PQnfields(res) != COL_COUNT) {
@@ -103,5 +103,5 @@ out:
     if (res)
         PQclear(res);
     if (conn)
-        db_release(req->app->db, conn);
+        db_release(route_env(req)->billing.db, conn);
 }

@@ -1,8 +1,9 @@
 /* POST /payments/complete: the checkout page's callback {imp_uid, merchant_uid} → verify with iamport. */
 #include "routes/routes.h"
 
-#include "server/issuance_verify.h"
-#include "server/json_util.h"
+#include "routes/route_env.h"
+#include "server/billing/issuance_verify.h"
+#include "server/core/json_util.h"
 
 void route_payments_complete(struct request *req, struct reply *rep)
 {
@@ -21,7 +22,7 @@ void route_payments_complete(struct request *req, struct reply *rep)
             return;
         }
     }
-    if (issuance_verify(req->app, values[0], values[1], "callback", req->request_id, &res) ==
+    if (issuance_verify(&route_env(req)->billing, values[0], values[1], "callback", req->request_id, &res) ==
         VERIFY_ACTIVE)
         reply_json(rep, 200, verify_result_json(&res));
     else

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/app.h"
-#include "server/html.h"
-#include "server/iamport.h"
-#include "server/issuance_verify.h"
-#include "server/xalloc.h"
+#include "routes/route_env.h"
+#include "server/http/html.h"
+#include "server/iamport/iamport.h"
+#include "server/billing/issuance_verify.h"
+#include "server/core/xalloc.h"
 
 #define LANDING_CSP                                                                                \
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; " \
@@ -165,8 +165,9 @@ static char *find_imp_uid(struct request *req, struct reply *rep, const char *me
     struct iamport_payment pay;
     struct iamport_error err;
     char *imp_uid = NULL;
-    enum iamport_status st = req->app->iamport
-                                 ? iamport_find_payment(req->app->iamport, merchant_uid, &pay,
+    struct iamport_client *iamport = route_env(req)->billing.iamport;
+    enum iamport_status st = iamport
+                                 ? iamport_find_payment(iamport, merchant_uid, &pay,
                                                         &err)
                                  : IAMPORT_E_TRANSPORT;
     if (st == IAMPORT_OK && pay.imp_uid)
@@ -174,7 +175,7 @@ static char *find_imp_uid(struct request *req, struct reply *rep, const char *me
     else if (st == IAMPORT_E_NOT_FOUND)
         render_error(rep, 404, "unknown_payment", "iamport has no payment for this merchant_uid",
                      NULL, NULL);
-    else if (st == IAMPORT_E_TIMEOUT_UNKNOWN || (req->app->iamport && err.timed_out))
+    else if (st == IAMPORT_E_TIMEOUT_UNKNOWN || (iamport && err.timed_out))
         render_error(rep, 504, "iamport_timeout",
                      "iamport did not answer in time; reload this page in a moment", NULL, NULL);
     else
@@ -224,7 +225,7 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
             goto out;
     }
     enum verify_outcome o =
-        issuance_verify(req->app, imp_uid, merchant_uid, "landing", req->request_id, &res);
+        issuance_verify(&route_env(req)->billing, imp_uid, merchant_uid, "landing", req->request_id, &res);
     struct landing_view v = {
         .http_status = res.http_status,
         .status = status_for(o),

@@ -6,7 +6,7 @@
 
 #include "db/migrate.h"
 #include "db/pool.h"
-#include "server/app.h"
+#include "routes/route_env.h"
 
 void route_readyz(struct request *req, struct reply *rep)
 {
@@ -14,12 +14,13 @@ void route_readyz(struct request *req, struct reply *rep)
     PGresult *res = NULL;
     int want = db_migrations_latest();
 
-    if (!atomic_load(&req->app->db_migrated)) {
+    const struct route_env *env = route_env(req);
+    if (!env->db_migrated || !atomic_load(env->db_migrated)) {
         reply_error(rep, req, 503, "not_ready", NULL,
                     "database migrations are not applied yet (is PostgreSQL reachable?)");
         goto out;
     }
-    enum db_status st = db_acquire(req->app->db, &conn);
+    enum db_status st = db_acquire(env->billing.db, &conn);
     if (st != DB_OK) {
         reply_error(rep, req, 503, "not_ready", NULL, "database unreachable (%s)",
                     db_status_name(st));
@@ -45,5 +46,5 @@ out:
     if (res)
         PQclear(res);
     if (conn)
-        db_release(req->app->db, conn);
+        db_release(env->billing.db, conn);
 }

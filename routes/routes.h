@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "server/http.h"
+#include "server/http/http.h"
 
 extern const struct route billkey_routes[];
 extern const size_t billkey_route_count;

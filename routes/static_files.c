@@ -5,9 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/app.h"
-#include "server/config.h"
-#include "server/static_path.h"
+#include "routes/route_env.h"
+#include "server/http/static_path.h"
 
 /* Longest origin accepted from IAMPORT_SDK_URL ("https://" + host + ":" + port). */
 #define SDK_ORIGIN_MAX 300
@@ -99,11 +98,11 @@ static int sdk_origin(const char *url, char *out, size_t out_len)
     return 0;
 }
 
-static void set_csp(struct reply *rep, const struct config *cfg)
+static void set_csp(struct reply *rep, const char *sdk_url)
 {
     char origin[SDK_ORIGIN_MAX];
     char csp[sizeof STATIC_CSP_FORMAT + 3 * SDK_ORIGIN_MAX];
-    sdk_origin(cfg->iamport_sdk_url, origin, sizeof origin);
+    sdk_origin(sdk_url, origin, sizeof origin);
     snprintf(csp, sizeof csp, STATIC_CSP_FORMAT, origin, origin, origin);
     reply_set_header(rep, "Content-Security-Policy", csp);
 }
@@ -114,11 +113,11 @@ static void serve(struct request *req, struct reply *rep, const char *rel)
     size_t size = 0;
     const char *mime = NULL;
 
-    switch (static_resolve(req->app->cfg->static_dir, rel, &fd, &size, &mime)) {
+    switch (static_resolve(route_env(req)->static_dir, rel, &fd, &size, &mime)) {
     case STATIC_OK:
         reply_file(rep, 200, mime, fd, size);
         reply_set_header(rep, "Cache-Control", "public, max-age=300");
-        set_csp(rep, req->app->cfg);
+        set_csp(rep, route_env(req)->iamport_sdk_url);
         return;
     case STATIC_NOT_FOUND:
         reply_error(rep, req, 404, "not_found", NULL, "no static file '%s'", rel);

@@ -11,10 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 
 enum config_type {
     CONFIG_INT,       /* decimal, full string, min..max, stored as int */
@@ -371,7 +368,7 @@ static const char *api_key_problem(const char *key)
     return NULL;
 }
 
-static void api_keys_free(struct config_api_key *keys, size_t count)
+static void api_keys_free(struct merchant_key *keys, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         free(keys[i].name);
@@ -384,7 +381,7 @@ static void api_keys_free(struct config_api_key *keys, size_t count)
 static int parse_api_keys(const struct config_var *var, const char *value, struct config *cfg,
                           struct problems *p)
 {
-    struct config_api_key *keys = NULL;
+    struct merchant_key *keys = NULL;
     size_t *entry_of = NULL; /* entry number (1-based) of each accepted key */
     size_t count = 0, entries = 1;
     int before = p->count;
@@ -652,24 +649,6 @@ void config_register_secrets(const struct config *cfg)
     }
     if (cfg->database_url)
         register_database_password(cfg->database_url);
-}
-
-const char *config_api_key_name(const struct config *cfg, const char *presented_key)
-{
-    unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-    const char *found = NULL;
-
-    if (!presented_key || presented_key[0] == '\0')
-        return NULL;
-    SHA256((const unsigned char *)presented_key, strlen(presented_key), want);
-    for (size_t i = 0; i < cfg->api_key_count; i++) {
-        const char *key = cfg->api_keys[i].key;
-        SHA256((const unsigned char *)key, strlen(key), got);
-        int differs = CRYPTO_memcmp(want, got, sizeof want) != 0;
-        if (!differs && !found)
-            found = cfg->api_keys[i].name;
-    }
-    return found;
 }
 
 size_t config_var_count(void)

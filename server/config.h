@@ -5,14 +5,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "server/log.h"
+#include "server/core/log.h"
+#include "server/http/merchant_auth.h"
 
-/* One merchant API key from BILLKEY_API_KEYS ("name:key"). Both strings are owned by the
- * struct config that holds the array. */
-struct config_api_key {
-    char *name;
-    char *key;
-};
 
 /* The effective configuration. Filled by config_load(); every pointer in it is owned by the
  * struct and freed by config_release(). Other modules borrow it read-only. */
@@ -23,7 +18,8 @@ struct config {
     char *iamport_base_url;         /* IAMPORT_BASE_URL, no trailing '/' */
     char *iamport_api_key;          /* IAMPORT_API_KEY (secret) */
     char *iamport_api_secret;       /* IAMPORT_API_SECRET (secret) */
-    struct config_api_key *api_keys; /* BILLKEY_API_KEYS (secret), NULL when none */
+    struct merchant_key *api_keys;  /* BILLKEY_API_KEYS (secret), NULL when none; the strings
+                                       are owned by the config */
     size_t api_key_count;
     char *public_base_url;          /* PUBLIC_BASE_URL, no trailing '/' */
     enum log_level log_level;       /* LOG_LEVEL */
@@ -69,12 +65,6 @@ void config_print_help(FILE *out);
 /* Registers every secret value with log_register_secret(): DATABASE_URL (and the password
  * inside it), IAMPORT_API_KEY, IAMPORT_API_SECRET and each merchant API key. */
 void config_register_secrets(const struct config *cfg);
-
-/* Finds the merchant API key equal to `presented_key`, comparing SHA-256 digests with
- * CRYPTO_memcmp against every candidate (no early exit), so timing does not depend on how
- * much of a key matched. Returns the key's name (borrowed from cfg), or NULL when no key
- * matches or presented_key is NULL or empty. */
-const char *config_api_key_name(const struct config *cfg, const char *presented_key);
 
 /* Read-only view of one row of the variable table (for --help, docs checks and tests). The
  * strings are static. default_value is NULL when the variable has no default. */

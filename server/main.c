@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include "db/pool.h"
+#include "routes/route_env.h"
 #include "routes/routes.h"
-#include "server/app.h"
 #include "server/config.h"
-#include "server/http_server.h"
-#include "server/iamport.h"
-#include "server/log.h"
+#include "server/core/clock.h"
+#include "server/http/http_server.h"
+#include "server/iamport/iamport.h"
+#include "server/core/log.h"
+#include "server/migrator.h"
 
 static void usage(FILE *out)
 {
@@ -113,16 +115,18 @@ int main(int argc, char **argv)
 
     int rc = 1;
     struct http_server *srv = NULL;
-    struct app app;
-    memset(&app, 0, sizeof app);
-    app.cfg = &cfg;
+    struct db_pool *db = NULL;
+    struct iamport_client *iamport = NULL;
+    struct migrator migrator;
+    memset(&migrator, 0, sizeof migrator);
+    migrator.database_url = cfg.database_url;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, NULL, "curl_global_init failed");
         goto out;
     }
-    app.db = db_pool_create(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms);
-    if (!app.db) {
+    db = db_pool_create(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms);
+    if (!db) {
         log_msg(LOG_ERROR, NULL, "cannot create the database pool (bad DATABASE_URL?)");
         goto out;
     }
@@ -133,25 +137,50 @@ int main(int argc, char **argv)
         .connect_timeout_ms = cfg.iamport_connect_timeout_ms,
         .timeout_ms = cfg.iamport_timeout_ms,
     };
-    app.iamport = iamport_client_new(&iopts);
-    if (!app.iamport) {
+    iamport = iamport_client_new(&iopts);
+    if (!iamport) {
         log_msg(LOG_ERROR, NULL, "cannot create the iamport client (see the previous line)");
         goto out;
     }
-    if (app_start_migrator(&app) != 0) {
+    if (migrator_start(&migrator) != 0) {
         log_msg(LOG_ERROR, NULL, "cannot start the migration thread");
         goto out;
     }
 
+    struct route_env env = {
+        .billing = {
+            .db = db,
+            .iamport = iamport,
+            .pg = {
+                .kakaopay_cid = cfg.pg_kakaopay_cid,
+                .kicc_mid = cfg.pg_kicc_mid,
+                .chai_public_key = cfg.pg_chai_public_key,
+                .naverpay_product_code = cfg.naverpay_product_code,
+                .naverpay_chain_id = cfg.naverpay_chain_id,
+                .public_base_url = cfg.public_base_url,
+            },
+            .clock = &clock_system,
+        },
+        .static_dir = cfg.static_dir,
+        .imp_code = cfg.imp_code,
+        .iamport_sdk_url = cfg.iamport_sdk_url,
+        .sandbox_mode = cfg.sandbox_mode,
+        .db_migrated = &migrator.migrated,
+    };
+    struct http_site site = {
+        .routes = billkey_routes,
+        .route_count = billkey_route_count,
+        .max_body = cfg.max_body_bytes,
+        .merchant_keys = cfg.api_keys,
+        .merchant_key_count = cfg.api_key_count,
+        .ctx = &env,
+    };
     struct http_server_options hopts = {
         .listen_addr = cfg.listen_addr,
         .port = cfg.port,
         .timeout_seconds = cfg.http_timeout_seconds,
         .max_connections = (unsigned)cfg.http_max_connections,
-        .max_body = cfg.max_body_bytes,
-        .routes = billkey_routes,
-        .route_count = billkey_route_count,
-        .app = &app,
+        .site = &site,
     };
     char *err = NULL;
     srv = http_server_start(&hopts, &err);
@@ -169,16 +198,15 @@ int main(int argc, char **argv)
     sigwait(&sigs, &sig);
     log_msg(LOG_INFO, NULL, "received %s, shutting down (grace %ds)",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_timeout_seconds);
-    atomic_store(&app.stopping, 1);
     rc = 0;
 
 out:
     start_shutdown_watchdog(cfg.shutdown_timeout_seconds);
     http_server_stop(srv, cfg.shutdown_timeout_seconds);
-    app_stop_migrator(&app);
-    if (app.db)
-        db_pool_free(app.db);
-    iamport_client_free(app.iamport);
+    migrator_stop(&migrator);
+    if (db)
+        db_pool_free(db);
+    iamport_client_free(iamport);
     curl_global_cleanup();
     log_msg(LOG_INFO, NULL, "stopped");
     config_release(&cfg);

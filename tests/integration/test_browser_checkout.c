@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "routes/routes.h"
-#include "server/app.h"
+#include "routes/route_env.h"
 #include "server/config.h"
-#include "server/http.h"
-#include "server/xalloc.h"
+#include "server/http/http.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/billkeyd_proc.h"
 #include "tests/lib/db_test.h"
 #include "tests/lib/http_client.h"
@@ -79,17 +79,16 @@ static const struct {
 /* GETs path through the real route table with cfg (no sockets); fills rep (caller releases). */
 static void get_static(const struct config *cfg, const char *path, struct reply *rep)
 {
-    struct app app;
+    struct route_env env = {.static_dir = cfg->static_dir, .iamport_sdk_url = cfg->iamport_sdk_url};
+    struct http_site site = {.routes = billkey_routes, .route_count = billkey_route_count,
+                             .max_body = 1024, .ctx = &env};
     struct request req;
-    memset(&app, 0, sizeof app);
     memset(&req, 0, sizeof req);
-    app.cfg = cfg;
-    req.app = &app;
     req.method = xstrdup("GET");
     req.method_bit = http_method_bit("GET");
     req.path = xstrdup(path);
     reply_init(rep);
-    http_dispatch(billkey_routes, billkey_route_count, 1024, &req, rep);
+    http_dispatch(&site, &req, rep);
     request_release(&req);
 }
 

@@ -13,10 +13,10 @@
 
 #include <curl/curl.h>
 
-#include "server/iamport.h"
-#include "server/iamport_internal.h"
-#include "server/log.h"
-#include "server/xalloc.h"
+#include "server/iamport/iamport.h"
+#include "server/iamport/iamport_internal.h"
+#include "server/core/log.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/http_client.h"
 #include "tests/lib/sandbox_proc.h"
 #include "tests/lib/testlib.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
 #include "tests/lib/testlib.h"
 

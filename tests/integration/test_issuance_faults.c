@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
 #include "tests/lib/testlib.h"
 

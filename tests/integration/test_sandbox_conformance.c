@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/http_client.h"
 #include "tests/lib/sandbox_proc.h"
 #include "tests/lib/testlib.h"

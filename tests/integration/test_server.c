@@ -14,8 +14,8 @@
 
 #include "db/migrate.h"
 #include "server/config.h"
-#include "server/utf8.h"
-#include "server/xalloc.h"
+#include "server/core/utf8.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/billkeyd_proc.h"
 #include "tests/lib/db_test.h"
 #include "tests/lib/http_client.h"

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/testlib.h"
 
 #define POLL_MS 10

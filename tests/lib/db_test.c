@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/testlib.h"
 
 char *db_test_fresh_database(const char *prefix)

@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 
 struct buffer {
     char *data;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/child_proc.h"
 #include "tests/lib/testlib.h"
 

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/http_client.h"
 #include "tests/lib/testlib.h"
 

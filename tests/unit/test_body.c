@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/body.h"
-#include "server/xalloc.h"
+#include "server/http/body.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/testlib.h"
 
 #define JSON_TYPE "application/json"

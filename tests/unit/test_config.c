@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "server/config.h"
-#include "server/log.h"
-#include "server/xalloc.h"
+#include "server/core/log.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/testlib.h"
 
 /* ---- a fake environment, reset before every test ---- */
@@ -582,21 +582,21 @@ START_TEST(api_key_lookup)
 {
     struct config cfg;
     expect_ok("BILLKEY_API_KEYS", "shop:abcdefghijklmnop,admin:ABCDEFGHIJKLMNOP0123", &cfg);
-    ck_assert_str_eq(config_api_key_name(&cfg, "abcdefghijklmnop"), "shop");
-    ck_assert_str_eq(config_api_key_name(&cfg, "ABCDEFGHIJKLMNOP0123"), "admin");
-    ck_assert_ptr_null(config_api_key_name(&cfg, "abcdefghijklmnoq"));  /* last byte differs */
-    ck_assert_ptr_null(config_api_key_name(&cfg, "abcdefghijklmno"));   /* prefix */
-    ck_assert_ptr_null(config_api_key_name(&cfg, "abcdefghijklmnopq")); /* longer */
-    ck_assert_ptr_null(config_api_key_name(&cfg, "ABCDEFGHIJKLMNOP"));  /* case matters */
-    ck_assert_ptr_null(config_api_key_name(&cfg, "shop"));              /* a name is no key */
-    ck_assert_ptr_null(config_api_key_name(&cfg, ""));
-    ck_assert_ptr_null(config_api_key_name(&cfg, NULL));
+    ck_assert_str_eq(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnop"), "shop");
+    ck_assert_str_eq(merchant_key_name(cfg.api_keys, cfg.api_key_count, "ABCDEFGHIJKLMNOP0123"), "admin");
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnoq"));  /* last byte differs */
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmno"));   /* prefix */
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnopq")); /* longer */
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "ABCDEFGHIJKLMNOP"));  /* case matters */
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "shop"));              /* a name is no key */
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, ""));
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, NULL));
     config_release(&cfg);
 
     /* no keys configured: nothing matches */
     expect_ok("PORT", "8080", &cfg);
-    ck_assert_ptr_null(config_api_key_name(&cfg, "abcdefghijklmnop"));
-    ck_assert_ptr_null(config_api_key_name(&cfg, ""));
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnop"));
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, ""));
     config_release(&cfg);
 }
 END_TEST

@@ -9,7 +9,7 @@
 
 #include "db/migrate.h"
 #include "db/pool.h"
-#include "server/xalloc.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/db_test.h"
 #include "tests/lib/testlib.h"
 

@@ -3,12 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/app.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/utf8.h"
-#include "server/xalloc.h"
+#include "server/http/merchant_auth.h"
+#include "server/http/http.h"
+#include "server/core/log.h"
+#include "server/core/utf8.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/testlib.h"
 
 /* Echoes the parsed body back so tests can see what the handler received. */
@@ -61,6 +60,10 @@ static const struct route table[] = {
 };
 #define NROUTES (sizeof table / sizeof table[0])
 
+static struct merchant_key keys[] = {{(char *)"shop", (char *)"merchant-key-0123456789abcdef"}};
+static const struct http_site site = {.routes = table, .route_count = NROUTES, .max_body = 1024,
+                                      .merchant_keys = keys, .merchant_key_count = 1};
+
 static void make(struct request *req, const char *method, const char *path, const char *ctype,
                  const char *body)
 {
@@ -78,7 +81,7 @@ static void make(struct request *req, const char *method, const char *path, cons
 static cJSON *run(struct request *req, struct reply *rep)
 {
     reply_init(rep);
-    http_dispatch(table, NROUTES, 1024, req, rep);
+    http_dispatch(&site, req, rep);
     ck_assert_ptr_nonnull(rep->body);
     return cJSON_ParseWithLength(rep->body, rep->body_len);
 }
@@ -239,7 +242,7 @@ START_TEST(default_headers_survive_a_handler_using_every_slot)
         struct reply rep;
         make(&req, "GET", "/many-headers", NULL, NULL);
         reply_init(&rep);
-        http_dispatch(table, NROUTES, 1024, &req, &rep);
+        http_dispatch(&site, &req, &rep);
         for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
             ck_assert_msg(reply_header(&rep, defaults[i]) != NULL,
                           "%d handler headers: no %s", header_budget, defaults[i]);
@@ -363,9 +366,6 @@ END_TEST
  * handler with its name. */
 START_TEST(merchant_routes_authenticate_before_parsing)
 {
-    struct config_api_key keys[] = {{"shop", "merchant-key-0123456789abcdef"}};
-    struct config cfg = {.api_keys = keys, .api_key_count = 1};
-    struct app app = {.cfg = &cfg};
     static const struct {
         const char *auth, *body;
         long status;
@@ -381,7 +381,6 @@ START_TEST(merchant_routes_authenticate_before_parsing)
         struct request req;
         struct reply rep;
         make(&req, "POST", "/merchant", "application/json", cases[i].body);
-        req.app = &app;
         if (cases[i].auth)
             request_add_header(&req, "Authorization", cases[i].auth);
         cJSON *b = run(&req, &rep);

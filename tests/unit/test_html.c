@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/html.h"
-#include "server/utf8.h"
+#include "server/http/html.h"
+#include "server/core/utf8.h"
 #include "tests/lib/testlib.h"
 
 static void expect_escape(const char *in, size_t max, const char *want)

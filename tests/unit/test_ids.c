@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/ids.h"
+#include "server/core/ids.h"
 #include "tests/lib/testlib.h"
 
 static int hex24_after(const char *s, const char *prefix)

@@ -1,9 +1,9 @@
 /* issuance_rules tests: accept / fail / reject / not-completed for every PG and every kind of mismatch. */
 #include <string.h>
 
-#include "server/iamport.h"
-#include "server/issuance_rules.h"
-#include "server/pg_profile.h"
+#include "server/iamport/iamport.h"
+#include "server/billing/issuance_rules.h"
+#include "server/billing/pg_profile.h"
 #include "tests/lib/testlib.h"
 
 #define CU "cu_payco_000000000000000000000000"

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/body.h"
-#include "server/json_util.h"
+#include "server/http/body.h"
+#include "server/core/json_util.h"
 #include "tests/lib/testlib.h"
 
 /* An object {"v": <value_json>} built from JSON text. Caller deletes. */

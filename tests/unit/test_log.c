@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/log.h"
+#include "server/core/log.h"
 #include "tests/lib/testlib.h"
 
 static char *capture(void (*emit)(void))

@@ -2,35 +2,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/app.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/merchant_auth.h"
+#include "server/http/http.h"
+#include "server/http/merchant_auth.h"
 #include "tests/lib/testlib.h"
 
 #define KEY "shop_key_0123456789abcdef"
 
-static struct config_api_key keys[] = {{(char *)"shop", (char *)KEY},
-                                       {(char *)"backoffice", (char *)"office_key_abcdefghijkl"}};
+static struct merchant_key keys[] = {{(char *)"shop", (char *)KEY},
+                                     {(char *)"backoffice", (char *)"office_key_abcdefghijkl"}};
 
 /* Runs merchant_auth_require with this Authorization header (NULL = none). */
 static const char *run(const char *header, struct reply *rep)
 {
-    static struct config cfg;
-    static struct app app;
     struct request req;
-    memset(&cfg, 0, sizeof cfg);
-    memset(&app, 0, sizeof app);
-    cfg.api_keys = keys;
-    cfg.api_key_count = 2;
-    app.cfg = &cfg;
     memset(&req, 0, sizeof req);
-    req.app = &app;
     strcpy(req.request_id, "rid-1");
     if (header)
         request_add_header(&req, "Authorization", header);
     reply_init(rep);
-    const char *name = merchant_auth_require(&req, rep);
+    const char *name = merchant_auth_require(keys, 2, &req, rep);
     request_release(&req);
     return name;
 }

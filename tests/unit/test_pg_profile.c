@@ -2,8 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/config.h"
-#include "server/pg_profile.h"
+#include "server/billing/pg_profile.h"
 #include "tests/lib/testlib.h"
 
 #define MU "bk_0123456789abcdef01234567"
@@ -11,17 +10,17 @@
 #define LANDING "\"m_redirect_url\":\"" BASE "/payments/complete/mobile\""
 #define BUYER "\"buyer_name\":\"홍길동\",\"buyer_email\":\"a@b.kr\",\"buyer_tel\":\"010-1234-5678\","
 
-/* A config with only what the builder reads; suffixes set when with_ids. */
-static struct config make_config(int with_ids)
+/* The PG settings the builder reads; suffixes set when with_ids. */
+static struct pg_settings make_config(int with_ids)
 {
-    struct config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.public_base_url = (char *)BASE;
-    cfg.pg_kakaopay_cid = (char *)(with_ids ? "TCSUBSCRIP" : "");
-    cfg.pg_kicc_mid = (char *)(with_ids ? "kicc_billing" : "");
-    cfg.pg_chai_public_key = (char *)(with_ids ? "chai-pk-1" : "");
-    cfg.naverpay_product_code = (char *)"billkey";
-    cfg.naverpay_chain_id = (char *)(with_ids ? "sAMplEChAINid" : "");
+    struct pg_settings cfg = {
+        .public_base_url = BASE,
+        .kakaopay_cid = with_ids ? "TCSUBSCRIP" : "",
+        .kicc_mid = with_ids ? "kicc_billing" : "",
+        .chai_public_key = with_ids ? "chai-pk-1" : "",
+        .naverpay_product_code = "billkey",
+        .naverpay_chain_id = with_ids ? "sAMplEChAINid" : "",
+    };
     return cfg;
 }
 
@@ -65,7 +64,7 @@ START_TEST(pg_strings_follow_the_config)
     static const char *const without[] = {"payco", "kakaopay", "kicc", "chai", "naverpay"};
     static const char *const with[] = {"payco", "kakaopay.TCSUBSCRIP", "kicc.kicc_billing",
                                        "chai.chai-pk-1", "naverpay"};
-    struct config plain = make_config(0), ids = make_config(1);
+    struct pg_settings plain = make_config(0), ids = make_config(1);
     for (size_t i = 0; i < 5; i++) {
         char *a = pg_profile_pg_string(pg_profile_at(i), &plain);
         char *b = pg_profile_pg_string(pg_profile_at(i), &ids);
@@ -141,7 +140,7 @@ static const struct request_pay_case cases[] = {
 START_TEST(request_pay_is_exact)
 {
     const struct request_pay_case *c = &cases[_i];
-    struct config cfg = make_config(c->with_ids);
+    struct pg_settings cfg = make_config(c->with_ids);
     struct pg_checkout co = {
         .merchant_uid = MU,
         .customer_uid = "cu_x",
@@ -164,7 +163,7 @@ END_TEST
 /* Merchant-supplied text goes into the object as JSON strings, never as markup or code. */
 START_TEST(request_pay_carries_hostile_text_as_strings)
 {
-    struct config cfg = make_config(0);
+    struct pg_settings cfg = make_config(0);
     struct pg_checkout co = {.merchant_uid = MU, .customer_uid = "cu_x",
                              .name = "</script><script>alert(1)</script>\"'", .price = 100};
     cJSON *rp = pg_profile_request_pay(pg_profile_find("payco"), &cfg, &co);

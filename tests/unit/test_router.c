@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/http.h"
-#include "server/xalloc.h"
+#include "server/http/http.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/testlib.h"
 
 static void h_noop(struct request *req, struct reply *rep)

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/static_path.h"
-#include "server/xalloc.h"
+#include "server/http/static_path.h"
+#include "server/core/xalloc.h"
 #include "tests/lib/testlib.h"
 
 /* The fixture: <tmp>/outside.txt and the served folder <tmp>/www. */

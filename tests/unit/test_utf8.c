@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/utf8.h"
+#include "server/core/utf8.h"
 #include "tests/lib/testlib.h"
 
 START_TEST(validity)

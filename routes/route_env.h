@@ -1,0 +1,27 @@
+/* What every handler works with (req->ctx): the billing domain's environment and the page settings. */
+#ifndef BILLKEY_ROUTE_ENV_H
+#define BILLKEY_ROUTE_ENV_H
+
+#include <stdatomic.h>
+
+#include "server/billing/billing_env.h"
+#include "server/http/http.h"
+
+/* Built by main (or a test) and handed to the HTTP server as http_site.ctx. Everything is
+ * borrowed and outlives the server; handlers only read it. */
+struct route_env {
+    struct billing_env billing;     /* pool, iamport client, PG settings, clock */
+    const char *static_dir;         /* STATIC_DIR */
+    const char *imp_code;           /* IMP_CODE, "" when unset */
+    const char *iamport_sdk_url;    /* IAMPORT_SDK_URL */
+    int sandbox_mode;               /* SANDBOX_MODE */
+    const atomic_int *db_migrated;  /* 1 once migrations are applied (NULL: never) */
+};
+
+/* The environment of the request being handled. */
+static inline const struct route_env *route_env(const struct request *req)
+{
+    return req->ctx;
+}
+
+#endif

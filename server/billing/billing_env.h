@@ -1,0 +1,20 @@
+/* What the billing domain works with: the pool, the iamport client, the PG settings and a clock. */
+#ifndef BILLKEY_BILLING_ENV_H
+#define BILLKEY_BILLING_ENV_H
+
+#include "server/billing/pg_profile.h"
+
+struct clock;
+struct db_pool;
+struct iamport_client;
+
+/* Handed by the caller (main builds one, tests build their own) to every domain entry point.
+ * Everything is borrowed and must outlive the calls that use it. */
+struct billing_env {
+    struct db_pool *db;
+    struct iamport_client *iamport; /* NULL: iamport calls answer "unavailable" */
+    struct pg_settings pg;          /* per-PG ids and the checkout's landing URL */
+    const struct clock *clock;      /* NULL: the system clock */
+};
+
+#endif

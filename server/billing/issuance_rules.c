@@ -1,0 +1,90 @@
+/* What an iamport issuance payment means for a pending registration: accept, failed, rejected or not yet. */
+#include "server/billing/issuance_rules.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/iamport/iamport.h"
+#include "server/billing/pg_profile.h"
+#include "server/core/utf8.h"
+
+/* Longest piece of an iamport-supplied string quoted in a reason. */
+#define QUOTE_MAX 80
+
+static void decide(struct issuance_check *out, enum issuance_decision d, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void decide(struct issuance_check *out, enum issuance_decision d, const char *fmt, ...)
+{
+    va_list ap;
+    out->decision = d;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+    utf8_trim_partial(out->reason);
+}
+
+static const char *or_null(const char *s)
+{
+    return s ? s : "(null)";
+}
+
+/* For "%.*s": how much of s (or "(null)") to quote. */
+static int quote_len(const char *s)
+{
+    return utf8_prefix_len(or_null(s), QUOTE_MAX);
+}
+
+static int same(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Whether the payment charged: judged by the payment's own PG (a KakaoPay charge made under a
+ * PAYCO registration took money), and any PG billkey does not know counts as charging. */
+static int took_money(const struct iamport_payment *p)
+{
+    if (p->status != IAMPORT_PAYMENT_PAID || p->amount <= 0)
+        return 0;
+    const struct pg_profile *paid_with = pg_profile_find(p->pg_provider);
+    return !same(p->customer_uid_usage, "issue") || !paid_with || paid_with->charges_at_issuance;
+}
+
+void issuance_check_payment(const struct issuance_expectation *e,
+                            const struct iamport_payment *p, struct issuance_check *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!same(p->customer_uid, e->customer_uid)) {
+        decide(out, ISSUANCE_REJECT, "customer_uid '%.*s' is not the registration's '%s'",
+               quote_len(p->customer_uid), or_null(p->customer_uid), e->customer_uid);
+    } else if (!same(p->pg_provider, e->profile->name)) {
+        decide(out, ISSUANCE_REJECT, "pg_provider '%.*s' is not the registration's '%s'",
+               quote_len(p->pg_provider), or_null(p->pg_provider), e->profile->name);
+    } else if (!same(p->customer_uid_usage, "issue")) {
+        decide(out, ISSUANCE_REJECT, "customer_uid_usage '%.*s' is not 'issue'",
+               quote_len(p->customer_uid_usage), or_null(p->customer_uid_usage));
+    } else if (p->status == IAMPORT_PAYMENT_FAILED) {
+        decide(out, ISSUANCE_FAIL, "%s",
+               p->fail_reason && p->fail_reason[0] ? p->fail_reason
+                                                   : "the PG reported a failure");
+    } else if (p->status == IAMPORT_PAYMENT_READY) {
+        if (e->profile->ready_means_issued && e->window_amount == 0 && p->amount == 0)
+            decide(out, ISSUANCE_ACCEPT, "issued (status ready, amount 0)");
+        else
+            decide(out, ISSUANCE_NOT_COMPLETED, "iamport reports status 'ready': not completed");
+    } else if (p->status == IAMPORT_PAYMENT_CANCELLED) {
+        decide(out, ISSUANCE_REJECT, "the issuance payment was cancelled");
+    } else if (p->status != IAMPORT_PAYMENT_PAID) {
+        decide(out, ISSUANCE_NOT_COMPLETED, "iamport reports status '%.*s'",
+               quote_len(p->status_text), or_null(p->status_text));
+    } else if (e->profile->charges_at_issuance && p->amount != e->window_amount) {
+        decide(out, ISSUANCE_REJECT, "amount %" PRId64 " is not the expected %" PRId64,
+               p->amount, e->window_amount);
+    } else {
+        decide(out, ISSUANCE_ACCEPT, "issued");
+    }
+    if (out->decision == ISSUANCE_REJECT)
+        out->money_moved = took_money(p);
+}

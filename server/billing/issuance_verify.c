@@ -1,0 +1,532 @@
+/* The one idempotent verification of a billing-key issuance (callback, landing, webhook, reconciler). */
+#include "server/billing/issuance_verify.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/billing/billing_env.h"
+#include "server/billing/audit.h"
+#include "server/iamport/iamport.h"
+#include "server/billing/issuance_rules.h"
+#include "server/core/json_util.h"
+#include "server/core/log.h"
+#include "server/billing/pg_profile.h"
+#include "server/core/utf8.h"
+#include "server/core/xalloc.h"
+
+#define CANCEL_REASON "billkey: verification mismatch"
+/* How long a verification waits for another one of the same registration to finish. */
+#define LOCK_WAIT "20s"
+
+static const struct {
+    int http_status;
+    const char *code;
+} outcome_info[] = {
+    [VERIFY_ACTIVE] = {200, ""},
+    [VERIFY_INVALID_INPUT] = {400, "invalid_field"},
+    [VERIFY_UNKNOWN_PAYMENT] = {404, "unknown_payment"},
+    [VERIFY_MERCHANT_UID_MISMATCH] = {409, "merchant_uid_mismatch"},
+    [VERIFY_UNKNOWN_REGISTRATION] = {404, "unknown_registration"},
+    [VERIFY_NOT_COMPLETED] = {409, "payment_not_completed"},
+    [VERIFY_FAILED] = {422, "registration_failed"},
+    [VERIFY_REJECTED] = {409, "payment_rejected"},
+    [VERIFY_CONFLICT] = {409, "registration_conflict"},
+    [VERIFY_IAMPORT_UNAVAILABLE] = {502, "iamport_unavailable"},
+    [VERIFY_IAMPORT_TIMEOUT] = {504, "iamport_timeout"},
+    [VERIFY_DB_UNAVAILABLE] = {503, "database_unavailable"},
+    [VERIFY_INTERNAL] = {500, "internal"},
+};
+
+/* Everything one verification works with. */
+struct verify_ctx {
+    const struct billing_env *env;
+    const char *actor;
+    const char *request_id;
+    struct db_conn *conn;
+    int locked;                       /* the session advisory lock is held */
+    const struct pg_profile *profile; /* the registration's PG */
+    struct iamport_payment pay;       /* what iamport says */
+    struct verify_result *out;
+};
+
+void verify_result_release(struct verify_result *r)
+{
+    registration_release(&r->reg);
+    payment_summary_release(&r->first_payment);
+    memset(r, 0, sizeof *r);
+}
+
+static enum verify_outcome finish(struct verify_result *out, enum verify_outcome outcome,
+                                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static enum verify_outcome finish(struct verify_result *out, enum verify_outcome outcome,
+                                  const char *fmt, ...)
+{
+    va_list ap;
+    out->outcome = outcome;
+    out->http_status = outcome_info[outcome].http_status;
+    out->code = outcome_info[outcome].code;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+    utf8_trim_partial(out->message);
+    return outcome;
+}
+
+static enum verify_outcome db_failure(struct verify_ctx *c, enum db_status st, const char *what)
+{
+    log_msg(LOG_ERROR, c->request_id, "issuance verification: %s failed (%s): %s", what,
+            db_status_name(st), c->conn ? db_conn_error(c->conn) : "");
+    if (st == DB_UNAVAILABLE)
+        return finish(c->out, VERIFY_DB_UNAVAILABLE,
+                      "the database is unavailable (%s); the registration is unchanged, try again",
+                      what);
+    return finish(c->out, VERIFY_INTERNAL, "database error while %s (%s)", what,
+                  db_status_name(st));
+}
+
+int issuance_valid_id(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++)
+        if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
+            return 0;
+    return s && n >= 1 && n <= max;
+}
+
+int issuance_valid_imp_uid(const char *s)
+{
+    static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789_-";
+    size_t n = s ? strlen(s) : 0;
+    return n >= 1 && n <= VERIFY_IMP_UID_MAX && strspn(s, allowed) == n;
+}
+
+/* A call that failed because iamport did not answer in time. */
+static int is_timeout(enum iamport_status st, const struct iamport_error *err)
+{
+    return st == IAMPORT_E_TIMEOUT_UNKNOWN || err->timed_out;
+}
+
+/* Maps a failed lookup to 502/504. The answer names iamport's own message at most; transport
+ * details (addresses, curl text) go to the log only. */
+static enum verify_outcome iamport_failure(struct verify_ctx *c, enum iamport_status st,
+                                           const struct iamport_error *err, const char *what)
+{
+    const char *why = err->message;
+    log_msg(LOG_WARN, c->request_id, "iamport %s failed (%s, http %d): %s", what,
+            iamport_status_name(st), err->http_status, err->detail);
+    if (is_timeout(st, err))
+        return finish(c->out, VERIFY_IAMPORT_TIMEOUT,
+                      "iamport did not answer in time (%s); the registration is still pending, "
+                      "try again",
+                      what);
+    return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE,
+                  "iamport is unavailable (%s: %s%s%s); the registration is still pending, try "
+                  "again",
+                  what, iamport_status_name(st), why[0] ? ", " : "", why);
+}
+
+/* Serialises the raw payment for the ledger (caller frees with cJSON_free), or NULL. */
+static char *raw_text(const struct iamport_payment *p)
+{
+    return p && p->raw ? json_print(p->raw) : NULL;
+}
+
+/* The kind 'issue' ledger row (KakaoPay's window charge, or a payment that took money). */
+static enum db_status record_issue_payment(struct verify_ctx *c, const struct iamport_payment *p,
+                                           const char *status, const char *fail_reason)
+{
+    char amount[24];
+    char *raw = raw_text(p);
+    snprintf(amount, sizeof amount, "%" PRId64, p->amount);
+    const struct registration *reg = &c->out->reg;
+    const char *params[] = {reg->merchant_uid, reg->customer_uid, amount, reg->name,
+                            status, p->imp_uid, fail_reason, raw};
+    enum db_status st = db_exec(c->conn, STMT_PAYMENT_ISSUE_RECORD, params, NULL);
+    cJSON_free(raw);
+    return st;
+}
+
+static int has_issue_row(const struct verify_ctx *c)
+{
+    return c->out->reg.charge_now && c->profile->charges_at_issuance;
+}
+
+/* Ends the transaction: COMMIT when st is DB_OK, else ROLLBACK and st. */
+static enum db_status commit_or_rollback(struct verify_ctx *c, enum db_status st)
+{
+    if (st == DB_OK)
+        return db_commit(c->conn);
+    db_rollback(c->conn);
+    return st;
+}
+
+static cJSON *detail_base(const struct verify_ctx *c)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "imp_uid", c->pay.imp_uid);
+    cJSON_AddStringToObject(d, "customer_uid", c->out->reg.customer_uid);
+    cJSON_AddStringToObject(d, "pg_provider", c->out->reg.pg_provider);
+    return d;
+}
+
+static enum verify_outcome apply_failed(struct verify_ctx *c, const struct issuance_check *chk)
+{
+    struct registration *reg = &c->out->reg;
+    enum db_status st = db_begin(c->conn);
+    if (st == DB_OK)
+        st = registration_set_status(c->conn, reg->merchant_uid, "failed", c->pay.imp_uid,
+                                     chk->reason);
+    if (st == DB_OK && has_issue_row(c))
+        st = record_issue_payment(c, &c->pay, "failed", chk->reason);
+    if (st == DB_OK) {
+        cJSON *d = detail_base(c);
+        cJSON_AddStringToObject(d, "fail_reason", chk->reason);
+        st = audit_record(c->conn, c->actor, "registration.failed", reg->merchant_uid,
+                          c->request_id, d);
+    }
+    st = commit_or_rollback(c, st);
+    if (st != DB_OK)
+        return db_failure(c, st, "recording the failed registration");
+    registration_set_field(&reg->status, "failed");
+    registration_set_field(&reg->imp_uid, c->pay.imp_uid);
+    registration_set_field(&reg->fail_reason, chk->reason);
+    return finish(c->out, VERIFY_FAILED, "the registration failed: %s", chk->reason);
+}
+
+static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct issuance_check *chk)
+{
+    struct registration *reg = &c->out->reg;
+    struct iamport_payment cancelled;
+    struct iamport_error err;
+    const char *reason = chk->reason;
+    int did_cancel = 0;
+
+    memset(&cancelled, 0, sizeof cancelled);
+    if (chk->money_moved) {
+        /* Until the cancel is confirmed the registration stays pending: sealing it as tampered
+         * would leave the money taken with nothing left to retry the cancel. The next
+         * verification looks the payment up again (cancelled meanwhile → no second cancel). */
+        struct iamport_cancel_request crq = {.imp_uid = c->pay.imp_uid, .reason = CANCEL_REASON};
+        enum iamport_status ist = iamport_cancel(c->env->iamport, &crq, &cancelled, &err);
+        if (ist != IAMPORT_OK) {
+            log_msg(LOG_ERROR, c->request_id,
+                    "payment '%s' of registration '%s' took money and could not be cancelled "
+                    "(%s: %s): the registration stays pending until a verification cancels it",
+                    c->pay.imp_uid, reg->merchant_uid, iamport_status_name(ist), err.detail);
+            iamport_payment_release(&cancelled);
+            return iamport_failure(c, ist, &err, "cancelling the mismatched payment");
+        }
+        did_cancel = 1;
+    }
+    enum db_status st = db_begin(c->conn);
+    if (st == DB_OK)
+        st = registration_set_status(c->conn, reg->merchant_uid, "tampered", c->pay.imp_uid,
+                                     reason);
+    /* refunded: it took money that was given back before this verification (a cancel whose
+     * answer was lost, or the shop's console) */
+    int refunded = c->pay.status == IAMPORT_PAYMENT_CANCELLED && c->pay.cancel_amount > 0;
+    if (st == DB_OK && (chk->money_moved || refunded || has_issue_row(c)))
+        st = record_issue_payment(c, did_cancel ? &cancelled : &c->pay,
+                                  did_cancel || refunded ? "cancelled" : "failed", reason);
+    if (st == DB_OK) {
+        cJSON *d = detail_base(c);
+        cJSON_AddStringToObject(d, "reason", reason);
+        json_add_str_or_null(d, "status", c->pay.status_text);
+        cJSON_AddNumberToObject(d, "amount", (double)c->pay.amount);
+        cJSON_AddNumberToObject(d, "expected_amount", (double)reg->window_amount);
+        cJSON_AddBoolToObject(d, "money_moved", chk->money_moved);
+        cJSON_AddBoolToObject(d, "cancelled", did_cancel);
+        st = audit_record(c->conn, c->actor, "registration.tampered", reg->merchant_uid,
+                          c->request_id, d);
+    }
+    if (st == DB_OK && did_cancel) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "imp_uid", c->pay.imp_uid);
+        cJSON_AddNumberToObject(d, "amount", (double)c->pay.amount);
+        cJSON_AddStringToObject(d, "reason", CANCEL_REASON);
+        st = audit_record(c->conn, c->actor, "payment.cancelled", reg->merchant_uid,
+                          c->request_id, d);
+    }
+    st = commit_or_rollback(c, st);
+    iamport_payment_release(&cancelled);
+    if (st != DB_OK)
+        return db_failure(c, st, "recording the rejected payment");
+    registration_set_field(&reg->status, "tampered");
+    registration_set_field(&reg->imp_uid, c->pay.imp_uid);
+    registration_set_field(&reg->fail_reason, reason);
+    return finish(c->out, VERIFY_REJECTED, "the payment was rejected: %s%s", reason,
+                  did_cancel ? " (cancelled at iamport)" : "");
+}
+
+static enum verify_outcome apply_accepted(struct verify_ctx *c)
+{
+    struct registration *reg = &c->out->reg;
+    struct iamport_customer card;
+    struct iamport_error err;
+
+    enum iamport_status ist = iamport_get_customer(c->env->iamport, reg->customer_uid, &card, &err);
+    if (ist != IAMPORT_OK)
+        log_msg(LOG_WARN, c->request_id,
+                "billing key '%s' is issued but its card could not be read (%s): card fields "
+                "stay empty",
+                reg->customer_uid, iamport_status_name(ist));
+
+    enum db_status st = db_begin(c->conn);
+    if (st == DB_OK)
+        st = registration_set_status(c->conn, reg->merchant_uid, "active", c->pay.imp_uid, NULL);
+    if (st == DB_OK) {
+        const char *params[] = {reg->customer_uid, reg->customer_id, reg->pg_provider, reg->pg,
+                                card.card_name,    card.card_number};
+        st = db_exec(c->conn, STMT_BILLING_KEY_INSERT, params, NULL);
+    }
+    if (st == DB_OK && has_issue_row(c)) {
+        st = record_issue_payment(c, &c->pay, "paid", NULL);
+        if (st == DB_OK) {
+            cJSON *d = cJSON_CreateObject();
+            cJSON_AddStringToObject(d, "imp_uid", c->pay.imp_uid);
+            cJSON_AddNumberToObject(d, "amount", (double)c->pay.amount);
+            cJSON_AddStringToObject(d, "kind", "issue");
+            st = audit_record(c->conn, c->actor, "payment.paid", reg->merchant_uid,
+                              c->request_id, d);
+        }
+    }
+    if (st == DB_OK) {
+        cJSON *d = detail_base(c);
+        cJSON_AddStringToObject(d, "customer_id", reg->customer_id);
+        json_add_str_or_null(d, "card_name", card.card_name);
+        st = audit_record(c->conn, c->actor, "registration.active", reg->merchant_uid,
+                          c->request_id, d);
+    }
+    st = commit_or_rollback(c, st);
+    if (st == DB_OK) {
+        registration_set_field(&reg->status, "active");
+        registration_set_field(&reg->imp_uid, c->pay.imp_uid);
+        registration_set_field(&reg->fail_reason, NULL);
+        registration_set_field(&reg->card_name, card.card_name);
+        registration_set_field(&reg->card_number, card.card_number);
+    }
+    iamport_customer_release(&card);
+    if (st != DB_OK)
+        return db_failure(c, st, "recording the billing key");
+    return VERIFY_ACTIVE;
+}
+
+/* Step 6 for a pending (or failed, retried) registration. VERIFY_ACTIVE means "go on". */
+static enum verify_outcome settle_pending(struct verify_ctx *c)
+{
+    struct issuance_check chk;
+    struct issuance_expectation expect = {
+        .profile = c->profile,
+        .customer_uid = c->out->reg.customer_uid,
+        .window_amount = c->out->reg.window_amount,
+    };
+    issuance_check_payment(&expect, &c->pay, &chk);
+    switch (chk.decision) {
+    case ISSUANCE_ACCEPT:
+        return apply_accepted(c);
+    case ISSUANCE_FAIL:
+        return apply_failed(c, &chk);
+    case ISSUANCE_REJECT:
+        return apply_rejected(c, &chk);
+    case ISSUANCE_NOT_COMPLETED:
+        break;
+    }
+    return finish(c->out, VERIFY_NOT_COMPLETED,
+                  "the registration is not completed yet: %s; try again when the window is done",
+                  chk.reason);
+}
+
+/* Step 8: the first payment of an active registration. */
+static enum verify_outcome first_payment(struct verify_ctx *c)
+{
+    struct registration *reg = &c->out->reg;
+    enum db_status st = DB_OK;
+    if (!reg->charge_now)
+        return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
+    if (pg_profile_charges_with_again(c->profile, reg->charge_now))
+        st = first_charge_ensure(c->env, c->conn, reg, c->actor, c->request_id,
+                                 &c->out->first_payment);
+    else
+        st = payment_summary_load(c->conn, reg->merchant_uid, &c->out->first_payment);
+    if (st != DB_OK && !c->out->first_payment.present)
+        return db_failure(c, st, "taking the first payment");
+    return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
+}
+
+/* Takes the registration's session advisory lock, waiting at most LOCK_WAIT (lock_timeout is
+ * set for one short transaction; the session lock outlives its COMMIT). */
+static enum db_status lock_registration(struct verify_ctx *c, const char *merchant_uid)
+{
+    const char *wait[] = {LOCK_WAIT};
+    const char *params[] = {merchant_uid};
+    enum db_status st = db_begin(c->conn);
+    if (st == DB_OK)
+        st = db_exec(c->conn, STMT_LOCK_TIMEOUT_LOCAL, wait, NULL);
+    if (st == DB_OK)
+        st = db_exec(c->conn, STMT_REGISTRATION_LOCK, params, NULL);
+    /* Held from here even if the COMMIT fails: a session lock outlives its transaction. */
+    c->locked = st == DB_OK;
+    st = commit_or_rollback(c, st);
+    return st;
+}
+
+/* Releases the lock; on failure rolls back whatever is open and tries once more. */
+static void unlock_registration(struct verify_ctx *c, const char *merchant_uid)
+{
+    const char *params[] = {merchant_uid};
+    if (db_exec(c->conn, STMT_REGISTRATION_UNLOCK, params, NULL) == DB_OK)
+        return;
+    db_rollback(c->conn);
+    if (db_exec(c->conn, STMT_REGISTRATION_UNLOCK, params, NULL) != DB_OK) {
+        log_msg(LOG_ERROR, c->request_id,
+                "cannot release the lock of registration '%s' (closing the connection): %s",
+                merchant_uid, db_conn_error(c->conn));
+        db_conn_discard(c->conn); /* closing the session releases the lock */
+    }
+}
+
+/* Steps 4-8 with the connection held. */
+static enum verify_outcome verify_locked(struct verify_ctx *c)
+{
+    const char *merchant_uid = c->pay.merchant_uid;
+    struct registration *reg = &c->out->reg;
+
+    enum db_status st = lock_registration(c, merchant_uid);
+    if (st == DB_ERROR) {
+        log_msg(LOG_WARN, c->request_id, "registration '%s' stayed locked for %s: %s",
+                merchant_uid, LOCK_WAIT, db_conn_error(c->conn));
+        return finish(c->out, VERIFY_DB_UNAVAILABLE,
+                      "another verification of this registration is still running; try again");
+    }
+    if (st != DB_OK)
+        return db_failure(c, st, "locking the registration");
+    st = registration_load(c->conn, merchant_uid, reg);
+    if (st == DB_NOT_FOUND)
+        return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
+                      "merchant_uid '%s' is not a registration billkey created", merchant_uid);
+    if (st != DB_OK)
+        return db_failure(c, st, "loading the registration");
+    c->out->has_registration = 1;
+    c->profile = pg_profile_find(reg->pg_provider);
+    if (!c->profile)
+        return finish(c->out, VERIFY_INTERNAL, "registration '%s' has an unknown pg_provider",
+                      merchant_uid);
+
+    int same_payment = reg->imp_uid && strcmp(reg->imp_uid, c->pay.imp_uid) == 0;
+    if (strcmp(reg->status, "active") == 0) {
+        if (!same_payment)
+            return finish(c->out, VERIFY_CONFLICT,
+                          "registration '%s' is already active with another payment",
+                          merchant_uid);
+        return first_payment(c);
+    }
+    if (strcmp(reg->status, "tampered") == 0)
+        return finish(c->out, VERIFY_REJECTED, "the payment was rejected: %s",
+                      reg->fail_reason ? reg->fail_reason : "verification mismatch");
+    if (strcmp(reg->status, "failed") == 0 && same_payment)
+        return finish(c->out, VERIFY_FAILED, "the registration failed: %s",
+                      reg->fail_reason ? reg->fail_reason : "the PG reported a failure");
+
+    enum verify_outcome o = settle_pending(c);
+    return o == VERIFY_ACTIVE ? first_payment(c) : o;
+}
+
+enum verify_outcome issuance_verify(const struct billing_env *env, const char *imp_uid,
+                                    const char *claimed_merchant_uid, const char *actor,
+                                    const char *request_id, struct verify_result *out)
+{
+    struct verify_ctx c = {.env = env, .actor = actor, .request_id = request_id, .out = out};
+    struct iamport_error err;
+    enum verify_outcome o;
+
+    memset(out, 0, sizeof *out);
+    memset(&c.pay, 0, sizeof c.pay);
+    if (!issuance_valid_imp_uid(imp_uid)) {
+        out->field = "imp_uid";
+        o = finish(out, VERIFY_INVALID_INPUT, "imp_uid: must be 1..%d of [A-Za-z0-9_-]",
+                   VERIFY_IMP_UID_MAX);
+        goto out;
+    }
+    if (claimed_merchant_uid && !issuance_valid_id(claimed_merchant_uid, VERIFY_MERCHANT_UID_MAX)) {
+        out->field = "merchant_uid";
+        o = finish(out, VERIFY_INVALID_INPUT,
+                   "merchant_uid: must be 1..%d printable ASCII characters without spaces",
+                   VERIFY_MERCHANT_UID_MAX);
+        goto out;
+    }
+    if (!env->iamport) {
+        o = finish(out, VERIFY_IAMPORT_UNAVAILABLE, "the iamport client is not configured");
+        goto out;
+    }
+    enum iamport_status ist = iamport_get_payment(env->iamport, imp_uid, &c.pay, &err);
+    if (ist == IAMPORT_E_NOT_FOUND) {
+        o = finish(out, VERIFY_UNKNOWN_PAYMENT, "iamport has no payment '%s'", imp_uid);
+        goto out;
+    }
+    if (ist != IAMPORT_OK) {
+        o = iamport_failure(&c, ist, &err, "looking the payment up");
+        goto out;
+    }
+    if (claimed_merchant_uid && strcmp(c.pay.merchant_uid, claimed_merchant_uid) != 0) {
+        o = finish(out, VERIFY_MERCHANT_UID_MISMATCH,
+                   "payment '%s' does not belong to merchant_uid '%s'", imp_uid,
+                   claimed_merchant_uid);
+        goto out;
+    }
+    enum db_status st = db_acquire(env->db, &c.conn);
+    if (st != DB_OK) {
+        c.conn = NULL;
+        o = db_failure(&c, st, "getting a database connection");
+        goto out;
+    }
+    o = verify_locked(&c);
+out:
+    if (c.conn) {
+        if (c.locked)
+            unlock_registration(&c, c.pay.merchant_uid);
+        db_release(env->db, c.conn);
+    }
+    if (o != VERIFY_ACTIVE) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "code", out->code);
+        cJSON_AddStringToObject(f, "actor", actor);
+        json_add_str_or_null(f, "imp_uid", issuance_valid_imp_uid(imp_uid) ? imp_uid : NULL);
+        log_json(o == VERIFY_INTERNAL || o == VERIFY_DB_UNAVAILABLE ? LOG_ERROR : LOG_INFO,
+                 request_id, "issuance not verified", f);
+    }
+    iamport_payment_release(&c.pay);
+    return o;
+}
+
+static cJSON *first_payment_json(const struct payment_summary *p)
+{
+    if (!p->present)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    json_add_str_or_null(o, "merchant_uid", p->merchant_uid);
+    cJSON_AddNumberToObject(o, "amount", (double)p->amount);
+    json_add_str_or_null(o, "status", p->status);
+    json_add_str_or_null(o, "fail_reason", p->fail_reason);
+    return o;
+}
+
+cJSON *verify_result_json(const struct verify_result *r)
+{
+    const struct registration *reg = &r->reg;
+    cJSON *o = cJSON_CreateObject();
+    json_add_str_or_null(o, "status", reg->status);
+    json_add_str_or_null(o, "merchant_uid", reg->merchant_uid);
+    json_add_str_or_null(o, "customer_uid", reg->customer_uid);
+    json_add_str_or_null(o, "customer_id", reg->customer_id);
+    json_add_str_or_null(o, "pg", reg->pg);
+    json_add_str_or_null(o, "pg_provider", reg->pg_provider);
+    json_add_str_or_null(o, "card_name", reg->card_name);
+    json_add_str_or_null(o, "card_number", reg->card_number);
+    cJSON_AddItemToObject(o, "first_payment", first_payment_json(&r->first_payment));
+    return o;
+}

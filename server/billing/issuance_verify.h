@@ -1,0 +1,86 @@
+/* The one idempotent verification of a billing-key issuance (callback, landing, webhook, reconciler). */
+#ifndef BILLKEY_ISSUANCE_VERIFY_H
+#define BILLKEY_ISSUANCE_VERIFY_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/billing/first_charge.h"
+#include "server/billing/registration.h"
+
+struct billing_env;
+
+#define VERIFY_IMP_UID_MAX 32
+#define VERIFY_MERCHANT_UID_MAX 40
+
+enum verify_outcome {
+    VERIFY_ACTIVE = 0,            /* 200: the billing key is recorded (now or before) */
+    VERIFY_INVALID_INPUT,         /* 400 invalid_field (field set) */
+    VERIFY_UNKNOWN_PAYMENT,       /* 404 unknown_payment: iamport has no such imp_uid */
+    VERIFY_MERCHANT_UID_MISMATCH, /* 409 merchant_uid_mismatch: the payment is another order's */
+    VERIFY_UNKNOWN_REGISTRATION,  /* 404 unknown_registration: not a checkout billkey created */
+    VERIFY_NOT_COMPLETED,         /* 409 payment_not_completed: iamport still says "ready" */
+    VERIFY_FAILED,                /* 422 registration_failed: the PG's message in `message` */
+    VERIFY_REJECTED,              /* 409 payment_rejected: tampered (cancelled if it took money) */
+    VERIFY_CONFLICT,              /* 409 registration_conflict: active with another imp_uid */
+    VERIFY_IAMPORT_UNAVAILABLE,   /* 502 iamport_unavailable: registration stays pending */
+    VERIFY_IAMPORT_TIMEOUT,       /* 504 iamport_timeout: registration stays pending */
+    VERIFY_DB_UNAVAILABLE,        /* 503 database_unavailable */
+    VERIFY_INTERNAL,              /* 500 internal */
+};
+
+/* The result of one verification. Owned by the caller, who zeroes nothing: issuance_verify
+ * zeroes it first; verify_result_release() frees it. */
+struct verify_result {
+    enum verify_outcome outcome;
+    int http_status;
+    const char *code;      /* static: "invalid_field", "unknown_payment", ... ("" when active) */
+    const char *field;     /* static or NULL: the input at fault for VERIFY_INVALID_INPUT */
+    char message[512];     /* lower-case English, for the page and the API error body */
+    int has_registration;  /* reg below is filled (the state after this step) */
+    struct registration reg;
+    struct payment_summary first_payment; /* first_payment.present = 0 when none */
+};
+
+void verify_result_release(struct verify_result *r);
+
+/* 1 when s is 1..max printable ASCII characters without spaces (how imp_uid and merchant_uid
+ * inputs are checked), else 0. NULL gives 0. */
+int issuance_valid_id(const char *s, size_t max);
+/* 1 when s is 1..VERIFY_IMP_UID_MAX of [A-Za-z0-9_-] (iamport's imp_uids are "imp_" + digits). */
+int issuance_valid_imp_uid(const char *s);
+
+/* Verifies the issuance payment imp_uid with iamport and settles the registration, idempotently:
+ * 1. imp_uid must be 1..32 of [A-Za-z0-9_-] and claimed_merchant_uid (NULL = take iamport's)
+ *    1..40 printable ASCII characters;
+ * 2. GET /payments/{imp_uid} (the browser is never trusted): not found → 404, transport/5xx →
+ *    502, timeout → 504, nothing changes;
+ * 3. the payment's merchant_uid must be claimed_merchant_uid (409, nothing changes; the real one
+ *    is not revealed);
+ * 4. with the registration's PostgreSQL session advisory lock held (pg_advisory_lock on
+ *    hashtextextended('registration:' || merchant_uid, 0): every instance and every caller of
+ *    this function serialise on it, so concurrent duplicates wait and then read the result), the
+ *    registration is loaded: none → 404 (never cancelled: it may be another order of the shop);
+ * 5. already active with this imp_uid → the stored result; failed / tampered → that result;
+ *    active with another imp_uid → 409;
+ * 6. pending: issuance_check_payment() decides. Failed → registration failed (422). Rejected →
+ *    POST /payments/cancel first when the payment took money, then tampered (409); a cancel
+ *    that fails or times out changes nothing (502 / 504: the next verification looks the
+ *    payment up again and cancels only what is still paid). Not completed → 409, nothing changes;
+ * 7. accepted → GET /subscribe/customers/{customer_uid} for the card (a failure leaves the card
+ *    null), then one transaction: billing_keys row, registration active, KakaoPay charge_now's
+ *    'issue' ledger row paid, audit rows;
+ * 8. active + charge_now on a PG whose window does not charge → first_charge_ensure().
+ * iamport is called outside any transaction; every state change is one transaction with its
+ * audit rows (actor = `actor`). Returns out->outcome. */
+enum verify_outcome issuance_verify(const struct billing_env *env, const char *imp_uid,
+                                    const char *claimed_merchant_uid, const char *actor,
+                                    const char *request_id, struct verify_result *out);
+
+/* The 200 body for VERIFY_ACTIVE: {status, merchant_uid, customer_uid, customer_id, pg,
+ * pg_provider, card_name, card_number, first_payment: {merchant_uid, amount, status, fail_reason}
+ * | null}. Returns a new object (caller deletes). */
+cJSON *verify_result_json(const struct verify_result *r);
+
+#endif

@@ -1,0 +1,255 @@
+/* Structured logging: one JSON object per line on stderr, with secrets and card numbers scrubbed. */
+#include "server/core/log.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/core/xalloc.h"
+
+#define MAX_SECRETS 64
+
+static enum log_level current_level = LOG_INFO;
+static FILE *log_stream;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *secrets[MAX_SECRETS];
+/* secrets[i] as cJSON escapes it inside a JSON string ('"', '\\', control bytes), or NULL when
+ * escaping leaves it unchanged: log_json scrubs the printed line, where only this form appears. */
+static char *secrets_escaped[MAX_SECRETS];
+static size_t secret_next;
+
+static const char *level_names[] = {"debug", "info", "warn", "error"};
+
+int log_level_parse(const char *name, enum log_level *out)
+{
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+        if (strcmp(name, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void log_set_level(enum log_level level)
+{
+    current_level = level;
+}
+
+int log_enabled(enum log_level level)
+{
+    return level >= current_level;
+}
+
+void log_set_stream(void *file)
+{
+    log_stream = file;
+}
+
+/* The JSON-escaped form of value without the surrounding quotes, or NULL when it is the same
+ * as value. Caller frees. */
+static char *json_escaped(const char *value)
+{
+    cJSON *str = cJSON_CreateString(value);
+    char *printed = str ? cJSON_PrintUnformatted(str) : NULL;
+    char *out = NULL;
+    cJSON_Delete(str);
+    if (!printed)
+        return NULL;
+    size_t n = strlen(printed);
+    if (n >= 2 && (n - 2 != strlen(value) || strncmp(printed + 1, value, n - 2) != 0))
+        out = xstrndup(printed + 1, n - 2);
+    cJSON_free(printed);
+    return out;
+}
+
+void log_register_secret(const char *value)
+{
+    if (!value || strlen(value) < 4)
+        return;
+    pthread_mutex_lock(&log_lock);
+    for (size_t i = 0; i < MAX_SECRETS; i++) {
+        if (secrets[i] && strcmp(secrets[i], value) == 0) {
+            pthread_mutex_unlock(&log_lock);
+            return;
+        }
+    }
+    free(secrets[secret_next]);
+    free(secrets_escaped[secret_next]);
+    secrets[secret_next] = xstrdup(value);
+    secrets_escaped[secret_next] = json_escaped(value);
+    secret_next = (secret_next + 1) % MAX_SECRETS;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_shutdown(void)
+{
+    pthread_mutex_lock(&log_lock);
+    for (size_t i = 0; i < MAX_SECRETS; i++) {
+        free(secrets[i]);
+        secrets[i] = NULL;
+        free(secrets_escaped[i]);
+        secrets_escaped[i] = NULL;
+    }
+    secret_next = 0;
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* Length of a card-number-like run starting at s (digits with single ' ' or '-' between
+ * groups), or 0 when the run does not hold 13..19 digits. *digits gets the digit count. */
+static size_t card_run(const char *s, size_t *digits)
+{
+    size_t i = 0, n = 0, end = 0;
+    while (s[i]) {
+        if (isdigit((unsigned char)s[i])) {
+            n++;
+            i++;
+            end = i;
+        } else if ((s[i] == ' ' || s[i] == '-') && i > 0 && isdigit((unsigned char)s[i - 1]) &&
+                   isdigit((unsigned char)s[i + 1])) {
+            i++;
+        } else {
+            break;
+        }
+    }
+    *digits = n;
+    return (n >= 13 && n <= 19) ? end : 0;
+}
+
+/* log_scrub, on plain text (json 0) or on a printed JSON line (json 1), where secrets appear in
+ * their JSON-escaped form. */
+static char *scrub(const char *line, int json)
+{
+    size_t cap = strlen(line) * 2 + 16, len = 0;
+    char *out = xmalloc(cap);
+
+    pthread_mutex_lock(&log_lock);
+    for (size_t i = 0; line[i];) {
+        size_t matched = 0;
+        /* the longest match: a secret that starts with another must not be left half shown */
+        for (size_t k = 0; k < MAX_SECRETS; k++) {
+            /* In JSON text a raw '"' or '\\' is syntax, never part of a value: match only the
+             * escaped form there. */
+            const char *secret = json && secrets_escaped[k] ? secrets_escaped[k] : secrets[k];
+            size_t sl = secret ? strlen(secret) : 0;
+            if (sl > matched && strncmp(line + i, secret, sl) == 0)
+                matched = sl;
+        }
+        if (matched) {
+            static const char red[] = "[redacted]";
+            if (len + sizeof red >= cap)
+                out = xrealloc(out, cap = cap * 2 + sizeof red);
+            memcpy(out + len, red, sizeof red - 1);
+            len += sizeof red - 1;
+            i += matched;
+            continue;
+        }
+        size_t digits = 0, run = 0;
+        if (isdigit((unsigned char)line[i]) && (i == 0 || !isdigit((unsigned char)line[i - 1])))
+            run = card_run(line + i, &digits);
+        if (run) {
+            size_t seen = 0;
+            if (len + run + 1 >= cap)
+                out = xrealloc(out, cap = cap * 2 + run);
+            for (size_t j = 0; j < run; j++) {
+                char c = line[i + j];
+                if (isdigit((unsigned char)c)) {
+                    seen++;
+                    out[len++] = (seen <= 6 || seen > digits - 4) ? c : '*';
+                } else {
+                    out[len++] = c;
+                }
+            }
+            i += run;
+            continue;
+        }
+        if (len + 2 >= cap)
+            out = xrealloc(out, cap *= 2);
+        out[len++] = line[i++];
+    }
+    pthread_mutex_unlock(&log_lock);
+    out[len] = '\0';
+    return out;
+}
+
+char *log_scrub(const char *line)
+{
+    return scrub(line, 0);
+}
+
+void log_json(enum log_level level, const char *request_id, const char *msg, cJSON *fields)
+{
+    if (!log_enabled(level)) {
+        cJSON_Delete(fields);
+        return;
+    }
+    struct timespec ts;
+    struct tm tm;
+    char when[40];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000L);
+
+    cJSON *line = cJSON_CreateObject();
+    if (!line) {
+        cJSON_Delete(fields);
+        return;
+    }
+    cJSON_AddStringToObject(line, "time", when);
+    cJSON_AddStringToObject(line, "level", level_names[level]);
+    if (request_id)
+        cJSON_AddStringToObject(line, "request_id", request_id);
+    cJSON_AddStringToObject(line, "msg", msg ? msg : "");
+    if (fields) {
+        cJSON *item = fields->child;
+        while (item) {
+            cJSON *next = item->next;
+            cJSON_DetachItemViaPointer(fields, item);
+            if (!cJSON_GetObjectItemCaseSensitive(line, item->string))
+                cJSON_AddItemToObject(line, item->string, item);
+            else
+                cJSON_Delete(item);
+            item = next;
+        }
+        cJSON_Delete(fields);
+    }
+    char *text = cJSON_PrintUnformatted(line);
+    cJSON_Delete(line);
+    if (!text)
+        return;
+    char *clean = scrub(text, 1);
+    cJSON_free(text);
+    FILE *f = log_stream ? log_stream : stderr;
+    flockfile(f);
+    fputs(clean, f);
+    fputc('\n', f);
+    fflush(f);
+    funlockfile(f);
+    free(clean);
+}
+
+void log_msg(enum log_level level, const char *request_id, const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    /* Never cut the message to a fixed buffer: a secret cut in two no longer matches the
+     * scrubber, and its first bytes would be written. */
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *buf = xmalloc((size_t)n + 1);
+    buf[0] = '\0';
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    log_json(level, request_id, buf, NULL);
+    free(buf);
+}

@@ -1,0 +1,109 @@
+/* The socket-free request pipeline: route, cap, parse, handle, and the headers every reply gets. */
+#include "server/http/http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "server/http/body.h"
+#include "server/http/merchant_auth.h"
+
+size_t http_route_body_cap(const struct route *route, size_t default_max)
+{
+    return (route && route->max_body) ? route->max_body : default_max;
+}
+
+static const char *const default_header_names[] = {"X-Request-Id", "X-Content-Type-Options",
+                                                   "Cache-Control", "Referrer-Policy"};
+
+static void add_default_headers(const struct request *req, struct reply *rep)
+{
+    /* reply_set_header drops headers past REPLY_MAX_HEADERS: a reply with no room for these
+     * would go out without nosniff / no-store, so it becomes a 500 instead. */
+    size_t missing = 0;
+    for (size_t i = 0; i < sizeof default_header_names / sizeof default_header_names[0]; i++)
+        missing += reply_header(rep, default_header_names[i]) == NULL;
+    if (rep->header_count + missing > REPLY_MAX_HEADERS) {
+        reply_release(rep);
+        reply_error(rep, req, 500, "internal", NULL, "handler for '%s' set too many headers",
+                    req->route_name ? req->route_name : "-");
+    }
+    reply_set_header(rep, "X-Request-Id", req->request_id);
+    reply_set_header(rep, "X-Content-Type-Options", "nosniff");
+    if (!reply_header(rep, "Cache-Control"))
+        reply_set_header(rep, "Cache-Control", "no-store");
+    if (!reply_header(rep, "Referrer-Policy"))
+        reply_set_header(rep, "Referrer-Policy", "no-referrer");
+}
+
+static void parse_body(const struct route *route, struct request *req, struct reply *rep)
+{
+    struct body_error err;
+    cJSON *parsed = NULL;
+    enum body_status st = body_parse(request_header(req, "Content-Type"), req->raw_body,
+                                     req->raw_body_len, &parsed, &err);
+    switch (st) {
+    case BODY_OK:
+        req->body = parsed;
+        route->handler(req, rep);
+        return;
+    case BODY_UNSUPPORTED_MEDIA_TYPE:
+        reply_error(rep, req, 415, "unsupported_media_type", NULL,
+                    "send the body as application/json or application/x-www-form-urlencoded (%s)",
+                    err.message);
+        return;
+    case BODY_MALFORMED:
+        reply_error(rep, req, 400, "malformed_body", err.field[0] ? err.field : NULL, "%s",
+                    err.message);
+        return;
+    }
+    reply_error(rep, req, 400, "malformed_body", NULL, "the request body could not be parsed");
+}
+
+const struct route *http_dispatch(const struct http_site *site, struct request *req,
+                                  struct reply *rep)
+{
+    const struct route *route = NULL;
+    char allow[96];
+
+    req->ctx = site->ctx;
+    if (!req->request_id[0])
+        request_assign_id(req);
+
+    switch (router_match(site->routes, site->route_count, req, &route, allow, sizeof allow)) {
+    case ROUTER_NOT_FOUND:
+        reply_error(rep, req, 404, "not_found", NULL, "no route for '%s'", req->path);
+        goto out;
+    case ROUTER_METHOD_NOT_ALLOWED:
+        reply_set_header(rep, "Allow", allow);
+        reply_error(rep, req, 405, "method_not_allowed", NULL, "'%s' accepts %s", req->path,
+                    allow);
+        goto out;
+    case ROUTER_MATCH:
+        break;
+    }
+    req->route_name = route->name;
+
+    size_t cap = http_route_body_cap(route, site->max_body);
+    if (req->body_too_large || req->raw_body_len > cap) {
+        reply_error(rep, req, 413, "payload_too_large", NULL,
+                    "request body is larger than %zu bytes", cap);
+        goto out;
+    }
+    if (route->flags & ROUTE_MERCHANT) {
+        req->merchant = merchant_auth_require(site->merchant_keys, site->merchant_key_count, req,
+                                              rep);
+        if (!req->merchant)
+            goto out;
+    }
+    if (route->flags & ROUTE_BODY)
+        parse_body(route, req, rep);
+    else
+        route->handler(req, rep);
+
+    if (rep->status == 0)
+        reply_error(rep, req, 500, "internal", NULL, "handler for '%s' produced no reply",
+                    route->name);
+out:
+    add_default_headers(req, rep);
+    return route;
+}

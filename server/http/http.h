@@ -1,0 +1,152 @@
+/* HTTP request/reply types and the socket-free dispatch pipeline every handler runs behind. */
+#ifndef BILLKEY_HTTP_H
+#define BILLKEY_HTTP_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+struct merchant_key;
+
+/* One name/value pair. Both strings are owned by the struct that holds the array. */
+struct http_kv {
+    char *name;
+    char *value;
+};
+
+enum http_method {
+    HTTP_GET = 1u << 0,
+    HTTP_POST = 1u << 1,
+    HTTP_PUT = 1u << 2,
+    HTTP_DELETE = 1u << 3,
+    HTTP_PATCH = 1u << 4,
+    HTTP_HEAD = 1u << 5,
+    HTTP_OPTIONS = 1u << 6,
+};
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_REQUEST_ID_MAX 64
+
+/* A request as handlers see it. Everything it points to is owned by the request and freed by
+ * request_release(); handlers borrow. Built by the libmicrohttpd glue or, in tests, by hand. */
+struct request {
+    char *method;          /* "GET", ... */
+    unsigned method_bit;   /* enum http_method, 0 when unknown */
+    char *path;            /* decoded path without the query string */
+    struct http_kv *headers;
+    size_t header_count;
+    struct http_kv *query; /* decoded query arguments, in arrival order */
+    size_t query_count;
+    struct http_kv params[HTTP_MAX_PARAMS]; /* path parameters filled by the router */
+    size_t param_count;
+    char *raw_body;        /* NUL-terminated copy of the body bytes (may contain NULs) */
+    size_t raw_body_len;
+    int body_too_large;    /* set by the glue when the body exceeded the route's cap */
+    cJSON *body;           /* parsed body object for ROUTE_BODY routes, else NULL */
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
+    char *client_addr;     /* "127.0.0.1", may be NULL */
+    const char *route_name;/* static string of the matched route, or NULL */
+    const char *merchant;  /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
+    void *ctx;             /* borrowed: http_site.ctx, what the handlers work with */
+};
+
+/* Frees everything the request owns and zeroes it. */
+void request_release(struct request *req);
+/* Appends a header/query pair (copies both strings). */
+void request_add_header(struct request *req, const char *name, const char *value);
+void request_add_query(struct request *req, const char *name, const char *value);
+/* Copies the body bytes into raw_body. */
+void request_set_body(struct request *req, const char *data, size_t len);
+/* Case-insensitive header lookup; borrowed pointer or NULL. */
+const char *request_header(const struct request *req, const char *name);
+/* Query argument / path parameter lookup (exact name); borrowed pointer or NULL. */
+const char *request_query(const struct request *req, const char *name);
+const char *request_param(const struct request *req, const char *name);
+/* Uses the incoming X-Request-Id when it is 1..64 of [A-Za-z0-9._-], else makes a random one. */
+void request_assign_id(struct request *req);
+
+#define REPLY_MAX_HEADERS 16
+
+/* What a handler answers. Owned by the caller of the handler; reply_release() frees it. A reply
+ * either has a body buffer or a file descriptor (file_fd >= 0), never both. */
+struct reply {
+    int status;            /* 0 until a handler sets it */
+    char *content_type;    /* owned */
+    char *body;            /* owned */
+    size_t body_len;
+    int file_fd;           /* owned; -1 when not a file reply */
+    size_t file_size;
+    struct http_kv headers[REPLY_MAX_HEADERS];
+    size_t header_count;
+};
+
+void reply_init(struct reply *rep);
+void reply_release(struct reply *rep);
+/* Sets (replacing) a response header; copies both strings. */
+void reply_set_header(struct reply *rep, const char *name, const char *value);
+/* Borrowed value of a response header, or NULL. */
+const char *reply_header(const struct reply *rep, const char *name);
+/* Serialises `body` as application/json; takes ownership of `body` (NULL → "{}"). */
+void reply_json(struct reply *rep, int status, cJSON *body);
+/* Copies `len` bytes as the body. */
+void reply_bytes(struct reply *rep, int status, const char *content_type, const char *data, size_t len);
+/* Serves an open file; takes ownership of fd. */
+void reply_file(struct reply *rep, int status, const char *content_type, int fd, size_t size);
+/* The one error shape: {"error":{"code":code,"message":msg,"request_id":id[,"field":field]}}.
+ * `field` may be NULL. Replaces any body already set. */
+void reply_error(struct reply *rep, const struct request *req, int status, const char *code,
+                 const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+typedef void (*route_handler)(struct request *req, struct reply *rep);
+
+enum route_flags {
+    ROUTE_BODY = 1u << 0,   /* parse the body (JSON or form) into req->body before the handler */
+    ROUTE_PREFIX = 1u << 1, /* pattern ends in "/<star>": matches the prefix and anything below it */
+    ROUTE_MERCHANT = 1u << 2, /* needs a merchant API key (401 before the body is even parsed);
+                                 the key's name is in req->merchant */
+};
+
+/* One row of the route table: methods (bitmask of enum http_method) + path pattern → handler.
+ * Pattern segments "{name}" capture one path segment into req->params. */
+struct route {
+    unsigned methods;
+    const char *pattern;
+    route_handler handler;
+    unsigned flags;
+    size_t max_body;   /* 0: the configured MAX_BODY_BYTES */
+    const char *name;  /* stable name used in logs, e.g. "healthz" */
+};
+
+enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };
+
+/* Maps "GET", "POST", ... to its enum http_method bit; 0 for anything else. */
+unsigned http_method_bit(const char *method);
+
+/* Finds the route for method+path. On ROUTER_MATCH, *out is the route and req->params are set
+ * (values copied, decoded per segment). On ROUTER_METHOD_NOT_ALLOWED, `allow` gets a
+ * comma-separated list ("GET, HEAD, POST") of the methods the path accepts. A HEAD request
+ * matches GET routes. */
+enum router_result router_match(const struct route *routes, size_t count, struct request *req,
+                                const struct route **out, char *allow, size_t allow_len);
+
+/* What dispatch serves: the route table, the default body cap, the merchant API keys that
+ * ROUTE_MERCHANT routes accept, and the context every handler gets as req->ctx. Everything is
+ * borrowed and must outlive the server. */
+struct http_site {
+    const struct route *routes;
+    size_t route_count;
+    size_t max_body;                          /* default body cap */
+    const struct merchant_key *merchant_keys; /* NULL when none: merchant routes answer 401 */
+    size_t merchant_key_count;
+    void *ctx;
+};
+
+/* The whole pipeline without sockets: route lookup (404/405 + Allow), body cap (413), merchant
+ * authentication (401), body parsing for ROUTE_BODY routes (415 / 400 naming the field), then
+ * the handler. Sets req->ctx to site->ctx. Always leaves a complete reply (status set,
+ * X-Request-Id and default security headers added). Returns the matched route or NULL. */
+const struct route *http_dispatch(const struct http_site *site, struct request *req,
+                                  struct reply *rep);
+/* The cap that applies to a request for this route (route's max_body, else the default). */
+size_t http_route_body_cap(const struct route *route, size_t default_max);
+
+#endif

@@ -1,0 +1,318 @@
+/* The libmicrohttpd daemon: turns connections into struct request, runs http_dispatch, sends replies. */
+#include "server/http/http_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/core/log.h"
+#include "server/core/utf8.h"
+#include "server/core/xalloc.h"
+
+/* How much of a body over its cap (sent without Content-Length) is read and dropped so that
+ * the client still gets its 413, before the connection is closed instead. */
+#define BODY_DISCARD_MAX (1024 * 1024)
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct http_server_options opts;
+    atomic_int in_flight;
+    atomic_int stopping; /* 1 once http_server_stop began: replies close their connection */
+    int port;
+};
+
+/* Per-request state, allocated on the first callback and freed in on_completed. */
+struct request_ctx {
+    struct http_server *srv;
+    struct request req;
+    char *body;
+    size_t body_len;
+    size_t body_cap;   /* the route's cap */
+    size_t discarded;  /* body bytes dropped after the cap was exceeded */
+    struct timespec started;
+    int status;
+};
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) * 1000.0 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct request *req = cls;
+    if (kind == MHD_HEADER_KIND)
+        request_add_header(req, key, value);
+    else if (kind == MHD_GET_ARGUMENT_KIND)
+        request_add_query(req, key, value);
+    return MHD_YES;
+}
+
+static void set_client_addr(struct MHD_Connection *conn, struct request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+                  buf, sizeof buf);
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6,
+                  &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, buf,
+                  sizeof buf);
+    if (buf[0])
+        req->client_addr = xstrdup(buf);
+}
+
+static struct request_ctx *ctx_new(struct http_server *srv, struct MHD_Connection *conn,
+                                   const char *url, const char *method)
+{
+    struct request_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->srv = srv;
+    clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+    ctx->req.method = xstrdup(method);
+    ctx->req.method_bit = http_method_bit(method);
+    ctx->req.path = xstrdup(url);
+    ctx->req.ctx = srv->opts.site->ctx;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, collect_header,
+                              &ctx->req);
+    set_client_addr(conn, &ctx->req);
+    request_assign_id(&ctx->req);
+
+    const struct route *route = NULL;
+    char allow[96];
+    router_match(srv->opts.site->routes, srv->opts.site->route_count, &ctx->req, &route, allow, sizeof allow);
+    ctx->body_cap = http_route_body_cap(route, srv->opts.site->max_body);
+
+    const char *cl = request_header(&ctx->req, "Content-Length");
+    if (cl) {
+        char *end = NULL;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end && *end == '\0' && n > ctx->body_cap)
+            ctx->req.body_too_large = 1;
+    }
+    return ctx;
+}
+
+static void ctx_append(struct request_ctx *ctx, const char *data, size_t len)
+{
+    if (ctx->req.body_too_large)
+        return;
+    if (len > ctx->body_cap - ctx->body_len) {
+        ctx->req.body_too_large = 1;
+        free(ctx->body);
+        ctx->body = NULL;
+        ctx->body_len = 0;
+        return;
+    }
+    ctx->body = xrealloc(ctx->body, ctx->body_len + len + 1);
+    memcpy(ctx->body + ctx->body_len, data, len);
+    ctx->body_len += len;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ctx *ctx,
+                                  struct reply *rep)
+{
+    struct MHD_Response *resp;
+    if (rep->file_fd >= 0) {
+        resp = MHD_create_response_from_fd(rep->file_size, rep->file_fd);
+        if (resp)
+            rep->file_fd = -1; /* MHD closes it now */
+    } else {
+        resp = MHD_create_response_from_buffer(rep->body_len, rep->body, MHD_RESPMEM_MUST_FREE);
+        if (resp) {
+            rep->body = NULL; /* MHD frees it now */
+            rep->body_len = 0;
+        }
+    }
+    if (!resp)
+        return MHD_NO;
+    if (rep->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+    for (size_t i = 0; i < rep->header_count; i++)
+        MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
+    /* during shutdown a kept-alive connection would be dropped under the client's next
+     * request: tell it to stop using this one */
+    if (atomic_load(&ctx->srv->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    ctx->status = rep->status;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result dispatch_and_send(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+    struct reply rep;
+    reply_init(&rep);
+    request_set_body(&ctx->req, ctx->body ? ctx->body : "", ctx->body_len);
+    http_dispatch(ctx->srv->opts.site, &ctx->req, &rep);
+    enum MHD_Result ret = send_reply(conn, ctx, &rep);
+    reply_release(&rep);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct http_server *srv = cls;
+    struct request_ctx *ctx = *req_cls;
+    (void)version;
+
+    if (!ctx) {
+        ctx = ctx_new(srv, conn, url, method);
+        *req_cls = ctx;
+        atomic_fetch_add(&srv->in_flight, 1);
+        /* A declared body over the cap is refused before reading it. */
+        if (ctx->req.body_too_large)
+            return dispatch_and_send(conn, ctx);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (ctx->status == 0)
+            ctx_append(ctx, upload_data, *upload_data_size);
+        if (ctx->req.body_too_large)
+            ctx->discarded += *upload_data_size;
+        *upload_data_size = 0;
+        /* A body without a declared length (chunked) that grows past the cap is read to its end
+         * for the 413 (libmicrohttpd cannot answer in the middle of an upload), but not an
+         * endless one: past BODY_DISCARD_MAX the connection is closed without an answer. */
+        if (ctx->discarded > BODY_DISCARD_MAX)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    if (ctx->status != 0)
+        return MHD_YES; /* already answered (early 413) */
+    return dispatch_and_send(conn, ctx);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct request_ctx *ctx = *req_cls;
+    (void)conn;
+    if (!ctx)
+        return;
+    enum log_level level = ctx->status >= 500 || ctx->status == 0 ? LOG_WARN : LOG_INFO;
+    if (log_enabled(level)) {
+        cJSON *f = cJSON_CreateObject();
+        /* method and decoded path are the client's bytes: log lines must stay UTF-8 */
+        char *method = utf8_repair(ctx->req.method, strlen(ctx->req.method));
+        char *path = utf8_repair(ctx->req.path, strlen(ctx->req.path));
+        cJSON_AddStringToObject(f, "method", method);
+        cJSON_AddStringToObject(f, "path", path);
+        free(method);
+        free(path);
+        cJSON_AddStringToObject(f, "route", ctx->req.route_name ? ctx->req.route_name : "-");
+        cJSON_AddNumberToObject(f, "status", ctx->status);
+        cJSON_AddNumberToObject(f, "duration_ms", (double)(long)(ms_since(&ctx->started) * 100) / 100);
+        if (ctx->req.client_addr)
+            cJSON_AddStringToObject(f, "client", ctx->req.client_addr);
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            cJSON_AddNumberToObject(f, "termination", toe);
+        log_json(level, ctx->req.request_id, "request", f);
+    }
+    request_release(&ctx->req);
+    free(ctx->body);
+    free(ctx);
+    *req_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    (void)cls;
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    log_msg(LOG_WARN, NULL, "libmicrohttpd: %s", buf);
+}
+
+struct http_server *http_server_start(const struct http_server_options *opts, char **err)
+{
+    struct http_server *srv = xcalloc(1, sizeof *srv);
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    const struct sockaddr *addr;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+    srv->opts = *opts;
+    memset(&sin, 0, sizeof sin);
+    memset(&sin6, 0, sizeof sin6);
+    if (inet_pton(AF_INET, opts->listen_addr, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)opts->port);
+        addr = (const struct sockaddr *)&sin;
+    } else if (inet_pton(AF_INET6, opts->listen_addr, &sin6.sin6_addr) == 1) {
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons((uint16_t)opts->port);
+        addr = (const struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        *err = xasprintf("listen address '%s' is not an IPv4 or IPv6 literal", opts->listen_addr);
+        free(srv);
+        return NULL;
+    }
+
+    srv->daemon = MHD_start_daemon(
+        flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->timeout_seconds,
+        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_END);
+    if (!srv->daemon) {
+        *err = xasprintf("cannot listen on %s:%d (address in use or not permitted)",
+                         opts->listen_addr, opts->port);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : opts->port;
+    return srv;
+}
+
+int http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+void http_server_stop(struct http_server *srv, int grace_seconds)
+{
+    if (!srv)
+        return;
+    atomic_store(&srv->stopping, 1);
+    /* Stop accepting: MHD hands the listening socket back; closing it now makes new
+     * connections fail at once instead of queueing in the backlog. */
+    MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (atomic_load(&srv->in_flight) > 0 && ms_since(&t0) < grace_seconds * 1000.0) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    int left = atomic_load(&srv->in_flight);
+    if (left > 0)
+        log_msg(LOG_WARN, NULL, "shutdown grace period over with %d request(s) in flight", left);
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

@@ -1,0 +1,29 @@
+/* The libmicrohttpd daemon: turns connections into struct request, runs http_dispatch, sends replies. */
+#ifndef BILLKEY_HTTP_SERVER_H
+#define BILLKEY_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "server/http/http.h"
+
+struct http_server;
+
+struct http_server_options {
+    const char *listen_addr;     /* IPv4 or IPv6 literal */
+    int port;                    /* 0: pick a free port */
+    int timeout_seconds;         /* idle connection timeout */
+    unsigned max_connections;
+    const struct http_site *site; /* borrowed; must outlive the server */
+};
+
+/* Binds and starts serving (one thread per connection: handlers may block on PostgreSQL and
+ * iamport). Returns the server, which the caller stops with http_server_stop(), or NULL with
+ * *err (caller frees) saying what failed. */
+struct http_server *http_server_start(const struct http_server_options *opts, char **err);
+/* The bound port (useful when opts->port was 0). */
+int http_server_port(const struct http_server *srv);
+/* Graceful stop: stops accepting, waits up to grace_seconds for in-flight requests, then closes
+ * every connection and frees the server. */
+void http_server_stop(struct http_server *srv, int grace_seconds);
+
+#endif

@@ -1,0 +1,130 @@
+/* Route lookup: method bitmask + path pattern, telling "no such path" (404) from "wrong method" (405). */
+#include "server/http/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/core/xalloc.h"
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} method_names[] = {
+    {HTTP_GET, "GET"},       {HTTP_HEAD, "HEAD"},   {HTTP_POST, "POST"},
+    {HTTP_PUT, "PUT"},       {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
+    {HTTP_OPTIONS, "OPTIONS"},
+};
+
+/* Matches `path` against `pattern`. On success fills params (copies) and returns 1. */
+static int pattern_match(const char *pattern, unsigned flags, const char *path,
+                         struct http_kv *params, size_t *param_count)
+{
+    const char *p = pattern, *s = path;
+    size_t n = 0;
+
+    if (flags & ROUTE_PREFIX) {
+        size_t plen = strlen(pattern);
+        /* "/static/<star>" matches the prefix "/static/" */
+        if (plen < 2 || strcmp(pattern + plen - 2, "/*") != 0)
+            return 0;
+        if (strncmp(path, pattern, plen - 1) != 0)
+            return 0;
+        params[0].name = xstrdup("path");
+        params[0].value = xstrdup(path + plen - 1);
+        *param_count = 1;
+        return 1;
+    }
+
+    while (*p && *s) {
+        if (*p != '/' || *s != '/')
+            goto fail;
+        p++;
+        s++;
+        const char *pend = strchr(p, '/');
+        const char *send = strchr(s, '/');
+        size_t plen = pend ? (size_t)(pend - p) : strlen(p);
+        size_t slen = send ? (size_t)(send - s) : strlen(s);
+        if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
+            if (slen == 0 || n == HTTP_MAX_PARAMS)
+                goto fail;
+            params[n].name = xstrndup(p + 1, plen - 2);
+            params[n].value = xstrndup(s, slen);
+            n++;
+        } else if (plen != slen || strncmp(p, s, plen) != 0) {
+            goto fail;
+        }
+        p += plen;
+        s += slen;
+    }
+    if (*p || *s)
+        goto fail;
+    *param_count = n;
+    return 1;
+
+fail:
+    for (size_t i = 0; i < n; i++) {
+        free(params[i].name);
+        free(params[i].value);
+    }
+    return 0;
+}
+
+enum router_result router_match(const struct route *routes, size_t count, struct request *req,
+                                const struct route **out, char *allow, size_t allow_len)
+{
+    unsigned allowed = 0;
+    unsigned want = req->method_bit == HTTP_HEAD ? (HTTP_HEAD | HTTP_GET) : req->method_bit;
+
+    *out = NULL;
+    if (!req->path || req->path[0] != '/')
+        return ROUTER_NOT_FOUND;
+
+    for (size_t i = 0; i < count; i++) {
+        struct http_kv params[HTTP_MAX_PARAMS];
+        size_t nparams = 0;
+        if (!pattern_match(routes[i].pattern, routes[i].flags, req->path, params, &nparams))
+            continue;
+        if (want & routes[i].methods) {
+            for (size_t k = 0; k < req->param_count; k++) {
+                free(req->params[k].name);
+                free(req->params[k].value);
+            }
+            memcpy(req->params, params, nparams * sizeof params[0]);
+            req->param_count = nparams;
+            *out = &routes[i];
+            return ROUTER_MATCH;
+        }
+        for (size_t k = 0; k < nparams; k++) {
+            free(params[k].name);
+            free(params[k].value);
+        }
+        allowed |= routes[i].methods;
+    }
+    if (!allowed)
+        return ROUTER_NOT_FOUND;
+
+    if (allowed & HTTP_GET)
+        allowed |= HTTP_HEAD;
+    size_t used = 0;
+    if (allow_len)
+        allow[0] = '\0';
+    for (size_t i = 0; i < sizeof method_names / sizeof method_names[0]; i++) {
+        if (!(allowed & method_names[i].bit))
+            continue;
+        int w = snprintf(allow + used, allow_len - used, "%s%s", used ? ", " : "",
+                         method_names[i].name);
+        if (w < 0 || (size_t)w >= allow_len - used)
+            break;
+        used += (size_t)w;
+    }
+    return ROUTER_METHOD_NOT_ALLOWED;
+}
+
+unsigned http_method_bit(const char *method)
+{
+    for (size_t i = 0; i < sizeof method_names / sizeof method_names[0]; i++)
+        if (strcmp(method, method_names[i].name) == 0)
+            return method_names[i].bit;
+    return 0;
+}

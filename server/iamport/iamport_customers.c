@@ -1,0 +1,101 @@
+/* iamport client: billing keys, /subscribe/customers/{customer_uid} (get, delete). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/iamport/iamport_internal.h"
+#include "server/core/xalloc.h"
+
+#define CUSTOMER_STRINGS(X)                                                                        \
+    X(customer_id) X(pg_provider) X(pg_id) X(card_name) X(card_code) X(card_number)                \
+    X(card_issuer_code) X(card_issuer_name) X(card_publisher_code) X(card_publisher_name)          \
+    X(customer_name) X(customer_tel) X(customer_email) X(customer_addr) X(customer_postcode)
+
+#define CUSTOMER_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_customer, f),
+static const struct iamport_json_field customer_strings[] = {CUSTOMER_STRINGS(CUSTOMER_FIELD)};
+#undef CUSTOMER_FIELD
+
+void iamport_customer_release(struct iamport_customer *cu)
+{
+    if (!cu)
+        return;
+    iamport_json_free_strings(customer_strings, IAMPORT_COUNT(customer_strings), cu);
+    free(cu->customer_uid);
+    memset(cu, 0, sizeof *cu);
+}
+
+static enum iamport_status parse_customer(const cJSON *json, struct iamport_customer *out,
+                                          struct iamport_error *err)
+{
+    if (!cJSON_IsObject(json))
+        return iamport_fail(err, IAMPORT_E_PARSE, "customer is not a JSON object");
+    if (iamport_json_strings(json, customer_strings, IAMPORT_COUNT(customer_strings), out, err) ||
+        iamport_json_string(json, "customer_uid", true, &out->customer_uid, err) ||
+        iamport_json_int64(json, "card_type", false, -1, &out->card_type, err) ||
+        iamport_json_int64(json, "inserted", false, 0, &out->inserted, err) ||
+        iamport_json_int64(json, "updated", false, 0, &out->updated, err) ||
+        iamport_json_bool(json, "sandbox", &out->sandbox, err))
+        return IAMPORT_E_PARSE;
+    return IAMPORT_OK;
+}
+
+enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport_customer *out,
+                                               struct iamport_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->card_type = -1;
+    enum iamport_status st = parse_customer(json, out, err);
+    if (st != IAMPORT_OK)
+        iamport_customer_release(out);
+    return st;
+}
+
+static enum iamport_status read_customer(cJSON *response, void *out, struct iamport_error *err)
+{
+    enum iamport_status st = iamport_customer_from_json(response, out, err);
+    cJSON_Delete(response);
+    return st;
+}
+
+/* GET or DELETE on /subscribe/customers/{customer_uid}[?reason=]. */
+static enum iamport_status customer_call(struct iamport_client *c, enum iamport_http_method method,
+                                         const char *customer_uid, const char *reason,
+                                         struct iamport_customer *out, struct iamport_error *err)
+{
+    char *escaped_reason = reason ? iamport_escape(reason) : NULL;
+    char *suffix = escaped_reason ? xasprintf("?reason=%s", escaped_reason) : xstrdup("");
+    char *path = NULL;
+    enum iamport_status st = iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/",
+                                             suffix, &path, err);
+    if (st == IAMPORT_OK && reason && !escaped_reason)
+        st = iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "reason cannot be escaped");
+    if (st == IAMPORT_OK) {
+        struct iamport_call call = {
+            .method = method,
+            .path = path,
+            .kind = method == IAMPORT_GET ? IAMPORT_CALL_LOOKUP : IAMPORT_CALL_MUTATION,
+            .code1_not_found = true,
+        };
+        st = iamport_call_read(c, &call, read_customer, out, err);
+    }
+    free(path);
+    free(suffix);
+    free(escaped_reason);
+    return st;
+}
+
+enum iamport_status iamport_get_customer(struct iamport_client *c, const char *customer_uid,
+                                         struct iamport_customer *out, struct iamport_error *err)
+{
+    struct iamport_error local;
+    err = iamport_begin(err, &local, out, sizeof *out);
+    return customer_call(c, IAMPORT_GET, customer_uid, NULL, out, err);
+}
+
+enum iamport_status iamport_delete_customer(struct iamport_client *c, const char *customer_uid,
+                                            const char *reason, struct iamport_customer *out,
+                                            struct iamport_error *err)
+{
+    struct iamport_error local;
+    err = iamport_begin(err, &local, out, sizeof *out);
+    return customer_call(c, IAMPORT_DELETE, customer_uid, reason, out, err);
+}

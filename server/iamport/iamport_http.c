@@ -1,0 +1,293 @@
+/* iamport client: one HTTP exchange over a pooled libcurl easy handle (keep-alive reuse). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/iamport/iamport_internal.h"
+#include "server/core/log.h"
+#include "server/core/xalloc.h"
+
+/* libcurl re-sends a request by itself when a reused keep-alive connection turns out dead
+ * after the request went out ("Connection died, retrying a fresh connect"). For a charge that
+ * could charge twice, and for lookups it would hide attempts from our retry policy, so every
+ * exchange allows exactly one send attempt: the pre-request callback (called right before each
+ * attempt is sent) refuses the second one. As a second guard, a POST body is handed over through
+ * a read callback whose seek callback refuses to rewind a body that is not resend-safe. */
+struct send_guard {
+    int sends;         /* pre-request callbacks seen: attempts about to be sent */
+    bool resend_blocked;
+};
+
+struct upload {
+    const char *data;
+    size_t len;
+    size_t offset;
+    bool resend_safe;
+    bool started; /* libcurl has read (part of) the body: it may have been sent */
+};
+
+struct sink {
+    char *data;
+    size_t len;
+    size_t cap;
+    bool too_large;
+};
+
+static int before_send(void *arg, char *conn_primary_ip, char *conn_local_ip,
+                       int conn_primary_port, int conn_local_port)
+{
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    struct send_guard *guard = arg;
+    if (++guard->sends > 1) {
+        guard->resend_blocked = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
+static size_t read_body(char *buf, size_t size, size_t nitems, void *arg)
+{
+    struct upload *upload = arg;
+    size_t room = size * nitems;
+    size_t left = upload->len - upload->offset;
+    size_t n = left < room ? left : room;
+    if (n) {
+        memcpy(buf, upload->data + upload->offset, n);
+        upload->offset += n;
+    }
+    upload->started = true;
+    return n;
+}
+
+static int seek_body(void *arg, curl_off_t offset, int origin)
+{
+    struct upload *upload = arg;
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > upload->len)
+        return CURL_SEEKFUNC_FAIL;
+    if (upload->started && !upload->resend_safe)
+        return CURL_SEEKFUNC_FAIL;
+    upload->offset = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static size_t write_body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct sink *s = arg;
+    size_t n = size * nmemb;
+    if (n > IAMPORT_MAX_RESPONSE_BYTES - s->len) {
+        s->too_large = true;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        s->data = xrealloc(s->data, cap);
+        s->cap = cap;
+    }
+    memcpy(s->data + s->len, ptr, n);
+    s->len += n;
+    s->data[s->len] = '\0';
+    return n;
+}
+
+static CURL *pool_take(struct iamport_client *c)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->pool_count > 0)
+        h = c->pool[--c->pool_count];
+    pthread_mutex_unlock(&c->pool_lock);
+    return h ? h : curl_easy_init();
+}
+
+/* Returns a handle to the pool; its idle connections stay open for the next request. */
+static void pool_give(struct iamport_client *c, CURL *h)
+{
+    curl_easy_reset(h);
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->pool_count < IAMPORT_POOL_MAX) {
+        c->pool[c->pool_count++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->pool_lock);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+void iamport_http_pool_clear(struct iamport_client *c)
+{
+    pthread_mutex_lock(&c->pool_lock);
+    for (size_t i = 0; i < c->pool_count; i++)
+        curl_easy_cleanup(c->pool[i]);
+    c->pool_count = 0;
+    pthread_mutex_unlock(&c->pool_lock);
+}
+
+static struct curl_slist *add_header(struct curl_slist *list, const char *line)
+{
+    struct curl_slist *next = curl_slist_append(list, line);
+    if (!next) {
+        fprintf(stderr,
+                "{\"level\":\"fatal\",\"msg\":\"out of memory adding a request header\"}\n");
+        abort();
+    }
+    return next;
+}
+
+static const char *method_name(enum iamport_http_method m)
+{
+    return m == IAMPORT_GET ? "GET" : m == IAMPORT_POST ? "POST" : "DELETE";
+}
+
+static int64_t elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void log_exchange(const struct iamport_http_request *req,
+                         const struct iamport_http_response *res, int64_t ms, long connects)
+{
+    enum log_level level = res->curl_code == CURLE_OK ? LOG_DEBUG : LOG_WARN;
+    if (!log_enabled(level))
+        return;
+    cJSON *fields = cJSON_CreateObject();
+    if (!fields)
+        return;
+    cJSON_AddStringToObject(fields, "method", method_name(req->method));
+    cJSON_AddStringToObject(fields, "path", req->path);
+    cJSON_AddNumberToObject(fields, "http_status", (double)res->http_status);
+    cJSON_AddNumberToObject(fields, "ms", (double)ms);
+    cJSON_AddNumberToObject(fields, "new_connections", (double)connects);
+    if (res->curl_code != CURLE_OK) {
+        cJSON_AddStringToObject(fields, "curl_error", res->curl_error);
+        cJSON_AddBoolToObject(fields, "maybe_sent", res->maybe_sent);
+    }
+    log_json(level, NULL, "iamport request", fields);
+}
+
+static void set_common_options(struct iamport_client *c, CURL *h, const char *url,
+                               struct sink *sink, struct iamport_http_response *res)
+{
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "billkey-iamport/1");
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->curl_error);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+}
+
+int iamport_http_perform(struct iamport_client *c, const struct iamport_http_request *req,
+                         struct iamport_http_response *res)
+{
+    struct sink sink = {0};
+    struct upload upload = {0};
+    struct send_guard guard = {0};
+    struct curl_slist *headers = NULL;
+    struct timespec start;
+    long connects = 0;
+    int rc = -1;
+
+    memset(res, 0, sizeof *res);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    char *url = xasprintf("%s%s", c->base_url, req->path);
+    CURL *h = pool_take(c);
+    if (!h) {
+        res->curl_code = CURLE_FAILED_INIT;
+        snprintf(res->curl_error, sizeof res->curl_error, "cannot create a curl handle");
+        goto out;
+    }
+    set_common_options(c, h, url, &sink, res);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_send);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &guard);
+
+    headers = add_header(headers, "Accept: application/json");
+    headers = add_header(headers, "Expect:");
+    if (req->authorization) {
+        char *line = xasprintf("Authorization: %s", req->authorization);
+        headers = add_header(headers, line);
+        free(line);
+    }
+    if (c->tier_code) {
+        char *line = xasprintf("Tier: %s", c->tier_code);
+        headers = add_header(headers, line);
+        free(line);
+    }
+    if (req->method == IAMPORT_POST) {
+        upload.data = req->body ? req->body : "{}";
+        upload.len = strlen(upload.data);
+        upload.resend_safe = req->resend_safe;
+        headers = add_header(headers, "Content-Type: application/json; charset=utf-8");
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)upload.len);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
+        curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_body);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, &upload);
+    } else if (req->method == IAMPORT_DELETE) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+
+    res->curl_code = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
+    atomic_fetch_add(&c->stat_requests, 1);
+    if (connects > 0)
+        atomic_fetch_add(&c->stat_connects, (uint_fast64_t)connects);
+
+    if (res->curl_code == CURLE_OK || (sink.too_large && res->http_status > 0)) {
+        res->too_large = sink.too_large;
+        rc = 0;
+        goto out;
+    }
+    res->http_status = 0;
+    if (guard.resend_blocked)
+        snprintf(res->curl_error, sizeof res->curl_error,
+                 "connection closed without an answer after the request was sent");
+    else if (!res->curl_error[0])
+        snprintf(res->curl_error, sizeof res->curl_error, "%s",
+                 curl_easy_strerror(res->curl_code));
+    /* Nothing can have reached iamport before the first pre-request callback (no connection
+     * yet). A POST body always has bytes and a Content-Length, so iamport cannot act on one
+     * libcurl never read. */
+    if (guard.resend_blocked)
+        res->maybe_sent = true;
+    else if (req->method == IAMPORT_POST)
+        res->maybe_sent = guard.sends > 0 && upload.started;
+    else
+        res->maybe_sent = guard.sends > 0;
+
+out:
+    if (h) {
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+        pool_give(c, h);
+    }
+    curl_slist_free_all(headers);
+    res->body = sink.data ? sink.data : xstrdup("");
+    res->body_len = sink.len;
+    log_exchange(req, res, elapsed_ms(&start), connects);
+    free(url);
+    return rc;
+}
+
+void iamport_http_response_release(struct iamport_http_response *res)
+{
+    free(res->body);
+    memset(res, 0, sizeof *res);
+}
