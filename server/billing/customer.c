@@ -1,6 +1,7 @@
 /* A customer's billing keys with their registrations and first payments, as GET /api/customers shows them. */
 #include "server/billing/customer.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,52 @@ enum {
     COL_COUNT
 };
 
+/* Every column: where it goes in struct customer_key and in the JSON body (object NULL: the key
+ * itself, else the nested object, created on its first column). Text columns are owned strings;
+ * the one amount column is pay_amount. */
+static const struct {
+    int col;
+    size_t offset; /* of the char * field; unused for the amount */
+    const char *object;
+    const char *name;
+} columns[] = {
+    {COL_CUSTOMER_UID, offsetof(struct customer_key, customer_uid), NULL, "customer_uid"},
+    {COL_PG, offsetof(struct customer_key, pg), NULL, "pg"},
+    {COL_PG_PROVIDER, offsetof(struct customer_key, pg_provider), NULL, "pg_provider"},
+    {COL_CARD_NAME, offsetof(struct customer_key, card_name), NULL, "card_name"},
+    {COL_CARD_NUMBER, offsetof(struct customer_key, card_number), NULL, "card_number"},
+    {COL_STATUS, offsetof(struct customer_key, status), NULL, "status"},
+    {COL_CREATED_AT, offsetof(struct customer_key, created_at), NULL, "created_at"},
+    {COL_REG_MERCHANT_UID, offsetof(struct customer_key, reg_merchant_uid), "registration",
+     "merchant_uid"},
+    {COL_REG_STATUS, offsetof(struct customer_key, reg_status), "registration", "status"},
+    {COL_REG_FAIL_REASON, offsetof(struct customer_key, reg_fail_reason), "registration",
+     "fail_reason"},
+    {COL_PAY_MERCHANT_UID, offsetof(struct customer_key, pay_merchant_uid), "first_payment",
+     "merchant_uid"},
+    {COL_PAY_AMOUNT, 0, "first_payment", "amount"},
+    {COL_PAY_STATUS, offsetof(struct customer_key, pay_status), "first_payment", "status"},
+    {COL_PAY_IMP_UID, offsetof(struct customer_key, pay_imp_uid), "first_payment", "imp_uid"},
+    {COL_PAY_FAIL_REASON, offsetof(struct customer_key, pay_fail_reason), "first_payment",
+     "fail_reason"},
+};
+#define COLUMN_COUNT (sizeof columns / sizeof columns[0])
+
+static char **text_field(struct customer_key *k, size_t i)
+{
+    return (char **)((char *)k + columns[i].offset);
+}
+
+static const char *text_value(const struct customer_key *k, size_t i)
+{
+    return *(char *const *)((const char *)k + columns[i].offset);
+}
+
 static void key_release(struct customer_key *k)
 {
-    char *owned[] = {k->customer_uid,     k->pg,           k->pg_provider,     k->card_name,
-                     k->card_number,      k->status,       k->created_at,      k->reg_merchant_uid,
-                     k->reg_status,       k->reg_fail_reason, k->pay_merchant_uid, k->pay_status,
-                     k->pay_imp_uid,      k->pay_fail_reason};
-    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
-        free(owned[i]);
+    for (size_t i = 0; i < COLUMN_COUNT; i++)
+        if (columns[i].col != COL_PAY_AMOUNT)
+            free(*text_field(k, i));
     memset(k, 0, sizeof *k);
 }
 
@@ -62,31 +101,18 @@ int customer_id_valid(const char *customer_id)
     return 1;
 }
 
-static char *column(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
-}
-
 static void key_from_row(const PGresult *res, int row, struct customer_key *k)
 {
-    k->customer_uid = column(res, row, COL_CUSTOMER_UID);
-    k->pg = column(res, row, COL_PG);
-    k->pg_provider = column(res, row, COL_PG_PROVIDER);
-    k->card_name = column(res, row, COL_CARD_NAME);
-    k->card_number = column(res, row, COL_CARD_NUMBER);
-    k->status = column(res, row, COL_STATUS);
-    k->created_at = column(res, row, COL_CREATED_AT);
-    k->reg_merchant_uid = column(res, row, COL_REG_MERCHANT_UID);
-    k->reg_status = column(res, row, COL_REG_STATUS);
-    k->reg_fail_reason = column(res, row, COL_REG_FAIL_REASON);
     k->has_first_payment = !PQgetisnull(res, row, COL_PAY_MERCHANT_UID);
-    if (!k->has_first_payment)
-        return;
-    k->pay_merchant_uid = column(res, row, COL_PAY_MERCHANT_UID);
-    k->pay_amount = strtoll(PQgetvalue(res, row, COL_PAY_AMOUNT), NULL, 10);
-    k->pay_status = column(res, row, COL_PAY_STATUS);
-    k->pay_imp_uid = column(res, row, COL_PAY_IMP_UID);
-    k->pay_fail_reason = column(res, row, COL_PAY_FAIL_REASON);
+    for (size_t i = 0; i < COLUMN_COUNT; i++) {
+        int col = columns[i].col;
+        if (PQgetisnull(res, row, col))
+            continue;
+        if (col == COL_PAY_AMOUNT)
+            k->pay_amount = strtoll(PQgetvalue(res, row, col), NULL, 10);
+        else
+            *text_field(k, i) = xstrdup(PQgetvalue(res, row, col));
+    }
 }
 
 enum customer_status customer_show(const struct billing_env *env, const char *customer_id,
@@ -124,30 +150,36 @@ out:
     return cs;
 }
 
+/* The object column i goes into: the key, or its nested object (added on first use); NULL for
+ * first_payment columns of a key without a first payment. */
+static cJSON *object_for(cJSON *key, cJSON **nested, const struct customer_key *k, size_t i)
+{
+    const char *name = columns[i].object;
+    int slot = name && strcmp(name, "first_payment") == 0;
+    if (!name)
+        return key;
+    if (slot && !k->has_first_payment)
+        return NULL;
+    if (!nested[slot])
+        nested[slot] = cJSON_AddObjectToObject(key, name);
+    return nested[slot];
+}
+
 static cJSON *key_json(const struct customer_key *k)
 {
     cJSON *o = cJSON_CreateObject();
-    json_add_str_or_null(o, "customer_uid", k->customer_uid);
-    json_add_str_or_null(o, "pg", k->pg);
-    json_add_str_or_null(o, "pg_provider", k->pg_provider);
-    json_add_str_or_null(o, "card_name", k->card_name);
-    json_add_str_or_null(o, "card_number", k->card_number);
-    json_add_str_or_null(o, "status", k->status);
-    json_add_str_or_null(o, "created_at", k->created_at);
-    cJSON *reg = cJSON_AddObjectToObject(o, "registration");
-    json_add_str_or_null(reg, "merchant_uid", k->reg_merchant_uid);
-    json_add_str_or_null(reg, "status", k->reg_status);
-    json_add_str_or_null(reg, "fail_reason", k->reg_fail_reason);
-    if (!k->has_first_payment) {
-        cJSON_AddNullToObject(o, "first_payment");
-        return o;
+    cJSON *nested[2] = {NULL, NULL}; /* registration, first_payment */
+    for (size_t i = 0; i < COLUMN_COUNT; i++) {
+        cJSON *into = object_for(o, nested, k, i);
+        if (!into)
+            continue;
+        if (columns[i].col == COL_PAY_AMOUNT)
+            cJSON_AddNumberToObject(into, columns[i].name, (double)k->pay_amount);
+        else
+            json_add_str_or_null(into, columns[i].name, text_value(k, i));
     }
-    cJSON *pay = cJSON_AddObjectToObject(o, "first_payment");
-    json_add_str_or_null(pay, "merchant_uid", k->pay_merchant_uid);
-    cJSON_AddNumberToObject(pay, "amount", (double)k->pay_amount);
-    json_add_str_or_null(pay, "status", k->pay_status);
-    json_add_str_or_null(pay, "imp_uid", k->pay_imp_uid);
-    json_add_str_or_null(pay, "fail_reason", k->pay_fail_reason);
+    if (!k->has_first_payment)
+        cJSON_AddNullToObject(o, "first_payment");
     return o;
 }
 
