@@ -147,12 +147,11 @@ static const char *status_for(enum verify_outcome o)
                                                           : "error";
 }
 
-static void render_error(struct reply *rep, int status, const char *code, const char *detail,
-                         const char *window_code, const char *window_msg)
+/* A request the page cannot verify (bad query): 400 with the error code. */
+static void render_error(struct reply *rep, int status, const char *code, const char *detail)
 {
     struct landing_view v = {.http_status = status, .status = "error", .code = code,
-                             .title = "등록 결과를 확인하지 못했습니다", .detail = detail,
-                             .window_code = window_code, .window_msg = window_msg};
+                             .title = "등록 결과를 확인하지 못했습니다", .detail = detail};
     render(rep, &v);
 }
 
@@ -168,8 +167,7 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
 
     /* imp_success / success are read by nobody: iamport documents them as unreliable. */
     if (dup) {
-        render_error(rep, 400, "invalid_field", "a query argument was given more than once",
-                     NULL, NULL);
+        render_error(rep, 400, "invalid_field", "a query argument was given more than once");
         goto out;
     }
     if (!imp_uid && (window_code || window_msg)) {
@@ -183,8 +181,7 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
     if (!merchant_uid || !issuance_valid_id(merchant_uid, VERIFY_MERCHANT_UID_MAX)) {
         render_error(rep, 400, "invalid_field",
                      merchant_uid ? "merchant_uid: must be 1..40 printable ASCII characters"
-                                  : "merchant_uid: required",
-                     NULL, NULL);
+                                  : "merchant_uid: required");
         goto out;
     }
     /* Some PGs' redirects bring only merchant_uid (imp_uid NULL): verification finds the payment. */
