@@ -21,6 +21,26 @@ int db_migrations_latest(void)
     return db_migration_count ? db_migrations[db_migration_count - 1].version : 0;
 }
 
+enum db_status db_schema_version(struct db_pool *pool, int *version)
+{
+    struct db_conn *conn = NULL;
+    PGresult *res = NULL;
+
+    *version = 0;
+    enum db_status st = db_acquire(pool, &conn);
+    if (st != DB_OK)
+        return st;
+    st = db_exec(conn, STMT_SCHEMA_VERSION, NULL, &res);
+    if (st == DB_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        *version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    else if (st == DB_OK)
+        st = DB_ERROR;
+    if (res)
+        PQclear(res);
+    db_release(pool, conn);
+    return st;
+}
+
 /* A libpq message on one line: newlines and tabs become spaces, trailing whitespace goes.
  * Caller frees. */
 static char *one_line(const char *message)

@@ -28,7 +28,11 @@ extern const size_t db_migration_count;
  * back). applied and err may be NULL (the error is then logged); *err is NULL on DB_OK. */
 enum db_status db_migrate(const char *conninfo, int *applied, char **err);
 
-/* The highest embedded version (readyz compares it with STMT_SCHEMA_VERSION). */
+/* The highest embedded version (readyz compares it with db_schema_version()). */
 int db_migrations_latest(void);
+
+/* The highest version recorded in schema_migrations (0 when none is), read on a pooled
+ * connection. Returns DB_OK with *version, or the db_acquire / db_exec failure with *version 0. */
+enum db_status db_schema_version(struct db_pool *pool, int *version);
 
 #endif

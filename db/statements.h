@@ -20,7 +20,8 @@ enum db_stmt {
                                    lock_timeout; held after COMMIT until unlocked) */
     STMT_REGISTRATION_UNLOCK,   /* $1 merchant_uid → unlocked (bool) */
     STMT_REGISTRATION_GET,      /* $1 merchant_uid → the registration + its billing key's
-                                   card_name, card_number (columns: see server/registration.c) */
+                                   card_name, card_number (columns: see
+                                   server/billing/registration.c) */
     STMT_REGISTRATION_SET_STATUS, /* $1 merchant_uid, $2 status, $3 imp_uid, $4 fail_reason;
                                      only from pending or failed → merchant_uid (0 rows: it
                                      is active or tampered) */
@@ -37,7 +38,7 @@ enum db_stmt {
     STMT_PAYMENT_SETTLE,        /* $1 merchant_uid, $2 status, $3 imp_uid, $4 fail_reason,
                                    $5 iamport JSON text; only from requested/unknown */
     STMT_CUSTOMER_BILLING_KEYS, /* $1 customer_id → one row per billing key (see
-                                   routes/customers_show.c for the columns) */
+                                   server/billing/customer.c for the columns) */
     STMT_COUNT
 };
 

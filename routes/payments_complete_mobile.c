@@ -6,10 +6,8 @@
 #include <string.h>
 
 #include "routes/route_env.h"
-#include "server/http/html.h"
-#include "server/iamport/iamport.h"
 #include "server/billing/issuance_verify.h"
-#include "server/core/xalloc.h"
+#include "server/http/html.h"
 
 #define LANDING_CSP                                                                                \
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; " \
@@ -149,42 +147,12 @@ static const char *status_for(enum verify_outcome o)
                                                           : "error";
 }
 
-static void render_error(struct reply *rep, int status, const char *code, const char *detail,
-                         const char *window_code, const char *window_msg)
+/* A request the page cannot verify (bad query): 400 with the error code. */
+static void render_error(struct reply *rep, int status, const char *code, const char *detail)
 {
     struct landing_view v = {.http_status = status, .status = "error", .code = code,
-                             .title = "등록 결과를 확인하지 못했습니다", .detail = detail,
-                             .window_code = window_code, .window_msg = window_msg};
+                             .title = "등록 결과를 확인하지 못했습니다", .detail = detail};
     render(rep, &v);
-}
-
-/* Only merchant_uid came back (some PGs' redirects): find its payment at iamport. Returns a
- * copy of the imp_uid (caller frees), or NULL after rendering the error. */
-static char *find_imp_uid(struct request *req, struct reply *rep, const char *merchant_uid)
-{
-    struct iamport_payment pay;
-    struct iamport_error err;
-    char *imp_uid = NULL;
-    struct iamport_client *iamport = route_env(req)->billing.iamport;
-    enum iamport_status st = iamport
-                                 ? iamport_find_payment(iamport, merchant_uid, &pay,
-                                                        &err)
-                                 : IAMPORT_E_TRANSPORT;
-    if (st == IAMPORT_OK && pay.imp_uid)
-        imp_uid = xstrdup(pay.imp_uid);
-    else if (st == IAMPORT_E_NOT_FOUND)
-        render_error(rep, 404, "unknown_payment", "iamport has no payment for this merchant_uid",
-                     NULL, NULL);
-    else if (st == IAMPORT_E_TIMEOUT_UNKNOWN || (iamport && err.timed_out))
-        render_error(rep, 504, "iamport_timeout",
-                     "iamport did not answer in time; reload this page in a moment", NULL, NULL);
-    else
-        render_error(rep, 502, "iamport_unavailable",
-                     "iamport is unavailable right now; reload this page in a moment", NULL,
-                     NULL);
-    if (st == IAMPORT_OK)
-        iamport_payment_release(&pay);
-    return imp_uid;
 }
 
 void route_payments_complete_mobile(struct request *req, struct reply *rep)
@@ -194,14 +162,12 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
     const char *merchant_uid = query_once(req, "merchant_uid", &dup);
     const char *window_code = query_once(req, "error_code", &dup);
     const char *window_msg = query_once(req, "error_msg", &dup);
-    char *found_imp_uid = NULL;
     struct verify_result res;
     memset(&res, 0, sizeof res);
 
     /* imp_success / success are read by nobody: iamport documents them as unreliable. */
     if (dup) {
-        render_error(rep, 400, "invalid_field", "a query argument was given more than once",
-                     NULL, NULL);
+        render_error(rep, 400, "invalid_field", "a query argument was given more than once");
         goto out;
     }
     if (!imp_uid && (window_code || window_msg)) {
@@ -215,17 +181,12 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
     if (!merchant_uid || !issuance_valid_id(merchant_uid, VERIFY_MERCHANT_UID_MAX)) {
         render_error(rep, 400, "invalid_field",
                      merchant_uid ? "merchant_uid: must be 1..40 printable ASCII characters"
-                                  : "merchant_uid: required",
-                     NULL, NULL);
+                                  : "merchant_uid: required");
         goto out;
     }
-    if (!imp_uid) {
-        imp_uid = found_imp_uid = find_imp_uid(req, rep, merchant_uid);
-        if (!imp_uid)
-            goto out;
-    }
-    enum verify_outcome o =
-        issuance_verify(&route_env(req)->billing, imp_uid, merchant_uid, "landing", req->request_id, &res);
+    /* Some PGs' redirects bring only merchant_uid (imp_uid NULL): verification finds the payment. */
+    enum verify_outcome o = issuance_verify(&route_env(req)->billing, imp_uid, merchant_uid,
+                                            "landing", req->request_id, &res);
     struct landing_view v = {
         .http_status = res.http_status,
         .status = status_for(o),
@@ -239,5 +200,4 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
     render(rep, &v);
 out:
     verify_result_release(&res);
-    free(found_imp_uid);
 }

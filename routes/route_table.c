@@ -5,7 +5,7 @@ const struct route billkey_routes[] = {
     /* operations */
     {HTTP_GET, "/healthz", route_healthz, 0, 0, "healthz"},
     {HTTP_GET, "/readyz", route_readyz, 0, 0, "readyz"},
-    /* billing-key issuance (issue 4) */
+    /* billing-key issuance */
     {HTTP_POST, "/api/checkouts", route_checkouts_create, ROUTE_MERCHANT | ROUTE_BODY, 16 * 1024,
      "checkouts_create"},
     {HTTP_POST, "/demo/checkouts", route_demo_checkouts_create, ROUTE_BODY, 16 * 1024,

@@ -5,20 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "server/billing/billing_env.h"
 #include "server/billing/audit.h"
-#include "server/iamport/iamport.h"
-#include "server/core/clock.h"
+#include "server/billing/billing_env.h"
+#include "server/billing/first_charge_outcome.h"
+#include "server/billing/kst.h"
+#include "server/billing/registration.h"
 #include "server/core/ids.h"
 #include "server/core/json_util.h"
 #include "server/core/log.h"
-#include "server/billing/registration.h"
-#include "server/core/utf8.h"
 #include "server/core/xalloc.h"
-
-#define KST_OFFSET_SECONDS (9 * 3600)
+#include "server/iamport/iamport.h"
 
 void payment_summary_release(struct payment_summary *p)
 {
@@ -98,51 +95,23 @@ static enum db_status claim(struct db_conn *conn, const struct registration *reg
     return st;
 }
 
-/* Today in Korea as yyyyMMdd (NaverPay's naverUseCfm). */
-static void kst_today(const struct clock *clock, char out[9])
-{
-    time_t now = (time_t)(clock_now_s(clock) + KST_OFFSET_SECONDS);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 9, "%Y%m%d", &tm);
-}
-
-/* What the charge came to, in ledger terms. */
-struct charge_outcome {
-    const char *status;     /* static */
-    char fail_reason[600];
-    char *imp_uid;          /* owned */
-    cJSON *raw;             /* owned */
+/* What the charge came to: the ledger outcome and what iamport said about the payment. */
+struct charge_result {
+    struct charge_outcome outcome;
+    char *imp_uid; /* owned */
+    cJSON *raw;    /* owned */
 };
 
-static void outcome_from_payment(struct charge_outcome *o, const struct iamport_payment *p)
+static void result_from_payment(struct charge_result *r, const struct iamport_payment *p)
 {
-    switch (p->status) {
-    case IAMPORT_PAYMENT_PAID:
-        o->status = "paid";
-        break;
-    case IAMPORT_PAYMENT_FAILED:
-        o->status = "failed";
-        snprintf(o->fail_reason, sizeof o->fail_reason, "%s",
-                 p->fail_reason ? p->fail_reason : "the charge was declined");
-        break;
-    case IAMPORT_PAYMENT_CANCELLED:
-        o->status = "cancelled";
-        break;
-    case IAMPORT_PAYMENT_READY:
-    case IAMPORT_PAYMENT_UNKNOWN:
-        o->status = "unknown";
-        snprintf(o->fail_reason, sizeof o->fail_reason, "iamport reports status '%s'",
-                 p->status_text ? p->status_text : "");
-        break;
-    }
-    o->imp_uid = p->imp_uid ? xstrdup(p->imp_uid) : NULL;
-    o->raw = p->raw ? cJSON_Duplicate(p->raw, 1) : NULL;
+    charge_outcome_from_payment(p, &r->outcome);
+    r->imp_uid = p->imp_uid ? xstrdup(p->imp_uid) : NULL;
+    r->raw = p->raw ? cJSON_Duplicate(p->raw, 1) : NULL;
 }
 
 /* POST again, and on an unknown outcome one lookup by merchant_uid. */
-static void charge(const struct billing_env *env, const struct registration *reg, const char *merchant_uid,
-                   const char *request_id, struct charge_outcome *o)
+static void charge(const struct billing_env *env, const struct registration *reg,
+                   const char *merchant_uid, const char *request_id, struct charge_result *r)
 {
     struct iamport_payment pay;
     struct iamport_error err;
@@ -150,7 +119,7 @@ static void charge(const struct billing_env *env, const struct registration *reg
     char today[9];
 
     if (strcmp(reg->pg_provider, "naverpay") == 0) {
-        kst_today(env->clock, today);
+        kst_date(env->clock, today);
         extra = cJSON_CreateObject();
         cJSON_AddStringToObject(extra, "naverUseCfm", today);
     }
@@ -167,40 +136,34 @@ static void charge(const struct billing_env *env, const struct registration *reg
     enum iamport_status st = iamport_again(env->iamport, &rq, &pay, &err);
     cJSON_Delete(extra);
     if (st == IAMPORT_OK) {
-        outcome_from_payment(o, &pay);
+        result_from_payment(r, &pay);
         goto out;
     }
-    if (!iamport_outcome_unknown(st, &err)) {
-        o->status = "failed";
+    if (charge_outcome_after_failure(st, &err, &r->outcome) == CHARGE_SETTLE) {
         log_msg(LOG_WARN, request_id, "first charge '%s' refused (%s): %s", merchant_uid,
                 iamport_status_name(st), err.detail);
-        snprintf(o->fail_reason, sizeof o->fail_reason, "iamport refused the charge (%s)%s%s",
-                 iamport_status_name(st), err.message[0] ? ": " : "", err.message);
         goto out;
     }
     log_msg(LOG_WARN, request_id, "first charge '%s': outcome unknown (%s), looking it up",
             merchant_uid, iamport_status_name(st));
     iamport_payment_release(&pay);
     st = iamport_find_payment(env->iamport, merchant_uid, &pay, &err);
-    if (st == IAMPORT_OK) {
-        outcome_from_payment(o, &pay);
-        goto out;
-    }
-    o->status = "unknown";
-    snprintf(o->fail_reason, sizeof o->fail_reason,
-             "the charge's outcome is unknown (lookup: %s); the reconciler settles it",
-             iamport_status_name(st));
+    if (st == IAMPORT_OK)
+        result_from_payment(r, &pay);
+    else
+        charge_outcome_lookup_failed(st, &r->outcome);
 out:
     iamport_payment_release(&pay);
 }
 
 /* Records the outcome on the ledger row with its audit row, in one transaction. */
 static enum db_status settle(struct db_conn *conn, const char *merchant_uid,
-                             const struct charge_outcome *o, const char *actor,
+                             const struct charge_result *r, const char *actor,
                              const char *request_id)
 {
-    char *raw = o->raw ? json_print(o->raw) : NULL;
-    const char *params[] = {merchant_uid, o->status, o->imp_uid,
+    const struct charge_outcome *o = &r->outcome;
+    char *raw = r->raw ? json_print(r->raw) : NULL;
+    const char *params[] = {merchant_uid, o->status, r->imp_uid,
                             o->fail_reason[0] ? o->fail_reason : NULL, raw};
     char action[32];
     enum db_status st = db_begin(conn);
@@ -209,7 +172,7 @@ static enum db_status settle(struct db_conn *conn, const char *merchant_uid,
     st = db_exec(conn, STMT_PAYMENT_SETTLE, params, NULL);
     if (st == DB_OK) {
         cJSON *detail = cJSON_CreateObject();
-        json_add_str_or_null(detail, "imp_uid", o->imp_uid);
+        json_add_str_or_null(detail, "imp_uid", r->imp_uid);
         json_add_str_or_null(detail, "fail_reason", o->fail_reason[0] ? o->fail_reason : NULL);
         snprintf(action, sizeof action, "payment.%s", o->status);
         st = audit_record(conn, actor, action, merchant_uid, request_id, detail);
@@ -228,7 +191,7 @@ enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn
                                    const char *request_id, struct payment_summary *out)
 {
     char merchant_uid[IDS_CHARGE_MERCHANT_UID_LEN + 1];
-    struct charge_outcome o = {0};
+    struct charge_result r = {0};
     int claimed = 0;
 
     memset(out, 0, sizeof *out);
@@ -237,25 +200,24 @@ enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn
     if (st != DB_OK || !claimed)
         return st == DB_OK ? payment_summary_load(conn, reg->merchant_uid, out) : st;
 
-    charge(env, reg, merchant_uid, request_id, &o);
-    utf8_trim_partial(o.fail_reason); /* snprintf may have cut a character in half */
+    charge(env, reg, merchant_uid, request_id, &r);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "merchant_uid", merchant_uid);
-    cJSON_AddStringToObject(f, "status", o.status);
+    cJSON_AddStringToObject(f, "status", r.outcome.status);
     log_json(LOG_INFO, request_id, "first charge", f);
 
-    st = settle(conn, merchant_uid, &o, actor, request_id);
+    st = settle(conn, merchant_uid, &r, actor, request_id);
     if (st != DB_OK)
         log_msg(LOG_ERROR, request_id,
                 "first charge '%s' ended '%s' but could not be recorded (%s): the ledger row "
                 "stays 'requested'",
-                merchant_uid, o.status, db_status_name(st));
+                merchant_uid, r.outcome.status, db_status_name(st));
     out->present = 1;
     out->merchant_uid = xstrdup(merchant_uid);
     out->amount = reg->amount;
-    out->status = xstrdup(o.status);
-    out->imp_uid = o.imp_uid;
-    out->fail_reason = o.fail_reason[0] ? xstrdup(o.fail_reason) : NULL;
-    cJSON_Delete(o.raw);
+    out->status = xstrdup(r.outcome.status);
+    out->imp_uid = r.imp_uid;
+    out->fail_reason = r.outcome.fail_reason[0] ? xstrdup(r.outcome.fail_reason) : NULL;
+    cJSON_Delete(r.raw);
     return st;
 }

@@ -436,17 +436,49 @@ static enum verify_outcome verify_locked(struct verify_ctx *c)
     return o == VERIFY_ACTIVE ? first_payment(c) : o;
 }
 
+/* Steps 2-3: the payment imp_uid, or (imp_uid NULL) the one iamport lists for merchant_uid,
+ * into c->pay. VERIFY_ACTIVE means "go on". */
+static enum verify_outcome fetch_payment(struct verify_ctx *c, const char *imp_uid,
+                                         const char *merchant_uid)
+{
+    struct iamport_error err;
+    enum iamport_status ist;
+
+    if (!c->env->iamport)
+        return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE, "the iamport client is not configured");
+    if (imp_uid)
+        ist = iamport_get_payment(c->env->iamport, imp_uid, &c->pay, &err);
+    else
+        ist = iamport_find_payment(c->env->iamport, merchant_uid, &c->pay, &err);
+    if (ist == IAMPORT_E_NOT_FOUND && imp_uid)
+        return finish(c->out, VERIFY_UNKNOWN_PAYMENT, "iamport has no payment '%s'", imp_uid);
+    if (ist == IAMPORT_E_NOT_FOUND)
+        return finish(c->out, VERIFY_UNKNOWN_PAYMENT,
+                      "iamport has no payment for merchant_uid '%s'", merchant_uid);
+    if (ist != IAMPORT_OK)
+        return iamport_failure(c, ist, &err, "looking the payment up");
+    if (!imp_uid && !issuance_valid_imp_uid(c->pay.imp_uid))
+        return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE,
+                      "iamport listed a payment without a usable imp_uid; the registration is "
+                      "still pending, try again");
+    if (merchant_uid && strcmp(c->pay.merchant_uid, merchant_uid) != 0)
+        return finish(c->out, VERIFY_MERCHANT_UID_MISMATCH,
+                      "payment '%s' does not belong to merchant_uid '%s'", c->pay.imp_uid,
+                      merchant_uid);
+    return VERIFY_ACTIVE;
+}
+
 enum verify_outcome issuance_verify(const struct billing_env *env, const char *imp_uid,
                                     const char *claimed_merchant_uid, const char *actor,
                                     const char *request_id, struct verify_result *out)
 {
     struct verify_ctx c = {.env = env, .actor = actor, .request_id = request_id, .out = out};
-    struct iamport_error err;
     enum verify_outcome o;
 
     memset(out, 0, sizeof *out);
     memset(&c.pay, 0, sizeof c.pay);
-    if (!issuance_valid_imp_uid(imp_uid)) {
+    int by_merchant_uid = !imp_uid && claimed_merchant_uid; /* a redirect without imp_uid */
+    if (!by_merchant_uid && !issuance_valid_imp_uid(imp_uid)) {
         out->field = "imp_uid";
         o = finish(out, VERIFY_INVALID_INPUT, "imp_uid: must be 1..%d of [A-Za-z0-9_-]",
                    VERIFY_IMP_UID_MAX);
@@ -459,25 +491,9 @@ enum verify_outcome issuance_verify(const struct billing_env *env, const char *i
                    VERIFY_MERCHANT_UID_MAX);
         goto out;
     }
-    if (!env->iamport) {
-        o = finish(out, VERIFY_IAMPORT_UNAVAILABLE, "the iamport client is not configured");
+    o = fetch_payment(&c, imp_uid, claimed_merchant_uid);
+    if (o != VERIFY_ACTIVE)
         goto out;
-    }
-    enum iamport_status ist = iamport_get_payment(env->iamport, imp_uid, &c.pay, &err);
-    if (ist == IAMPORT_E_NOT_FOUND) {
-        o = finish(out, VERIFY_UNKNOWN_PAYMENT, "iamport has no payment '%s'", imp_uid);
-        goto out;
-    }
-    if (ist != IAMPORT_OK) {
-        o = iamport_failure(&c, ist, &err, "looking the payment up");
-        goto out;
-    }
-    if (claimed_merchant_uid && strcmp(c.pay.merchant_uid, claimed_merchant_uid) != 0) {
-        o = finish(out, VERIFY_MERCHANT_UID_MISMATCH,
-                   "payment '%s' does not belong to merchant_uid '%s'", imp_uid,
-                   claimed_merchant_uid);
-        goto out;
-    }
     enum db_status st = db_acquire(env->db, &c.conn);
     if (st != DB_OK) {
         c.conn = NULL;
@@ -495,7 +511,8 @@ out:
         cJSON *f = cJSON_CreateObject();
         cJSON_AddStringToObject(f, "code", out->code);
         cJSON_AddStringToObject(f, "actor", actor);
-        json_add_str_or_null(f, "imp_uid", issuance_valid_imp_uid(imp_uid) ? imp_uid : NULL);
+        json_add_str_or_null(f, "imp_uid",
+                             issuance_valid_imp_uid(imp_uid) ? imp_uid : c.pay.imp_uid);
         log_json(o == VERIFY_INTERNAL || o == VERIFY_DB_UNAVAILABLE ? LOG_ERROR : LOG_INFO,
                  request_id, "issuance not verified", f);
     }

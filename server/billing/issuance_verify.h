@@ -53,9 +53,11 @@ int issuance_valid_imp_uid(const char *s);
 
 /* Verifies the issuance payment imp_uid with iamport and settles the registration, idempotently:
  * 1. imp_uid must be 1..32 of [A-Za-z0-9_-] and claimed_merchant_uid (NULL = take iamport's)
- *    1..40 printable ASCII characters;
- * 2. GET /payments/{imp_uid} (the browser is never trusted): not found → 404, transport/5xx →
- *    502, timeout → 504, nothing changes;
+ *    1..40 printable ASCII characters; imp_uid may be NULL when claimed_merchant_uid is given
+ *    (a redirect that carried only merchant_uid);
+ * 2. GET /payments/{imp_uid}, or without imp_uid GET /payments/find/{claimed_merchant_uid}
+ *    (the browser is never trusted): not found → 404, transport/5xx → 502, timeout → 504,
+ *    nothing changes;
  * 3. the payment's merchant_uid must be claimed_merchant_uid (409, nothing changes; the real one
  *    is not revealed);
  * 4. with the registration's PostgreSQL session advisory lock held (pg_advisory_lock on

@@ -1,4 +1,5 @@
 /* issuance_rules tests: accept / fail / reject / not-completed for every PG and every kind of mismatch. */
+#include <stdio.h>
 #include <string.h>
 
 #include "server/iamport/iamport.h"
@@ -191,6 +192,187 @@ START_TEST(reasons_cut_long_hostile_values_at_character_boundaries)
 }
 END_TEST
 
+/* ---- the exhaustive table: PG × status × amount × customer_uid_usage × identity ---- */
+
+enum amount_kind { AMT_ZERO, AMT_WINDOW, AMT_OTHER };
+
+static int64_t amount_of(enum amount_kind k, int64_t window)
+{
+    return k == AMT_ZERO ? 0 : k == AMT_WINDOW ? window : window + 100;
+}
+
+/* What one PG class decides for a payment whose identity is right (usage "issue"). */
+struct expect {
+    enum issuance_decision decision;
+    int money_moved;
+    const char *reason; /* a fragment of the reason */
+};
+
+#define A(r) {ISSUANCE_ACCEPT, 0, r}
+#define F(r) {ISSUANCE_FAIL, 0, r}
+#define N(r) {ISSUANCE_NOT_COMPLETED, 0, r}
+#define R(mm, r) {ISSUANCE_REJECT, mm, r}
+/* The six window × amount rows of one status. */
+#define EVERY_AMOUNT(st, display, kakaopay)                                                        \
+    {st, 0, AMT_ZERO, display, kakaopay}, {st, 0, AMT_WINDOW, display, kakaopay},                 \
+        {st, 0, AMT_OTHER, display, kakaopay}, {st, 9900, AMT_ZERO, display, kakaopay},           \
+        {st, 9900, AMT_WINDOW, display, kakaopay}, {st, 9900, AMT_OTHER, display, kakaopay}
+
+/* Every status × window amount (0: issue only, 9900: the price) × payment amount, for the
+ * display-only PGs (PAYCO, KICC, CHAI, NaverPay: the window shows the amount, charges nothing)
+ * and for KakaoPay (the window charges; "ready" with 0 is issued). */
+static const struct {
+    enum iamport_payment_status status;
+    int64_t window;
+    enum amount_kind amount;
+    struct expect display;
+    struct expect kakaopay;
+} table[] = {
+    {IAMPORT_PAYMENT_PAID, 0, AMT_ZERO, A("issued"), A("issued")},
+    {IAMPORT_PAYMENT_PAID, 0, AMT_WINDOW, A("issued"), A("issued")},
+    {IAMPORT_PAYMENT_PAID, 0, AMT_OTHER, A("issued"), R(1, "amount 100 is not the expected 0")},
+    {IAMPORT_PAYMENT_PAID, 9900, AMT_ZERO, A("issued"), R(0, "amount 0 is not the expected 9900")},
+    {IAMPORT_PAYMENT_PAID, 9900, AMT_WINDOW, A("issued"), A("issued")},
+    {IAMPORT_PAYMENT_PAID, 9900, AMT_OTHER, A("issued"),
+     R(1, "amount 10000 is not the expected 9900")},
+    {IAMPORT_PAYMENT_READY, 0, AMT_ZERO, N("status 'ready'"), A("issued (status ready, amount 0)")},
+    {IAMPORT_PAYMENT_READY, 0, AMT_WINDOW, N("status 'ready'"),
+     A("issued (status ready, amount 0)")},
+    {IAMPORT_PAYMENT_READY, 0, AMT_OTHER, N("status 'ready'"), N("status 'ready'")},
+    {IAMPORT_PAYMENT_READY, 9900, AMT_ZERO, N("status 'ready'"), N("status 'ready'")},
+    {IAMPORT_PAYMENT_READY, 9900, AMT_WINDOW, N("status 'ready'"), N("status 'ready'")},
+    {IAMPORT_PAYMENT_READY, 9900, AMT_OTHER, N("status 'ready'"), N("status 'ready'")},
+    /* failed, cancelled and unknown decide alike whatever the amounts */
+    EVERY_AMOUNT(IAMPORT_PAYMENT_FAILED, F("[F01] declined"), F("[F01] declined")),
+    EVERY_AMOUNT(IAMPORT_PAYMENT_CANCELLED, R(0, "was cancelled"), R(0, "was cancelled")),
+    EVERY_AMOUNT(IAMPORT_PAYMENT_UNKNOWN, N("status 'weird'"), N("status 'weird'")),
+};
+
+#undef A
+#undef F
+#undef N
+#undef R
+#undef EVERY_AMOUNT
+
+static const char *const all_pgs[] = {"payco", "kakaopay", "kicc", "chai", "naverpay"};
+#define PG_COUNT (sizeof all_pgs / sizeof all_pgs[0])
+
+static const char *status_text(enum iamport_payment_status st)
+{
+    static const char *const text[] = {
+        [IAMPORT_PAYMENT_READY] = "ready",         [IAMPORT_PAYMENT_PAID] = "paid",
+        [IAMPORT_PAYMENT_FAILED] = "failed",       [IAMPORT_PAYMENT_CANCELLED] = "cancelled",
+        [IAMPORT_PAYMENT_UNKNOWN] = "weird",
+    };
+    return text[st];
+}
+
+/* Row `row` of the table as a payment on pg, with the given identity. */
+static struct iamport_payment table_payment(size_t row, const char *pg_provider,
+                                            const char *customer_uid, const char *usage)
+{
+    struct iamport_payment p = payment(pg_provider, amount_of(table[row].amount, table[row].window));
+    p.status = table[row].status;
+    p.status_text = (char *)status_text(table[row].status);
+    p.fail_reason = (char *)"[F01] declined";
+    p.customer_uid = (char *)customer_uid;
+    p.customer_uid_usage = (char *)usage;
+    return p;
+}
+
+static void assert_check(const struct issuance_check *c, const struct expect *want,
+                         const char *what)
+{
+    ck_assert_msg(c->decision == want->decision, "%s: decision %d, want %d (%s)", what,
+                  (int)c->decision, (int)want->decision, c->reason);
+    ck_assert_msg(c->money_moved == want->money_moved, "%s: money_moved %d (%s)", what,
+                  c->money_moved, c->reason);
+    ck_assert_msg(strstr(c->reason, want->reason) != NULL, "%s: reason '%s' lacks '%s'", what,
+                  c->reason, want->reason);
+}
+
+START_TEST(table_with_the_right_identity)
+{
+    char what[160];
+    for (size_t row = 0; row < sizeof table / sizeof table[0]; row++) {
+        for (size_t g = 0; g < PG_COUNT; g++) {
+            const char *pg = all_pgs[g];
+            struct iamport_payment p = table_payment(row, pg, CU, "issue");
+            struct issuance_check c = check(pg, table[row].window, &p);
+            snprintf(what, sizeof what, "row %zu (%s, window %lld, amount %lld) on %s", row,
+                     p.status_text, (long long)table[row].window, (long long)p.amount, pg);
+            assert_check(&c,
+                         strcmp(pg, "kakaopay") == 0 ? &table[row].kakaopay
+                                                     : &table[row].display,
+                         what);
+        }
+    }
+}
+END_TEST
+
+/* Whether a payment that is not the issuance billkey asked for took money: paid, more than 0,
+ * and either not an issuance at all or made on a PG whose window charges (or one billkey does
+ * not know). */
+static int took_money(const struct iamport_payment *p)
+{
+    int charging_pg = !p->pg_provider || strcmp(p->pg_provider, "kakaopay") == 0 ||
+                      strcmp(p->pg_provider, "html5_inicis") == 0;
+    int issue = p->customer_uid_usage && strcmp(p->customer_uid_usage, "issue") == 0;
+    return p->status == IAMPORT_PAYMENT_PAID && p->amount > 0 && (!issue || charging_pg);
+}
+
+/* Any wrong identity rejects, whatever the status and amount, naming the first mismatch in
+ * the order customer_uid, pg_provider, customer_uid_usage. */
+START_TEST(table_with_a_wrong_identity)
+{
+    static const char *const customer_uids[] = {CU, "cu_other", NULL};
+    static const char *const payment_pgs[] = {"payco",        "kakaopay", "kicc", "chai",
+                                              "naverpay",     "html5_inicis", NULL};
+    static const char *const usages[] = {"issue", "payment", NULL};
+    char what[200], want_reason[200];
+    size_t checked = 0;
+
+    for (size_t row = 0; row < sizeof table / sizeof table[0]; row++)
+        for (size_t g = 0; g < PG_COUNT; g++)
+            for (size_t cu = 0; cu < 3; cu++)
+                for (size_t pp = 0; pp < sizeof payment_pgs / sizeof payment_pgs[0]; pp++)
+                    for (size_t u = 0; u < 3; u++) {
+                        const char *pg = all_pgs[g];
+                        const char *paid_with = payment_pgs[pp];
+                        int same_pg = paid_with && strcmp(paid_with, pg) == 0;
+                        if (cu == 0 && same_pg && u == 0)
+                            continue; /* the right identity: the other test */
+                        struct iamport_payment p =
+                            table_payment(row, paid_with, customer_uids[cu], usages[u]);
+                        struct issuance_check c = check(pg, table[row].window, &p);
+                        if (cu != 0)
+                            snprintf(want_reason, sizeof want_reason,
+                                     "customer_uid '%s' is not the registration's",
+                                     customer_uids[cu] ? customer_uids[cu] : "(null)");
+                        else if (!same_pg)
+                            snprintf(want_reason, sizeof want_reason,
+                                     "pg_provider '%s' is not the registration's '%s'",
+                                     paid_with ? paid_with : "(null)", pg);
+                        else
+                            snprintf(want_reason, sizeof want_reason,
+                                     "customer_uid_usage '%s' is not 'issue'",
+                                     usages[u] ? usages[u] : "(null)");
+                        struct expect want = {ISSUANCE_REJECT, took_money(&p), want_reason};
+                        snprintf(what, sizeof what,
+                                 "row %zu (%s, amount %lld) on %s: cu %s, paid with %s, usage %s",
+                                 row, p.status_text, (long long)p.amount, pg,
+                                 customer_uids[cu] ? customer_uids[cu] : "(null)",
+                                 paid_with ? paid_with : "(null)",
+                                 usages[u] ? usages[u] : "(null)");
+                        assert_check(&c, &want, what);
+                        checked++;
+                    }
+    /* 30 rows × 5 PGs × 3 customer_uids × 7 pg_providers × 3 usages, minus the right ones */
+    ck_assert_uint_eq(sizeof table / sizeof table[0], 30);
+    ck_assert_uint_eq(checked, 30 * 5 * (3 * 7 * 3 - 1));
+}
+END_TEST
+
 static Suite *suite_issuance_rules(void)
 {
     Suite *s = suite_create("issuance_rules");
@@ -204,6 +386,10 @@ static Suite *suite_issuance_rules(void)
     tcase_add_test(tc, cancelled_issuance_is_rejected_without_cancel);
     tcase_add_test(tc, reasons_cut_long_hostile_values_at_character_boundaries);
     suite_add_tcase(s, tc);
+    TCase *table_tc = tcase_create("table");
+    tcase_add_test(table_tc, table_with_the_right_identity);
+    tcase_add_test(table_tc, table_with_a_wrong_identity);
+    suite_add_tcase(s, table_tc);
     return s;
 }
 

@@ -1,0 +1,37 @@
+/* What a first charge came to in ledger terms: the pure decisions of first_charge.c, without I/O. */
+#ifndef BILLKEY_FIRST_CHARGE_OUTCOME_H
+#define BILLKEY_FIRST_CHARGE_OUTCOME_H
+
+#include "server/iamport/iamport.h"
+
+/* The ledger status and fail_reason of a first charge. Caller-owned, nothing allocated. */
+struct charge_outcome {
+    const char *status;    /* static: "paid", "failed", "cancelled" or "unknown" */
+    char fail_reason[600]; /* "" when none; cut at a UTF-8 character boundary */
+};
+
+/* What iamport's payment of the charge means: paid → "paid"; failed → "failed" with iamport's
+ * fail_reason (or "the charge was declined"); cancelled → "cancelled"; ready or an unknown
+ * status → "unknown" with "iamport reports status '<status_text>'" (the reconciler settles
+ * it). *out is overwritten. */
+void charge_outcome_from_payment(const struct iamport_payment *p, struct charge_outcome *out);
+
+enum charge_next {
+    CHARGE_SETTLE,  /* *out is the outcome: record it */
+    CHARGE_LOOK_UP, /* the charge may or may not have happened: GET /payments/find once */
+};
+
+/* After POST /subscribe/payments/again answered st (not IAMPORT_OK): when iamport refused it
+ * before charging (iamport_outcome_unknown() false), *out becomes "failed" with "iamport
+ * refused the charge (<status>)[: <iamport message>]" and CHARGE_SETTLE is returned; when the
+ * outcome is unknown (timeout after sending, 5xx) *out is left as it is and CHARGE_LOOK_UP is
+ * returned. Never a new charge. */
+enum charge_next charge_outcome_after_failure(enum iamport_status st,
+                                              const struct iamport_error *err,
+                                              struct charge_outcome *out);
+
+/* The lookup after an unknown outcome failed too (lookup_st, not IAMPORT_OK): *out becomes
+ * "unknown" with a reason naming lookup_st, for the reconciler. */
+void charge_outcome_lookup_failed(enum iamport_status lookup_st, struct charge_outcome *out);
+
+#endif
