@@ -42,6 +42,22 @@ static void stop(struct billkeyd_proc *p, const char *secret)
     ck_assert_int_eq(billkeyd_stop(p), 0);
 }
 
+/* A fresh database named after prefix with billkeyd started on it; returns the database URL
+ * (the caller passes it to finish()). */
+static char *start_fresh(struct billkeyd_proc *p, const char *prefix, const char *api_keys_env)
+{
+    char *db = testlib_create_database(prefix);
+    start(p, db, api_keys_env);
+    return db;
+}
+
+/* stop(), then frees db. */
+static void finish(struct billkeyd_proc *p, char *db, const char *secret)
+{
+    stop(p, secret);
+    free(db);
+}
+
 static char *url(const struct billkeyd_proc *p, const char *path)
 {
     return xasprintf("%s%s", p->base_url, path);
@@ -139,8 +155,7 @@ static void expect_every_form(const struct billkeyd_proc *p, const char *token, 
 START_TEST(get_token_in_json_and_form)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("mauth_get");
-    start(&p, db, BOTH_KEYS);
+    char *db = start_fresh(&p, "mauth_get", BOTH_KEYS);
     char *json_token = get_token(&p, "shop", SHOP_KEY);
     ck_assert_int_eq(strncmp(json_token, "bkt1.shop.", 10), 0);
 
@@ -163,19 +178,17 @@ START_TEST(get_token_in_json_and_form)
     http_client_response_release(&r);
     free(u);
 
-    stop(&p, json_token);
+    finish(&p, db, json_token);
     free(again);
     free(form_token);
     free(json_token);
-    free(db);
 }
 END_TEST
 
 START_TEST(wrong_credentials_get_401)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("mauth_bad");
-    start(&p, db, BOTH_KEYS);
+    char *db = start_fresh(&p, "mauth_bad", BOTH_KEYS);
     static const char *const bodies[] = {
         "{\"imp_key\":\"shop\",\"imp_secret\":\"shop_key_0123456789abcdeF\"}",
         "{\"imp_key\":\"nobody\",\"imp_secret\":\"" SHOP_KEY "\"}",
@@ -190,16 +203,14 @@ START_TEST(wrong_credentials_get_401)
         ck_assert_str_eq(r.body, UNAUTHORIZED_ENVELOPE);
         http_client_response_release(&r);
     }
-    stop(&p, "shop_key_0123456789abcdeF");
-    free(db);
+    finish(&p, db, "shop_key_0123456789abcdeF");
 }
 END_TEST
 
 START_TEST(missing_fields_are_refused_with_iamports_message)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("mauth_missing");
-    start(&p, db, SHOP_ONLY);
+    char *db = start_fresh(&p, "mauth_missing", SHOP_ONLY);
     static const struct {
         const char *body;
         int form;
@@ -228,16 +239,14 @@ START_TEST(missing_fields_are_refused_with_iamports_message)
     ck_assert_int_eq(r.status, 400);
     ck_assert_int_eq(http_client_code(&r), -1);
     http_client_response_release(&r);
-    stop(&p, NULL);
-    free(db);
+    finish(&p, db, NULL);
 }
 END_TEST
 
 START_TEST(unknown_and_expired_tokens_are_refused)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("mauth_expired");
-    start(&p, db, SHOP_ONLY);
+    char *db = start_fresh(&p, "mauth_expired", SHOP_ONLY);
     char expired[MERCHANT_TOKEN_SIZE], forged[MERCHANT_TOKEN_SIZE];
     /* minted half an hour in the past: its 30 minutes ended a second ago */
     struct clock past = clock_fixed((clock_now_s(NULL) - MERCHANT_TOKEN_LIFETIME_S - 1) * 1000);
@@ -253,16 +262,14 @@ START_TEST(unknown_and_expired_tokens_are_refused)
     /* a key in the token-only forms is not accepted */
     ck_assert_int_eq(customers_with(&p, SHOP_KEY, AUTH_BARE), 401);
     ck_assert_int_eq(customers_with(&p, SHOP_KEY, IMP_HEADER), 401);
-    stop(&p, expired);
-    free(db);
+    finish(&p, db, expired);
 }
 END_TEST
 
 START_TEST(removed_keys_lose_their_tokens)
 {
     struct billkeyd_proc p;
-    char *db = testlib_create_database("mauth_removed");
-    start(&p, db, BOTH_KEYS);
+    char *db = start_fresh(&p, "mauth_removed", BOTH_KEYS);
     char *shop_token = get_token(&p, "shop", SHOP_KEY);
     char *dotted_token = get_token(&p, "shop.v2", DOTTED_KEY);
     expect_every_form(&p, dotted_token, 200);
@@ -276,10 +283,9 @@ START_TEST(removed_keys_lose_their_tokens)
     /* the same name with a new secret */
     start(&p, db, "BILLKEY_API_KEYS=shop:shop_key_rotated_0123456789");
     expect_every_form(&p, shop_token, 401);
-    stop(&p, shop_token);
+    finish(&p, db, shop_token);
     free(shop_token);
     free(dotted_token);
-    free(db);
 }
 END_TEST
 
