@@ -16,6 +16,10 @@ struct route_env {
     const char *iamport_sdk_url;    /* IAMPORT_SDK_URL */
     int sandbox_mode;               /* SANDBOX_MODE */
     const atomic_int *db_migrated;  /* 1 once migrations are applied (NULL: never) */
+    /* BILLKEY_API_KEYS, for POST /users/getToken (dispatch gets them through http_site); the
+     * tokens' `now`/`expired_at` come from billing.clock */
+    const struct merchant_key *merchant_keys;
+    size_t merchant_key_count;
 };
 
 /* The environment of the request being handled. */

@@ -17,6 +17,9 @@ const struct route billkey_routes[] = {
      "payments_complete_mobile"},
     {HTTP_GET, "/api/customers/{customer_id}", route_customers_show, ROUTE_MERCHANT, 0,
      "customers_show"},
+    /* iamport-compatible merchant API (issue 8) */
+    {HTTP_POST, "/users/getToken", route_users_get_token, ROUTE_BODY | ROUTE_IAMPORT, 4 * 1024,
+     "users_get_token"},
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},

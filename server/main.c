@@ -166,6 +166,8 @@ int main(int argc, char **argv)
         .iamport_sdk_url = cfg.iamport_sdk_url,
         .sandbox_mode = cfg.sandbox_mode,
         .db_migrated = &migrator.migrated,
+        .merchant_keys = cfg.api_keys,
+        .merchant_key_count = cfg.api_key_count,
     };
     struct http_site site = {
         .routes = billkey_routes,
@@ -173,6 +175,7 @@ int main(int argc, char **argv)
         .max_body = cfg.max_body_bytes,
         .merchant_keys = cfg.api_keys,
         .merchant_key_count = cfg.api_key_count,
+        .clock = &clock_system,
         .ctx = &env,
     };
     struct http_server_options hopts = {

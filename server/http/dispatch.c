@@ -1,6 +1,7 @@
 /* The socket-free request pipeline: route, cap, parse, handle, and the headers every reply gets. */
 #include "server/http/http.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,25 @@ static void add_default_headers(const struct request *req, struct reply *rep)
         reply_set_header(rep, "Referrer-Policy", "no-referrer");
 }
 
+/* An error dispatch makes for a matched route: billkey's error shape, or iamport's envelope
+ * (code -1, the same message) on ROUTE_IAMPORT routes. */
+static void route_error(const struct route *route, const struct request *req, struct reply *rep,
+                        int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void route_error(const struct route *route, const struct request *req, struct reply *rep,
+                        int status, const char *code, const char *field, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    if (route->flags & ROUTE_IAMPORT)
+        reply_iamport(rep, status, -1, message, NULL);
+    else
+        reply_error(rep, req, status, code, field, "%s", message);
+}
+
 static void parse_body(const struct route *route, struct request *req, struct reply *rep)
 {
     struct body_error err;
@@ -47,16 +67,17 @@ static void parse_body(const struct route *route, struct request *req, struct re
         route->handler(req, rep);
         return;
     case BODY_UNSUPPORTED_MEDIA_TYPE:
-        reply_error(rep, req, 415, "unsupported_media_type", NULL,
+        route_error(route, req, rep, 415, "unsupported_media_type", NULL,
                     "send the body as application/json or application/x-www-form-urlencoded (%s)",
                     err.message);
         return;
     case BODY_MALFORMED:
-        reply_error(rep, req, 400, "malformed_body", err.field[0] ? err.field : NULL, "%s",
-                    err.message);
+        route_error(route, req, rep, 400, "malformed_body", err.field[0] ? err.field : NULL,
+                    "%s", err.message);
         return;
     }
-    reply_error(rep, req, 400, "malformed_body", NULL, "the request body could not be parsed");
+    route_error(route, req, rep, 400, "malformed_body", NULL,
+                "the request body could not be parsed");
 }
 
 const struct route *http_dispatch(const struct http_site *site, struct request *req,
@@ -85,13 +106,17 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
 
     size_t cap = http_route_body_cap(route, site->max_body);
     if (req->body_too_large || req->raw_body_len > cap) {
-        reply_error(rep, req, 413, "payload_too_large", NULL,
+        route_error(route, req, rep, 413, "payload_too_large", NULL,
                     "request body is larger than %zu bytes", cap);
         goto out;
     }
     if (route->flags & ROUTE_MERCHANT) {
-        req->merchant = merchant_auth_require(site->merchant_keys, site->merchant_key_count, req,
-                                              rep);
+        req->merchant = (route->flags & ROUTE_IAMPORT)
+                            ? merchant_auth_require_iamport(site->merchant_keys,
+                                                            site->merchant_key_count,
+                                                            site->clock, req, rep)
+                            : merchant_auth_require(site->merchant_keys, site->merchant_key_count,
+                                                    site->clock, req, rep);
         if (!req->merchant)
             goto out;
     }
@@ -101,7 +126,7 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
         route->handler(req, rep);
 
     if (rep->status == 0)
-        reply_error(rep, req, 500, "internal", NULL, "handler for '%s' produced no reply",
+        route_error(route, req, rep, 500, "internal", NULL, "handler for '%s' produced no reply",
                     route->name);
 out:
     add_default_headers(req, rep);

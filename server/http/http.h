@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+struct clock;
 struct merchant_key;
 
 /* One name/value pair. Both strings are owned by the struct that holds the array. */
@@ -95,6 +96,10 @@ void reply_file(struct reply *rep, int status, const char *content_type, int fd,
  * `field` may be NULL. Replaces any body already set. */
 void reply_error(struct reply *rep, const struct request *req, int status, const char *code,
                  const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* iamport's envelope {"code":code,"message":message,"response":response} (server/http/
+ * reply_iamport.c). `message` NULL is null; `response` NULL is null, else this call takes
+ * ownership of it. Replaces any body already set; sent in one piece with its Content-Length. */
+void reply_iamport(struct reply *rep, int status, int code, const char *message, cJSON *response);
 
 typedef void (*route_handler)(struct request *req, struct reply *rep);
 
@@ -103,6 +108,8 @@ enum route_flags {
     ROUTE_PREFIX = 1u << 1, /* pattern ends in "/<star>": matches the prefix and anything below it */
     ROUTE_MERCHANT = 1u << 2, /* needs a merchant API key (401 before the body is even parsed);
                                  the key's name is in req->merchant */
+    ROUTE_IAMPORT = 1u << 3,  /* iamport-compatible: errors dispatch makes (401, 413, 415, 400,
+                                 500) use iamport's {code, message, response} envelope */
 };
 
 /* One row of the route table: methods (bitmask of enum http_method) + path pattern → handler.
@@ -129,21 +136,25 @@ enum router_result router_match(const struct route *routes, size_t count, struct
                                 const struct route **out, char *allow, size_t allow_len);
 
 /* What dispatch serves: the route table, the default body cap, the merchant API keys that
- * ROUTE_MERCHANT routes accept, and the context every handler gets as req->ctx. Everything is
- * borrowed and must outlive the server. */
+ * ROUTE_MERCHANT routes accept (directly or through merchant tokens, which expire by `clock`),
+ * and the context every handler gets as req->ctx. Everything is borrowed and must outlive the
+ * server. */
 struct http_site {
     const struct route *routes;
     size_t route_count;
     size_t max_body;                          /* default body cap */
     const struct merchant_key *merchant_keys; /* NULL when none: merchant routes answer 401 */
     size_t merchant_key_count;
+    const struct clock *clock;                /* merchant token expiry; NULL: the system clock */
     void *ctx;
 };
 
 /* The whole pipeline without sockets: route lookup (404/405 + Allow), body cap (413), merchant
  * authentication (401), body parsing for ROUTE_BODY routes (415 / 400 naming the field), then
- * the handler. Sets req->ctx to site->ctx. Always leaves a complete reply (status set,
- * X-Request-Id and default security headers added). Returns the matched route or NULL. */
+ * the handler; on ROUTE_IAMPORT routes those errors use iamport's envelope with code -1 (the
+ * 401 is exactly {"code":-1,"message":"Unauthorized","response":null}). Sets req->ctx to
+ * site->ctx. Always leaves a complete reply (status set, X-Request-Id and default security
+ * headers added). Returns the matched route or NULL. */
 const struct route *http_dispatch(const struct http_site *site, struct request *req,
                                   struct reply *rep);
 /* The cap that applies to a request for this route (route's max_body, else the default). */

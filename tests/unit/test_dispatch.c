@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/core/clock.h"
 #include "server/http/merchant_auth.h"
+#include "server/http/merchant_token.h"
 #include "server/http/http.h"
 #include "server/core/log.h"
 #include "server/core/utf8.h"
@@ -53,6 +55,9 @@ static void h_many_headers(struct request *req, struct reply *rep)
 static const struct route table[] = {
     {HTTP_POST, "/echo", h_echo, ROUTE_BODY, 0, "echo"},
     {HTTP_POST, "/merchant", h_merchant, ROUTE_MERCHANT | ROUTE_BODY, 0, "merchant"},
+    {HTTP_POST, "/iamport", h_merchant, ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 16,
+     "iamport"},
+    {HTTP_GET, "/iamport/silent", h_silent, ROUTE_IAMPORT, 0, "iamport_silent"},
     {HTTP_POST, "/small", h_echo, ROUTE_BODY, 8, "small"},
     {HTTP_GET, "/silent", h_silent, 0, 0, "silent"},
     {HTTP_GET, "/many-headers", h_many_headers, 0, 0, "many_headers"},
@@ -398,6 +403,163 @@ START_TEST(merchant_routes_authenticate_before_parsing)
 }
 END_TEST
 
+#define UNAUTHORIZED_ENVELOPE "{\"code\":-1,\"message\":\"Unauthorized\",\"response\":null}"
+
+/* A token of keys[0] that expires `from_now` seconds after the real time. */
+static void mint(int64_t from_now, char token[MERCHANT_TOKEN_SIZE])
+{
+    ck_assert_int_eq(merchant_token_issue(&keys[0], clock_now_s(NULL) + from_now, token), 0);
+}
+
+/* POSTs `body` to path with one credential header (name NULL: none) through `s`. */
+static void post_with(const struct http_site *s, const char *path, const char *header,
+                      const char *value, const char *body, struct request *req, struct reply *rep)
+{
+    make(req, "POST", path, "application/json", body);
+    if (header)
+        request_add_header(req, header, value);
+    reply_init(rep);
+    http_dispatch(s, req, rep);
+}
+
+/* ROUTE_MERCHANT accepts a token in iamport's three forms besides the Bearer API key, on both
+ * kinds of route. */
+START_TEST(merchant_tokens_in_every_iamport_form)
+{
+    char token[MERCHANT_TOKEN_SIZE], bearer[MERCHANT_TOKEN_SIZE + 16];
+    mint(MERCHANT_TOKEN_LIFETIME_S, token);
+    snprintf(bearer, sizeof bearer, "Bearer %s", token);
+    const struct {
+        const char *header, *value;
+    } forms[] = {
+        {"Authorization", token},
+        {"Authorization", bearer},
+        {"X-ImpTokenHeader", token},
+        {"x-imptokenheader", token},
+        {"Authorization", "Bearer merchant-key-0123456789abcdef"},
+    };
+    static const char *const paths[] = {"/merchant", "/iamport"};
+    for (size_t p = 0; p < 2; p++) {
+        for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+            struct request req;
+            struct reply rep;
+            post_with(&site, paths[p], forms[i].header, forms[i].value, "{}", &req, &rep);
+            ck_assert_msg(rep.status == 200, "%s %s form %zu -> %d %.*s", paths[p],
+                          forms[i].header, i, rep.status, (int)rep.body_len, rep.body);
+            ck_assert_str_eq(rep.body, "{\"merchant\":\"shop\"}");
+            reply_release(&rep);
+            request_release(&req);
+        }
+    }
+}
+END_TEST
+
+/* ROUTE_IAMPORT | ROUTE_MERCHANT: a missing, unknown, malformed or expired credential is HTTP
+ * 401 with exactly iamport's envelope, and the credential is not echoed. */
+START_TEST(iamport_routes_refuse_with_the_envelope)
+{
+    char expired[MERCHANT_TOKEN_SIZE], valid[MERCHANT_TOKEN_SIZE], forged[MERCHANT_TOKEN_SIZE];
+    mint(-1, expired);
+    mint(60, valid);
+    strcpy(forged, valid);
+    forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == '0' ? '1' : '0';
+    struct merchant_key other = {(char *)"shop", (char *)"rotated-key-0123456789abcdef"};
+    char rotated[MERCHANT_TOKEN_SIZE];
+    ck_assert_int_eq(merchant_token_issue(&other, clock_now_s(NULL) + 60, rotated), 0);
+    const struct {
+        const char *header, *value;
+    } cases[] = {
+        {NULL, NULL},
+        {"Authorization", ""},
+        {"Authorization", "Basic c2hvcDprZXk="},
+        {"Authorization", "merchant-key-0123456789abcdef"}, /* a key needs "Bearer" */
+        {"Authorization", "Bearer wrong-key-0123456789abcdef"},
+        {"Authorization", expired},
+        {"Authorization", forged},
+        {"Authorization", rotated},
+        {"X-ImpTokenHeader", expired},
+        {"X-ImpTokenHeader", "merchant-key-0123456789abcdef"}, /* keys only as Bearer */
+        {"X-ImpTokenHeader", ""},
+        {"Authorization", "Bearer bkt1.nobody.1.0123456789abcdef0123456789abcdef."
+                          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        struct reply rep;
+        post_with(&site, "/iamport", cases[i].header, cases[i].value, "{not json", &req, &rep);
+        ck_assert_msg(rep.status == 401, "case %zu -> %d", i, rep.status);
+        ck_assert_str_eq(rep.content_type, "application/json");
+        ck_assert_str_eq(rep.body, UNAUTHORIZED_ENVELOPE);
+        ck_assert_ptr_nonnull(reply_header(&rep, "WWW-Authenticate"));
+        ck_assert_ptr_nonnull(reply_header(&rep, "X-Request-Id"));
+        reply_release(&rep);
+        request_release(&req);
+    }
+    /* billkey's own routes keep their error shape, naming the token as what failed */
+    struct request req;
+    struct reply rep;
+    post_with(&site, "/merchant", "X-ImpTokenHeader", expired, "{}", &req, &rep);
+    ck_assert_int_eq(rep.status, 401);
+    cJSON *b = cJSON_ParseWithLength(rep.body, rep.body_len);
+    ck_assert_str_eq(error_code(b), "unauthorized");
+    ck_assert_ptr_nonnull(strstr(testlib_error_field(b, "message"), "token is not valid"));
+    ck_assert_ptr_null(strstr(rep.body, expired));
+    cJSON_Delete(b);
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
+/* Tokens expire by the site's clock, not the machine's. */
+START_TEST(token_expiry_follows_the_site_clock)
+{
+    char token[MERCHANT_TOKEN_SIZE];
+    ck_assert_int_eq(merchant_token_issue(&keys[0], 1000, token), 0);
+    struct clock at = clock_fixed(999 * 1000);
+    struct http_site fixed = site;
+    fixed.clock = &at;
+    for (int round = 0; round < 2; round++) {
+        struct request req;
+        struct reply rep;
+        post_with(&fixed, "/iamport", "Authorization", token, "{}", &req, &rep);
+        ck_assert_int_eq(rep.status, round == 0 ? 200 : 401);
+        reply_release(&rep);
+        request_release(&req);
+        at.fixed_ms = 1000 * 1000; /* exactly the expiry */
+    }
+}
+END_TEST
+
+/* The other errors dispatch makes on ROUTE_IAMPORT routes use the envelope too. */
+START_TEST(iamport_route_errors_use_the_envelope)
+{
+    static const struct {
+        const char *method, *path, *ctype, *body;
+        int status;
+    } cases[] = {
+        {"POST", "/iamport", "text/plain", "{}", 415},
+        {"POST", "/iamport", "application/json", "{not json", 400},
+        {"POST", "/iamport", "application/json", "{\"a\":\"0123456789abcdef\"}", 413},
+        {"GET", "/iamport/silent", NULL, NULL, 500},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        struct reply rep;
+        make(&req, cases[i].method, cases[i].path, cases[i].ctype, cases[i].body);
+        request_add_header(&req, "Authorization", "Bearer merchant-key-0123456789abcdef");
+        cJSON *b = run(&req, &rep);
+        ck_assert_msg(rep.status == cases[i].status, "case %zu -> %d", i, rep.status);
+        ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(b, "code")->valueint, -1);
+        ck_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "message")));
+        ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "response")));
+        ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(b, "error"));
+        cJSON_Delete(b);
+        reply_release(&rep);
+        request_release(&req);
+    }
+}
+END_TEST
+
 static Suite *suite_dispatch(void)
 {
     Suite *s = suite_create("dispatch");
@@ -415,6 +577,10 @@ static Suite *suite_dispatch(void)
     tcase_add_test(tc, default_headers_survive_a_handler_using_every_slot);
     tcase_add_test(tc, dropped_reply_header_is_logged_as_json);
     tcase_add_test(tc, merchant_routes_authenticate_before_parsing);
+    tcase_add_test(tc, merchant_tokens_in_every_iamport_form);
+    tcase_add_test(tc, iamport_routes_refuse_with_the_envelope);
+    tcase_add_test(tc, token_expiry_follows_the_site_clock);
+    tcase_add_test(tc, iamport_route_errors_use_the_envelope);
     suite_add_tcase(s, tc);
     return s;
 }

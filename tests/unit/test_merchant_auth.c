@@ -20,7 +20,7 @@ static const char *run(const char *header, struct reply *rep)
     if (header)
         request_add_header(&req, "Authorization", header);
     reply_init(rep);
-    const char *name = merchant_auth_require(keys, 2, &req, rep);
+    const char *name = merchant_auth_require(keys, 2, NULL, &req, rep);
     request_release(&req);
     return name;
 }
