@@ -136,6 +136,7 @@ int main(int argc, char **argv)
         .api_secret = cfg.iamport_api_secret,
         .connect_timeout_ms = cfg.iamport_connect_timeout_ms,
         .timeout_ms = cfg.iamport_timeout_ms,
+        .clock = &clock_system,
     };
     iamport = iamport_client_new(&iopts);
     if (!iamport) {

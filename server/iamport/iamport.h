@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "server/core/clock.h"
+
 /*
  * Conventions for the whole API
  * - Every call is thread-safe; one struct iamport_client is meant to be shared by all threads.
@@ -83,10 +85,9 @@ struct iamport_client_options {
     const char *tier_code;   /* optional: 3 upper-case letters/digits, sent as "Tier: <code>" */
     /* optional: append include_sandbox=true to payment lookups (test channels). */
     bool include_sandbox;
-    /* optional monotonic clock in milliseconds (tests drive token expiry with it); NULL uses
-     * CLOCK_MONOTONIC. */
-    int64_t (*clock_ms)(void *clock_arg);
-    void *clock_arg;
+    /* optional, borrowed (must outlive the client): the local clock that times token expiry
+     * and refresh (tests drive it); NULL = the system clock. */
+    const struct clock *clock;
 };
 
 struct iamport_client;
@@ -112,7 +113,7 @@ void iamport_client_get_stats(struct iamport_client *client, struct iamport_clie
 /* POST /users/getToken. Normally not needed: every call gets a token from the cache. This
  * returns the cached token when it is still valid for more than 60 s, else fetches one (single
  * flight). *token_out is a copy the caller frees; never log it. *expires_in_s (may be NULL)
- * gets the seconds left by the local monotonic clock. IAMPORT_E_AUTH when refused. */
+ * gets the seconds left by the client's clock. IAMPORT_E_AUTH when refused. */
 enum iamport_status iamport_get_token(struct iamport_client *client, char **token_out,
                                       int64_t *expires_in_s, struct iamport_error *err);
 

@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_client.h"
+#include "server/iamport/iamport_errors.h"
+#include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_readers.h"
 #include "server/core/xalloc.h"
 
 #define CUSTOMER_STRINGS(X)                                                                        \

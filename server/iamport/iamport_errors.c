@@ -6,7 +6,7 @@
 
 #include <curl/curl.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_errors.h"
 #include "server/core/xalloc.h"
 
 /* Longest text iamport_escape() accepts (query values such as a delete reason). */

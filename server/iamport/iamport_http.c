@@ -4,7 +4,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_http.h"
+#include "server/iamport/iamport.h"
 #include "server/core/log.h"
 #include "server/core/xalloc.h"
 
@@ -95,37 +96,110 @@ static size_t write_body(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-static CURL *pool_take(struct iamport_client *c)
+static CURL *pool_take(struct iamport_http *http)
 {
     CURL *h = NULL;
-    pthread_mutex_lock(&c->pool_lock);
-    if (c->pool_count > 0)
-        h = c->pool[--c->pool_count];
-    pthread_mutex_unlock(&c->pool_lock);
+    pthread_mutex_lock(&http->pool_lock);
+    if (http->pool_count > 0)
+        h = http->pool[--http->pool_count];
+    pthread_mutex_unlock(&http->pool_lock);
     return h ? h : curl_easy_init();
 }
 
 /* Returns a handle to the pool; its idle connections stay open for the next request. */
-static void pool_give(struct iamport_client *c, CURL *h)
+static void pool_give(struct iamport_http *http, CURL *h)
 {
     curl_easy_reset(h);
-    pthread_mutex_lock(&c->pool_lock);
-    if (c->pool_count < IAMPORT_POOL_MAX) {
-        c->pool[c->pool_count++] = h;
+    pthread_mutex_lock(&http->pool_lock);
+    if (http->pool_count < IAMPORT_POOL_MAX) {
+        http->pool[http->pool_count++] = h;
         h = NULL;
     }
-    pthread_mutex_unlock(&c->pool_lock);
+    pthread_mutex_unlock(&http->pool_lock);
     if (h)
         curl_easy_cleanup(h);
 }
 
-void iamport_http_pool_clear(struct iamport_client *c)
+/* Drops every pooled handle (shutdown). */
+static void pool_clear(struct iamport_http *http)
 {
-    pthread_mutex_lock(&c->pool_lock);
-    for (size_t i = 0; i < c->pool_count; i++)
-        curl_easy_cleanup(c->pool[i]);
-    c->pool_count = 0;
-    pthread_mutex_unlock(&c->pool_lock);
+    pthread_mutex_lock(&http->pool_lock);
+    for (size_t i = 0; i < http->pool_count; i++)
+        curl_easy_cleanup(http->pool[i]);
+    http->pool_count = 0;
+    pthread_mutex_unlock(&http->pool_lock);
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    (void)h;
+    (void)access;
+    struct iamport_http *http = arg;
+    pthread_mutex_lock(&http->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+    (void)h;
+    struct iamport_http *http = arg;
+    pthread_mutex_unlock(&http->share_locks[data]);
+}
+
+int iamport_http_init(struct iamport_http *http, const char *base_url, const char *tier_code,
+                      long connect_timeout_ms, long timeout_ms)
+{
+    memset(http, 0, sizeof *http);
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_result != CURLE_OK) {
+        log_msg(LOG_ERROR, NULL, "cannot create the iamport client: curl_global_init failed: %s",
+                curl_easy_strerror(curl_init_result));
+        return -1;
+    }
+    CURLSH *share = curl_share_init();
+    if (!share) {
+        log_msg(LOG_ERROR, NULL, "cannot create the iamport client: curl_share_init failed");
+        return -1;
+    }
+
+    http->base_url = xstrdup(base_url);
+    for (size_t n = strlen(http->base_url); n > 0 && http->base_url[n - 1] == '/'; n--)
+        http->base_url[n - 1] = '\0';
+    http->tier_code = tier_code ? xstrdup(tier_code) : NULL;
+    http->connect_timeout_ms = connect_timeout_ms;
+    http->timeout_ms = timeout_ms;
+
+    for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&http->share_locks[i], NULL);
+    http->share = share;
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, http);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+
+    pthread_mutex_init(&http->pool_lock, NULL);
+    atomic_init(&http->stat_requests, 0);
+    atomic_init(&http->stat_connects, 0);
+    return 0;
+}
+
+void iamport_http_release(struct iamport_http *http)
+{
+    pool_clear(http);
+    curl_share_cleanup(http->share);
+    for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&http->share_locks[i]);
+    pthread_mutex_destroy(&http->pool_lock);
+    free(http->base_url);
+    free(http->tier_code);
+    memset(http, 0, sizeof *http);
 }
 
 static struct curl_slist *add_header(struct curl_slist *list, const char *line)
@@ -172,15 +246,15 @@ static void log_exchange(const struct iamport_http_request *req,
     log_json(level, NULL, "iamport request", fields);
 }
 
-static void set_common_options(struct iamport_client *c, CURL *h, const char *url,
+static void set_common_options(struct iamport_http *http, CURL *h, const char *url,
                                struct sink *sink, struct iamport_http_response *res)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, http->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_SHARE, http->share);
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -190,7 +264,7 @@ static void set_common_options(struct iamport_client *c, CURL *h, const char *ur
     curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
 }
 
-int iamport_http_perform(struct iamport_client *c, const struct iamport_http_request *req,
+int iamport_http_perform(struct iamport_http *http, const struct iamport_http_request *req,
                          struct iamport_http_response *res)
 {
     struct sink sink = {0};
@@ -203,14 +277,14 @@ int iamport_http_perform(struct iamport_client *c, const struct iamport_http_req
 
     memset(res, 0, sizeof *res);
     clock_gettime(CLOCK_MONOTONIC, &start);
-    char *url = xasprintf("%s%s", c->base_url, req->path);
-    CURL *h = pool_take(c);
+    char *url = xasprintf("%s%s", http->base_url, req->path);
+    CURL *h = pool_take(http);
     if (!h) {
         res->curl_code = CURLE_FAILED_INIT;
         snprintf(res->curl_error, sizeof res->curl_error, "cannot create a curl handle");
         goto out;
     }
-    set_common_options(c, h, url, &sink, res);
+    set_common_options(http, h, url, &sink, res);
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_send);
     curl_easy_setopt(h, CURLOPT_PREREQDATA, &guard);
 
@@ -221,8 +295,8 @@ int iamport_http_perform(struct iamport_client *c, const struct iamport_http_req
         headers = add_header(headers, line);
         free(line);
     }
-    if (c->tier_code) {
-        char *line = xasprintf("Tier: %s", c->tier_code);
+    if (http->tier_code) {
+        char *line = xasprintf("Tier: %s", http->tier_code);
         headers = add_header(headers, line);
         free(line);
     }
@@ -247,9 +321,9 @@ int iamport_http_perform(struct iamport_client *c, const struct iamport_http_req
     res->curl_code = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
-    atomic_fetch_add(&c->stat_requests, 1);
+    atomic_fetch_add(&http->stat_requests, 1);
     if (connects > 0)
-        atomic_fetch_add(&c->stat_connects, (uint_fast64_t)connects);
+        atomic_fetch_add(&http->stat_connects, (uint_fast64_t)connects);
 
     if (res->curl_code == CURLE_OK || (sink.too_large && res->http_status > 0)) {
         res->too_large = sink.too_large;
@@ -276,7 +350,7 @@ int iamport_http_perform(struct iamport_client *c, const struct iamport_http_req
 out:
     if (h) {
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-        pool_give(c, h);
+        pool_give(http, h);
     }
     curl_slist_free_all(headers);
     res->body = sink.data ? sink.data : xstrdup("");

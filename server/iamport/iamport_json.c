@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_errors.h"
 #include "server/core/xalloc.h"
 
 #define JSON_EXACT_INT_MAX 9007199254740991.0 /* 2^53 - 1 */

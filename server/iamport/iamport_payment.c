@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_readers.h"
+#include "server/iamport/iamport_errors.h"
+#include "server/iamport/iamport_json.h"
 #include "server/core/xalloc.h"
 
 static const char *const payment_status_names[] = {

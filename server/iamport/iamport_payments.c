@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_client.h"
+#include "server/iamport/iamport_errors.h"
+#include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_readers.h"
 
 #define PREPARE_PATH "/payments/prepare"
 

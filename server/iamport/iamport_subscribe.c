@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_client.h"
+#include "server/iamport/iamport_errors.h"
+#include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_readers.h"
 
 /* Most schedule items accepted in one request. */
 #define SCHEDULE_ITEMS_MAX 1000

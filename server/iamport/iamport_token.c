@@ -1,44 +1,78 @@
-/* iamport client: access-token cache with single-flight refresh (POST /users/getToken). */
+/* iamport client: access-token refresh rule and cache with single-flight refresh
+ * (POST /users/getToken). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_token.h"
+#include "server/iamport/iamport_envelope.h"
+#include "server/iamport/iamport_errors.h"
+#include "server/iamport/iamport_json.h"
 #include "server/core/log.h"
 #include "server/core/xalloc.h"
 
-/* Refresh this long before the token expires by our clock. */
-#define REFRESH_AHEAD_MS 60000
-/* Lifetimes outside [0, 1 day] are clamped (iamport issues 30-minute tokens). */
-#define MAX_LIFETIME_S 86400
-#define TOKEN_EXTRA_ATTEMPTS 2
-
-static const long token_backoff_ms[TOKEN_EXTRA_ATTEMPTS] = {100, 300};
-
-void iamport_token_cache_init(struct iamport_token_cache *t)
+/* The lifetime iamport states, by its own clock, clamped to [0, IAMPORT_TOKEN_MAX_LIFETIME_S]. */
+static int64_t stated_lifetime_ms(const struct iamport_token_times *times)
 {
-    memset(t, 0, sizeof *t);
-    pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->changed, NULL);
+    if (times->expired_at_s <= times->iamport_now_s)
+        return 0;
+    /* expired_at > now, so the unsigned difference is exact even across the int64_t range. */
+    uint64_t seconds = (uint64_t)times->expired_at_s - (uint64_t)times->iamport_now_s;
+    if (seconds > IAMPORT_TOKEN_MAX_LIFETIME_S)
+        seconds = IAMPORT_TOKEN_MAX_LIFETIME_S;
+    return (int64_t)seconds * 1000;
 }
 
-void iamport_token_cache_destroy(struct iamport_token_cache *t)
+int64_t iamport_token_ms_left(const struct iamport_token_times *times, int64_t now_ms)
 {
-    free(t->token);
-    pthread_cond_destroy(&t->changed);
-    pthread_mutex_destroy(&t->lock);
-    memset(t, 0, sizeof *t);
+    if (now_ms < times->received_ms)
+        return 0; /* the local clock went back: how long the token was used is unknown */
+    uint64_t elapsed_ms = (uint64_t)now_ms - (uint64_t)times->received_ms;
+    int64_t lifetime_ms = stated_lifetime_ms(times);
+    if (elapsed_ms >= (uint64_t)lifetime_ms)
+        return 0;
+    return lifetime_ms - (int64_t)elapsed_ms;
 }
 
-/* Reads {access_token, expired_at, now} into a new token string and its lifetime. */
-static enum iamport_status read_token(const cJSON *response, char **token, int64_t *lifetime_s,
+bool iamport_token_needs_refresh(const struct iamport_token_times *times, int64_t now_ms)
+{
+    return iamport_token_ms_left(times, now_ms) <= IAMPORT_TOKEN_REFRESH_AHEAD_MS;
+}
+
+void iamport_token_cache_init(struct iamport_token_cache *cache, struct iamport_http *http,
+                              const struct clock *clock, const char *api_key,
+                              const char *api_secret)
+{
+    memset(cache, 0, sizeof *cache);
+    cache->http = http;
+    cache->clock = clock;
+    cache->api_key = xstrdup(api_key);
+    cache->api_secret = xstrdup(api_secret);
+    pthread_mutex_init(&cache->lock, NULL);
+    pthread_cond_init(&cache->changed, NULL);
+    atomic_init(&cache->stat_fetches, 0);
+}
+
+void iamport_token_cache_destroy(struct iamport_token_cache *cache)
+{
+    free(cache->token);
+    free(cache->api_key);
+    free(cache->api_secret);
+    pthread_cond_destroy(&cache->changed);
+    pthread_mutex_destroy(&cache->lock);
+    memset(cache, 0, sizeof *cache);
+}
+
+/* Reads {access_token, expired_at, now} into a new token string (caller frees) and iamport's
+ * times. */
+static enum iamport_status read_token(const cJSON *response, char **token,
+                                      struct iamport_token_times *times,
                                       struct iamport_error *err)
 {
-    int64_t expired_at, now;
     if (!cJSON_IsObject(response))
         return iamport_fail(err, IAMPORT_E_PARSE, "getToken response is not an object");
     if (iamport_json_string(response, "access_token", true, token, err) != 0 ||
-        iamport_json_int64(response, "expired_at", true, 0, &expired_at, err) != 0 ||
-        iamport_json_int64(response, "now", true, 0, &now, err) != 0) {
+        iamport_json_int64(response, "expired_at", true, 0, &times->expired_at_s, err) != 0 ||
+        iamport_json_int64(response, "now", true, 0, &times->iamport_now_s, err) != 0) {
         free(*token);
         *token = NULL;
         return IAMPORT_E_PARSE;
@@ -48,73 +82,44 @@ static enum iamport_status read_token(const cJSON *response, char **token, int64
         *token = NULL;
         return iamport_fail(err, IAMPORT_E_PARSE, "field 'access_token' is empty");
     }
-    /* Server time only: expired_at - now is immune to our wall clock being wrong. */
-    int64_t lifetime = expired_at - now;
-    *lifetime_s = lifetime < 0 ? 0 : lifetime > MAX_LIFETIME_S ? MAX_LIFETIME_S : lifetime;
     return IAMPORT_OK;
 }
 
-/* One getToken exchange, retried like a lookup on transport errors and 5xx (it is idempotent). */
-static enum iamport_status fetch_token(struct iamport_client *c, char **token, int64_t *lifetime_s,
+/* One getToken call through the envelope module: retried like a lookup on transport errors and
+ * 5xx (it is idempotent), refusals mapped to IAMPORT_E_AUTH. */
+static enum iamport_status fetch_token(struct iamport_token_cache *cache, char **token,
+                                       struct iamport_token_times *times,
                                        struct iamport_error *err)
 {
-    static const struct iamport_call token_call = {
-        .method = IAMPORT_POST, .path = "/users/getToken", .kind = IAMPORT_CALL_LOOKUP};
-    struct iamport_http_request req = {
-        .method = IAMPORT_POST, .path = token_call.path, .resend_safe = true};
-    struct iamport_http_response res = {0};
     cJSON *response = NULL;
-    enum iamport_status st;
-    int extra_attempts = 0;
-
     cJSON *body = iamport_body_new();
-    iamport_body_add_string(body, "imp_key", c->api_key);
-    iamport_body_add_string(body, "imp_secret", c->api_secret);
-    char *text = iamport_body_print(body);
-    req.body = text;
+    iamport_body_add_string(body, "imp_key", cache->api_key);
+    iamport_body_add_string(body, "imp_secret", cache->api_secret);
+    const struct iamport_call token_call = {
+        .method = IAMPORT_POST,
+        .path = "/users/getToken",
+        .body = body,
+        .kind = IAMPORT_CALL_LOOKUP,
+        .is_token_call = true,
+        .attempts = &cache->stat_fetches,
+    };
 
-    for (;;) {
-        iamport_http_response_release(&res);
-        memset(err, 0, sizeof *err);
-        atomic_fetch_add(&c->stat_token_fetches, 1);
-        bool answered = iamport_http_perform(c, &req, &res) == 0;
-        bool retryable = !answered || res.http_status >= 500;
-        if (retryable && extra_attempts < TOKEN_EXTRA_ATTEMPTS) {
-            iamport_sleep_ms(token_backoff_ms[extra_attempts++]);
-            continue;
-        }
-        if (!answered) {
-            st = iamport_fail(err, IAMPORT_E_TRANSPORT, "getToken: %s", res.curl_error);
-            goto out;
-        }
-        if (res.too_large) {
-            err->http_status = (int)res.http_status;
-            st = iamport_fail(err, IAMPORT_E_PARSE, "getToken answer is larger than %u bytes",
-                              IAMPORT_MAX_RESPONSE_BYTES);
-            goto out;
-        }
-        st = iamport_map_answer(&token_call, true, res.http_status, res.body, res.body_len,
-                                &response, err);
-        if (st == IAMPORT_OK)
-            st = read_token(response, token, lifetime_s, err);
-        goto out;
-    }
-out:
+    enum iamport_status st = iamport_exchange(cache->http, &token_call, NULL, &response, err);
+    if (st == IAMPORT_OK)
+        st = read_token(response, token, times, err);
     if (st != IAMPORT_OK)
         log_msg(LOG_WARN, NULL, "iamport getToken failed: %s (HTTP %d, code %d) %s",
                 iamport_status_name(st), err->http_status, err->code, err->detail);
     cJSON_Delete(response);
-    iamport_http_response_release(&res);
     cJSON_Delete(body);
-    free(text);
     return st;
 }
 
-enum iamport_status iamport_token_acquire(struct iamport_client *c, uint64_t stale_generation,
-                                          char **token_out, uint64_t *generation_out,
-                                          int64_t *expires_in_ms, struct iamport_error *err)
+enum iamport_status iamport_token_acquire(struct iamport_token_cache *t,
+                                          uint64_t stale_generation, char **token_out,
+                                          uint64_t *generation_out, int64_t *expires_in_ms,
+                                          struct iamport_error *err)
 {
-    struct iamport_token_cache *t = &c->token;
     enum iamport_status st = IAMPORT_OK;
 
     *token_out = NULL;
@@ -133,16 +138,18 @@ enum iamport_status iamport_token_acquire(struct iamport_client *c, uint64_t sta
             break;
         }
         bool stale = stale_generation != 0 && stale_generation == t->generation;
-        if (t->token && !stale && iamport_now_ms(c) < t->expires_ms - REFRESH_AHEAD_MS)
+        bool usable = t->token && !stale &&
+                      !iamport_token_needs_refresh(&t->times, clock_now_ms(t->clock));
+        if (usable)
             break;
 
         t->refreshing = true;
         pthread_mutex_unlock(&t->lock);
         char *fresh = NULL;
-        int64_t lifetime_s = 0;
+        struct iamport_token_times times = {0};
         struct iamport_error fetch_err = {0};
-        st = fetch_token(c, &fresh, &lifetime_s, &fetch_err);
-        int64_t received_ms = iamport_now_ms(c);
+        st = fetch_token(t, &fresh, &times, &fetch_err);
+        times.received_ms = clock_now_ms(t->clock);
         if (fresh)
             log_register_secret(fresh);
         pthread_mutex_lock(&t->lock);
@@ -154,7 +161,7 @@ enum iamport_status iamport_token_acquire(struct iamport_client *c, uint64_t sta
         if (st == IAMPORT_OK) {
             free(t->token);
             t->token = fresh;
-            t->expires_ms = received_ms + lifetime_s * 1000;
+            t->times = times;
             t->generation++;
         } else {
             *err = fetch_err;
@@ -167,22 +174,8 @@ enum iamport_status iamport_token_acquire(struct iamport_client *c, uint64_t sta
         if (generation_out)
             *generation_out = t->generation;
         if (expires_in_ms)
-            *expires_in_ms = t->expires_ms - iamport_now_ms(c);
+            *expires_in_ms = iamport_token_ms_left(&t->times, clock_now_ms(t->clock));
     }
     pthread_mutex_unlock(&t->lock);
-    return st;
-}
-
-enum iamport_status iamport_get_token(struct iamport_client *c, char **token_out,
-                                      int64_t *expires_in_s, struct iamport_error *err)
-{
-    struct iamport_error local;
-    int64_t left_ms = 0;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    enum iamport_status st = iamport_token_acquire(c, 0, token_out, NULL, &left_ms, err);
-    if (expires_in_s)
-        *expires_in_s = st == IAMPORT_OK ? left_ms / 1000 : 0;
     return st;
 }

@@ -14,7 +14,8 @@
 #include <curl/curl.h>
 
 #include "server/iamport/iamport.h"
-#include "server/iamport/iamport_internal.h"
+#include "server/iamport/iamport_envelope.h"
+#include "server/iamport/iamport_readers.h"
 #include "server/core/log.h"
 #include "server/core/xalloc.h"
 #include "tests/lib/http_client.h"
@@ -175,11 +176,14 @@ static void token_counts(int *calls, int *issued)
 
 static atomic_int_fast64_t fake_now_ms = 5000000;
 
-static int64_t fake_clock(void *arg)
+/* A clock the test moves; read atomically because client threads read it while others wait. */
+static int64_t fake_clock_now_ms(const struct clock *clock)
 {
-    (void)arg;
+    (void)clock;
     return atomic_load(&fake_now_ms);
 }
+
+static const struct clock fake_clock = {fake_clock_now_ms, 0};
 
 static void advance_fake_clock_s(int64_t seconds)
 {
@@ -200,7 +204,7 @@ static struct iamport_client *client_new_for(const char *base_url, const struct 
         .api_secret = cs && cs->secret ? cs->secret : SANDBOX_SECRET,
         .connect_timeout_ms = 2000,
         .timeout_ms = cs && cs->timeout_ms ? cs->timeout_ms : 5000,
-        .clock_ms = cs && cs->fake_clock ? fake_clock : NULL,
+        .clock = cs && cs->fake_clock ? &fake_clock : NULL,
     };
     struct iamport_client *c = iamport_client_new(&o);
     ck_assert_ptr_nonnull(c);

@@ -1,0 +1,48 @@
+/* The client handle's insides and the call-then-read helpers the endpoint files use (private to
+ * server/iamport; everyone else uses iamport.h). */
+#ifndef BILLKEY_IAMPORT_CLIENT_H
+#define BILLKEY_IAMPORT_CLIENT_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/iamport/iamport.h"
+#include "server/iamport/iamport_envelope.h"
+#include "server/iamport/iamport_http.h"
+#include "server/iamport/iamport_token.h"
+
+struct iamport_client {
+    struct iamport_http http;         /* connections, base URL, timeouts, Tier header */
+    struct iamport_token_cache token; /* borrows `http` and the options' clock */
+    bool include_sandbox;
+};
+
+/* Runs a call with the client's token (401 -> refresh -> one retry; see iamport_exchange) and
+ * logs failures. On IAMPORT_OK *response is the envelope's "response" member, owned by the
+ * caller (cJSON_Delete); on failure *response is NULL and err is filled. */
+enum iamport_status iamport_call(struct iamport_client *c, const struct iamport_call *call,
+                                 cJSON **response, struct iamport_error *err);
+
+/* Takes ownership of a call's `response` and fills *out (the struct the reader is for) from it.
+ * Returns IAMPORT_OK, or IAMPORT_E_PARSE with err filled and nothing left in *out. */
+typedef enum iamport_status (*iamport_reader)(cJSON *response, void *out,
+                                              struct iamport_error *err);
+
+/* Runs a call and, on IAMPORT_OK, hands its response to `read` to fill *out. Returns the
+ * outcome through iamport_done (err is zeroed on IAMPORT_OK). */
+enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
+                                      iamport_reader read, void *out, struct iamport_error *err);
+/* GET `path` (borrowed) as a lookup, read into *out. */
+enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
+                                     iamport_reader read, void *out, struct iamport_error *err);
+/* GET prefix + escaped id + suffix as a lookup (the id checked as iamport_id_path does, named
+ * `what`), read into *out. */
+enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
+                                      const char *prefix, const char *suffix,
+                                      iamport_reader read, void *out, struct iamport_error *err);
+/* POST `body` (consumed: deleted here) to `path` (borrowed) as a money call, read into *out. */
+enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
+                                      iamport_reader read, void *out, struct iamport_error *err);
+
+#endif

@@ -1,0 +1,185 @@
+/* iamport client: one call's exchange with its retry policy, and the {code, message, response}
+ * envelope decoded into the typed failure kinds. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/iamport/iamport_envelope.h"
+#include "server/iamport/iamport_errors.h"
+#include "server/iamport/iamport_json.h"
+#include "server/core/utf8.h"
+
+#define LOOKUP_EXTRA_ATTEMPTS 2
+
+static const long lookup_backoff_ms[LOOKUP_EXTRA_ATTEMPTS] = {100, 300};
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Parses body as an envelope. Returns the root (caller deletes) and sets *code, or NULL when
+ * the body is not JSON or not an object with an integral "code". */
+static cJSON *parse_envelope(const char *body, size_t body_len, int *code)
+{
+    if (body_len == 0 || strlen(body) != body_len)
+        return NULL; /* empty, or NUL bytes inside */
+    /* Invalid UTF-8 (a PG's raw message, say) would make every stored copy unstorable in
+     * PostgreSQL: repair it to U+FFFD once, here, for all callers. */
+    char *repaired = utf8_valid(body) ? NULL : utf8_repair(body, body_len);
+    cJSON *root = cJSON_ParseWithOpts(repaired ? repaired : body, NULL, 1);
+    free(repaired);
+    int64_t value;
+    if (!cJSON_IsObject(root) ||
+        iamport_json_number_to_int64(cJSON_GetObjectItemCaseSensitive(root, "code"), &value) != 0 ||
+        value < INT_MIN || value > INT_MAX) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    *code = (int)value;
+    return root;
+}
+
+enum iamport_status iamport_map_answer(const struct iamport_call *call, bool is_token_call,
+                                       long http_status, const char *body, size_t body_len,
+                                       cJSON **response, struct iamport_error *err)
+{
+    int code = 0;
+    enum iamport_status st;
+    bool ok_status = http_status >= 200 && http_status < 300;
+    cJSON *root = parse_envelope(body, body_len, &code);
+
+    *response = NULL;
+    err->http_status = (int)http_status;
+    if (root) {
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(root, "message");
+        err->code = code;
+        if (cJSON_IsString(message) && message->valuestring)
+            iamport_copy_utf8(err->message, sizeof err->message, message->valuestring);
+    }
+
+    if (ok_status && root && code == 0) {
+        cJSON *inner = cJSON_DetachItemFromObjectCaseSensitive(root, "response");
+        *response = inner ? inner : cJSON_CreateNull();
+        st = *response ? IAMPORT_OK
+                       : iamport_fail(err, IAMPORT_E_PARSE, "out of memory reading the response");
+        goto out;
+    }
+    if (is_token_call) {
+        bool refused = http_status == 400 || http_status == 401 || http_status == 403 ||
+                       (ok_status && root);
+        if (refused)
+            st = iamport_fail(err, IAMPORT_E_AUTH, "getToken refused the api key and secret");
+        else if (ok_status)
+            st = iamport_fail(err, IAMPORT_E_PARSE, "getToken answer is not an iamport envelope");
+        else if (root && code != 0)
+            st = IAMPORT_E_API;
+        else
+            st = iamport_fail(err, IAMPORT_E_HTTP, "getToken answered HTTP %ld", http_status);
+        goto out;
+    }
+    if (ok_status) {
+        if (!root)
+            st = iamport_fail(err, IAMPORT_E_PARSE, "answer is not an iamport envelope");
+        else if (call->code1_not_found && code == 1)
+            st = IAMPORT_E_NOT_FOUND;
+        else
+            st = IAMPORT_E_API;
+        goto out;
+    }
+    if (http_status == 404 && call->kind != IAMPORT_CALL_MONEY)
+        st = IAMPORT_E_NOT_FOUND;
+    else if (root && code != 0)
+        st = IAMPORT_E_API;
+    else
+        st = iamport_fail(err, IAMPORT_E_HTTP, "unexpected HTTP %ld without an iamport envelope",
+                          http_status);
+out:
+    cJSON_Delete(root);
+    return st;
+}
+
+/* A transport failure (no HTTP answer) as the call's status. A money-moving call that may
+ * have left has an unknown outcome; anything else was not processed. */
+static enum iamport_status transport_failure(const struct iamport_call *call,
+                                             const struct iamport_http_response *res,
+                                             struct iamport_error *err)
+{
+    bool unknown = call->kind != IAMPORT_CALL_LOOKUP && res->maybe_sent;
+    enum iamport_status st = unknown ? IAMPORT_E_TIMEOUT_UNKNOWN : IAMPORT_E_TRANSPORT;
+    iamport_fail(err, st, "%s%s%s", call->is_token_call ? "getToken: " : "", res->curl_error,
+                 unknown ? " (outcome unknown: look the merchant_uid up)" : "");
+    /* A getToken timeout is reported as a plain transport failure (nothing was processed). */
+    if (!call->is_token_call)
+        err->timed_out = res->curl_code == CURLE_OPERATION_TIMEDOUT;
+    return st;
+}
+
+enum iamport_status iamport_exchange(struct iamport_http *http, const struct iamport_call *call,
+                                     const struct iamport_authorizer *auth, cJSON **response,
+                                     struct iamport_error *err)
+{
+    struct iamport_http_request req = {
+        .method = call->method,
+        .path = call->path,
+        .resend_safe = call->kind == IAMPORT_CALL_LOOKUP,
+    };
+    struct iamport_http_response res = {0};
+    enum iamport_status st;
+    char *body = call->body ? iamport_body_print(call->body) : NULL;
+    char *token = NULL;
+    bool refresh = false, retried_401 = false;
+    int extra_attempts = 0;
+
+    *response = NULL;
+    req.body = body;
+    for (;;) {
+        if (auth) {
+            free(token);
+            token = NULL;
+            st = auth->token(auth->arg, refresh, &token, err);
+            if (st != IAMPORT_OK)
+                goto out;
+            refresh = false;
+            req.authorization = token;
+        }
+        iamport_http_response_release(&res);
+        memset(err, 0, sizeof *err);
+        if (call->attempts)
+            atomic_fetch_add(call->attempts, 1);
+
+        bool answered = iamport_http_perform(http, &req, &res) == 0;
+        bool retryable = !answered || res.http_status >= 500;
+        if (answered && res.http_status == 401 && auth && !retried_401) {
+            retried_401 = refresh = true;
+            continue;
+        }
+        if (retryable && call->kind == IAMPORT_CALL_LOOKUP &&
+            extra_attempts < LOOKUP_EXTRA_ATTEMPTS) {
+            sleep_ms(lookup_backoff_ms[extra_attempts++]);
+            continue;
+        }
+        if (!answered) {
+            st = transport_failure(call, &res, err);
+            goto out;
+        }
+        if (res.too_large) {
+            err->http_status = (int)res.http_status;
+            st = iamport_fail(err, IAMPORT_E_PARSE, "%sanswer is larger than %u bytes",
+                              call->is_token_call ? "getToken " : "", IAMPORT_MAX_RESPONSE_BYTES);
+            goto out;
+        }
+        st = iamport_map_answer(call, call->is_token_call, res.http_status, res.body,
+                                res.body_len, response, err);
+        goto out;
+    }
+out:
+    iamport_http_response_release(&res);
+    free(token);
+    free(body);
+    return st;
+}
