@@ -130,7 +130,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         if (embed(out, &files[i]) != 0)
             goto out;
-    fputs("};\n\nconst size_t db_migration_count = sizeof db_migrations / sizeof db_migrations[0];\n",
+    fputs("};\n\nconst size_t db_migration_count = "
+          "sizeof db_migrations / sizeof db_migrations[0];\n",
           out);
     if (fclose(out) != 0) {
         out = NULL;
