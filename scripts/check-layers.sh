@@ -64,6 +64,11 @@ while IFS= read -r file; do
     files=$((files + 1))
     from=$(layer_of "$file")
     dir=$(dirname "$file")
+    if [ -z "$from" ]; then
+        echo "$file: in no layer (a new folder needs a row in layer_of, RULES and CMakeLists.txt)" >&2
+        violations=$((violations + 1))
+        continue
+    fi
     while IFS=: read -r line target; do
         [ -n "$line" ] || continue
         includes=$((includes + 1))
