@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages billkey needs to build, run and test, when any is missing.
-# usage: scripts/deps.sh [run|test]   (test also installs the browser-test packages)
+# usage: scripts/deps.sh [run|test]   (test also installs the browser-test packages and
+# clang-format for scripts/check-format.sh)
 set -euo pipefail
 
 mode=${1:-run}
 packages=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev
           libpq-dev libssl-dev check postgresql-15 ca-certificates)
 if [ "$mode" = test ]; then
-  packages+=(chromium chromium-driver)
+  packages+=(chromium chromium-driver clang-format)
 fi
 if [ "$mode" = bench ]; then
   packages+=(wrk)
