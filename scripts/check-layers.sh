@@ -40,7 +40,7 @@ declare -A RULES=(
     [http]="core"
     [db]="core"
     [iamport]="core"
-    [billing]="core http db iamport"
+    [billing]="core db iamport"
     [routes]="core http db iamport billing"
     [server]="core http db iamport billing routes"
     [sandbox]="core http"
@@ -51,7 +51,6 @@ declare -A RULES=(
 KNOWN_CYCLES=(
     "server/http/body server/http/body_form"        # body.c ↔ body_form.c via body_internal.h
     "server/http/body server/http/body_json"        # body.c ↔ body_json.c via body_internal.h
-    "server/iamport/iamport_client server/iamport/iamport_token" # token fetch ↔ client lock
 )
 
 violations=0

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "server/core/log.h"
-#include "server/http/merchant_auth.h"
+#include "server/http/merchant_keys.h"
 
 
 /* The effective configuration. Filled by config_load(); every pointer in it is owned by the

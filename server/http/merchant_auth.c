@@ -5,7 +5,6 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "server/core/log.h"
 #include "server/http/http.h"
@@ -30,25 +29,6 @@ static const char *bearer_key(const char *header, size_t *key_len)
         return NULL;
     *key_len = n;
     return key;
-}
-
-const char *merchant_key_name(const struct merchant_key *keys, size_t count,
-                              const char *presented_key)
-{
-    unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-    const char *found = NULL;
-
-    if (!presented_key || presented_key[0] == '\0')
-        return NULL;
-    SHA256((const unsigned char *)presented_key, strlen(presented_key), want);
-    for (size_t i = 0; i < count; i++) {
-        const char *key = keys[i].key;
-        SHA256((const unsigned char *)key, strlen(key), got);
-        int differs = CRYPTO_memcmp(want, got, sizeof want) != 0;
-        if (!differs && !found)
-            found = keys[i].name;
-    }
-    return found;
 }
 
 static int looks_like_token(const char *text)

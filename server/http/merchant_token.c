@@ -11,7 +11,7 @@
 #include <openssl/rand.h>
 
 #include "server/core/clock.h"
-#include "server/http/merchant_auth.h"
+#include "server/http/merchant_keys.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 #define NONCE_BYTES (MERCHANT_TOKEN_NONCE_HEX / 2)
@@ -69,16 +69,6 @@ static int token_mac(const char *key, const char *name, size_t name_len, const c
         mac_len != MAC_BYTES)
         return -1;
     return 0;
-}
-
-const struct merchant_key *merchant_key_find(const struct merchant_key *keys, size_t count,
-                                             const char *name)
-{
-    for (size_t i = 0; name && i < count; i++) {
-        if (strcmp(keys[i].name, name) == 0)
-            return &keys[i];
-    }
-    return NULL;
 }
 
 int merchant_token_issue(const struct merchant_key *key, int64_t expires_at,

@@ -39,10 +39,6 @@ enum merchant_token_status {
     MERCHANT_TOKEN_EXPIRED,     /* authentic, but the clock reached EXPIRY */
 };
 
-/* The key called `name` (borrowed from keys), or NULL. */
-const struct merchant_key *merchant_key_find(const struct merchant_key *keys, size_t count,
-                                             const char *name);
-
 /* Writes a new token for `key` that stops working at `expires_at` (UNIX seconds, >= 0) into
  * out (MERCHANT_TOKEN_SIZE bytes, caller-owned). Returns 0, or -1 (out = "") when the name is
  * invalid, expires_at is out of range, or the random nonce / HMAC failed. */
