@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/core/percent.h"
 #include "server/core/xalloc.h"
 
 enum config_type {
@@ -565,29 +566,13 @@ void config_print_help(FILE *out)
     }
 }
 
-/* Percent-decodes s (invalid escapes are kept as they are). Caller frees. */
-static char *percent_decoded(const char *s, size_t len)
-{
-    char *out = xmalloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
-            isxdigit((unsigned char)s[i + 2])) {
-            char hex[3] = {s[i + 1], s[i + 2], '\0'};
-            out[o++] = (char)strtol(hex, NULL, 16);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static void register_span(const char *s, size_t len)
 {
     char *raw = xstrndup(s, len);
-    char *decoded = percent_decoded(s, len);
+    size_t nul_at;
+    char *decoded = percent_decode(s, len, PERCENT_KEEP_MALFORMED, NULL, &nul_at);
+    if (!decoded) /* %00: the password as a C string ends there */
+        decoded = percent_decode(s, nul_at, PERCENT_KEEP_MALFORMED, NULL, NULL);
     log_register_secret(raw);
     log_register_secret(decoded);
     free(raw);
