@@ -121,17 +121,14 @@ __attribute__((format(printf, 2, 3))) static void problem_add(struct problems *p
                                                               const char *fmt, ...)
 {
     va_list ap;
-
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *line = xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    p->text = xrealloc(p->text, p->len + (size_t)n + 2);
-    va_start(ap, fmt);
-    vsnprintf(p->text + p->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    p->len += (size_t)n;
+    size_t n = strlen(line);
+    p->text = xrealloc(p->text, p->len + n + 2);
+    memcpy(p->text + p->len, line, n);
+    free(line);
+    p->len += n;
     p->text[p->len++] = '\n';
     p->text[p->len] = '\0';
     p->count++;

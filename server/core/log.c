@@ -241,14 +241,7 @@ void log_msg(enum log_level level, const char *request_id, const char *fmt, ...)
      * scrubber, and its first bytes would be written. */
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *buf = xmalloc((size_t)n + 1);
-    buf[0] = '\0';
-    va_start(ap, fmt);
-    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    char *buf = xvasprintf(fmt, ap);
     va_end(ap);
     log_json(level, request_id, buf, NULL);
     free(buf);
