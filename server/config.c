@@ -653,8 +653,6 @@ void config_var_info(size_t i, struct config_var_info *out)
 void config_log_effective(const struct config *cfg)
 {
     cJSON *fields = cJSON_CreateObject();
-    if (!fields)
-        return;
     for (size_t i = 0; i < CONFIG_VAR_COUNT; i++) {
         const struct config_var *var = &config_vars[i];
         const void *field = field_at_const(cfg, var);

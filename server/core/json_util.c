@@ -211,11 +211,8 @@ const char *json_status_message(enum json_status st, const char *key, char *buf,
 void json_add_str_or_null(cJSON *obj, const char *key, const char *value)
 {
     cJSON *item = value ? cJSON_CreateString(value) : cJSON_CreateNull();
-    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
-        fprintf(stderr, "billkey: cannot add '%s' to a JSON object (out of memory)\n",
-                key ? key : "(null)");
-        abort();
-    }
+    if (!cJSON_AddItemToObject(obj, key, item))
+        cJSON_Delete(item);
 }
 
 char *json_print(const cJSON *obj)

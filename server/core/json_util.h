@@ -52,7 +52,8 @@ enum json_status json_get_bool(const cJSON *obj, const char *key, int required, 
 const char *json_status_message(enum json_status st, const char *key, char *buf, size_t buflen);
 
 /* Adds key: value as a string, or key: null when value is NULL (iamport uses null for absent
- * strings). The value is copied. Aborts on out-of-memory. Does not replace an existing key. */
+ * strings). The value is copied. Does not replace an existing key. Like cJSON_Add*ToObject,
+ * does nothing when obj or key is NULL. */
 void json_add_str_or_null(cJSON *obj, const char *key, const char *value);
 
 /* Serialises obj compactly. Returns a new string the caller frees with cJSON_free; NULL only on

@@ -196,10 +196,6 @@ void log_json(enum log_level level, const char *request_id, const char *msg, cJS
     snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000L);
 
     cJSON *line = cJSON_CreateObject();
-    if (!line) {
-        cJSON_Delete(fields);
-        return;
-    }
     cJSON_AddStringToObject(line, "time", when);
     cJSON_AddStringToObject(line, "level", level_names[level]);
     if (request_id)

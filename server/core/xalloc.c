@@ -1,6 +1,7 @@
 /* Allocation wrappers that abort on out-of-memory. */
 #include "server/core/xalloc.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,4 +76,10 @@ char *xasprintf(const char *fmt, ...)
     char *p = xvasprintf(fmt, ap);
     va_end(ap);
     return p;
+}
+
+void xalloc_init_cjson(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = xmalloc, .free_fn = free};
+    cJSON_InitHooks(&hooks);
 }

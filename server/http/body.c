@@ -65,19 +65,6 @@ void body_quote_ascii(char *dst, const char *s, size_t n)
     dst[i] = '\0';
 }
 
-_Noreturn void body_die_oom(void)
-{
-    fputs("billkey: out of memory building a JSON tree\n", stderr);
-    abort();
-}
-
-void *body_oom_check(void *p)
-{
-    if (!p)
-        body_die_oom();
-    return p;
-}
-
 /* ---- byte-level checks ---------------------------------------------------------------------- */
 
 int body_utf8_valid(const unsigned char *s, size_t n, size_t *bad_at)
@@ -228,7 +215,7 @@ enum body_status body_parse(const char *content_type, const char *data, size_t l
     clear_error(err);
     *out = NULL;
     if (len == 0) {
-        *out = body_oom_check(cJSON_CreateObject());
+        *out = cJSON_CreateObject();
         return BODY_OK;
     }
     if (!content_type)

@@ -116,8 +116,8 @@ static int parse_field_name(const char *key, size_t key_len, struct field_name *
 static cJSON *new_node(enum segment_kind child_kind, int is_leaf, const char *value)
 {
     if (is_leaf)
-        return body_oom_check(cJSON_CreateString(value));
-    return body_oom_check(child_kind == SEG_KEY ? cJSON_CreateObject() : cJSON_CreateArray());
+        return cJSON_CreateString(value);
+    return child_kind == SEG_KEY ? cJSON_CreateObject() : cJSON_CreateArray();
 }
 
 /* Places value at the path fn describes under root, creating containers on the way. */
@@ -144,11 +144,12 @@ static enum body_status form_insert(cJSON *root, const struct field_name *fn, co
                 existing = cJSON_GetArrayItem(container, (int)index);
         }
         if (!existing) {
+            /* cannot fail: container, slot_key and node are not NULL, allocation aborts */
             cJSON *node = new_node(want, is_leaf, value);
-            cJSON_bool added = slot == SEG_KEY ? cJSON_AddItemToObject(container, slot_key, node)
-                                               : cJSON_AddItemToArray(container, node);
-            if (!added)
-                body_die_oom();
+            if (slot == SEG_KEY)
+                cJSON_AddItemToObject(container, slot_key, node);
+            else
+                cJSON_AddItemToArray(container, node);
             container = node;
             continue;
         }
@@ -227,7 +228,7 @@ out:
 enum body_status body_parse_form(const char *data, size_t len, cJSON **out,
                                  struct body_error *err)
 {
-    cJSON *root = body_oom_check(cJSON_CreateObject());
+    cJSON *root = cJSON_CreateObject();
     size_t fields = 0;
     enum body_status st = body_reject_nul(data, len, err);
     if (st != BODY_OK)

@@ -21,10 +21,6 @@ enum body_status body_fail(struct body_error *err, enum body_status st, const ch
 /* Copies at most BODY_QUOTE_CAP bytes of s into dst (BODY_QUOTE_CAP + 4 bytes), replacing
  * anything but printable ASCII with '?', so header text is safe to put in a message. */
 void body_quote_ascii(char *dst, const char *s, size_t n);
-/* cJSON reports OOM as NULL; like the x* allocators we abort instead of unwinding. */
-_Noreturn void body_die_oom(void);
-/* Returns p, or aborts through body_die_oom when it is NULL. */
-void *body_oom_check(void *p);
 
 /* ---- byte-level checks (body.c) ---- */
 
