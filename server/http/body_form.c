@@ -1,10 +1,12 @@
 /* Request body parsing: form-urlencoded and query strings (iamport bracket notation). */
+#include "server/http/body_form.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/http/body_internal.h"
 #include "server/core/percent.h"
 #include "server/core/xalloc.h"
+#include "server/http/body_tree.h"
 
 enum segment_kind { SEG_KEY, SEG_INDEX, SEG_APPEND };
 
