@@ -25,9 +25,9 @@ static int read_text(struct request *req, struct reply *rep, const char *key, in
                      size_t max_chars, const char **out)
 {
     char msg[160];
-    enum json_status st = json_get_str(req->body, key, required, 0, out);
-    if (st != JSON_OK)
-        return bad_field(req, rep, key, json_status_message(st, key, msg, sizeof msg));
+    struct json_error jerr;
+    if (json_get_str(req->body, key, required, 0, out, &jerr) != JSON_OK)
+        return bad_field(req, rep, key, json_error_message(&jerr, msg, sizeof msg));
     if (*out && !**out) {
         *out = NULL;
         if (required) {
@@ -46,10 +46,10 @@ static int read_bool(struct request *req, struct reply *rep, const char *key, in
                      int *out)
 {
     char msg[160];
+    struct json_error jerr;
     *out = fallback;
-    enum json_status st = json_get_bool(req->body, key, JSON_OPTIONAL, out, NULL);
-    if (st != JSON_OK)
-        return bad_field(req, rep, key, json_status_message(st, key, msg, sizeof msg));
+    if (json_get_bool(req->body, key, JSON_OPTIONAL, out, NULL, &jerr) != JSON_OK)
+        return bad_field(req, rep, key, json_error_message(&jerr, msg, sizeof msg));
     return 0;
 }
 
@@ -97,10 +97,10 @@ static int read_request(struct request *req, struct reply *rep, struct checkout_
                          "/api/customers/{customer_id})");
     if (read_pg(req, rep, &rq->profile) != 0)
         return -1;
-    enum json_status st = json_get_int64(req->body, "amount", JSON_REQUIRED, 0,
-                                         CHECKOUT_AMOUNT_MAX, &rq->amount, NULL);
-    if (st != JSON_OK)
-        return bad_field(req, rep, "amount", json_status_message(st, "amount", msg, sizeof msg));
+    struct json_error jerr;
+    if (json_get_int64(req->body, "amount", JSON_REQUIRED, 0, CHECKOUT_AMOUNT_MAX, &rq->amount,
+                       NULL, &jerr) != JSON_OK)
+        return bad_field(req, rep, "amount", json_error_message(&jerr, msg, sizeof msg));
     if (read_text(req, rep, "name", JSON_REQUIRED, CHECKOUT_NAME_MAX, &rq->name) != 0 ||
         read_bool(req, rep, "charge_now", 0, &rq->charge_now) != 0 ||
         read_text(req, rep, "buyer_name", JSON_OPTIONAL, CHECKOUT_BUYER_NAME_MAX,

@@ -11,14 +11,14 @@ void route_payments_complete(struct request *req, struct reply *rep)
     const char *values[2] = {NULL, NULL};
     const size_t max_len[2] = {VERIFY_IMP_UID_MAX, VERIFY_MERCHANT_UID_MAX};
     struct verify_result res;
+    struct json_error jerr;
     char msg[160];
 
     for (size_t i = 0; i < 2; i++) {
-        enum json_status st = json_get_str(req->body, fields[i], JSON_REQUIRED, max_len[i],
-                                           &values[i]);
-        if (st != JSON_OK) {
+        if (json_get_str(req->body, fields[i], JSON_REQUIRED, max_len[i], &values[i], &jerr) !=
+            JSON_OK) {
             reply_error(rep, req, 400, "invalid_field", fields[i], "%s",
-                        json_status_message(st, fields[i], msg, sizeof msg));
+                        json_error_message(&jerr, msg, sizeof msg));
             return;
         }
     }

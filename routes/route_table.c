@@ -17,7 +17,7 @@ const struct route billkey_routes[] = {
      "payments_complete_mobile"},
     {HTTP_GET, "/api/customers/{customer_id}", route_customers_show, ROUTE_MERCHANT, 0,
      "customers_show"},
-    /* iamport-compatible merchant API (issue 8) */
+    /* iamport-compatible merchant API */
     {HTTP_POST, "/users/getToken", route_users_get_token, ROUTE_BODY | ROUTE_IAMPORT, 4 * 1024,
      "users_get_token"},
     /* the demo checkout page and its assets */

@@ -23,7 +23,7 @@ void route_payments_complete(struct request *req, struct reply *rep);
 void route_payments_complete_mobile(struct request *req, struct reply *rep);
 void route_customers_show(struct request *req, struct reply *rep);
 
-/* iamport-compatible merchant API (issue 8): routes/users_get_token.c */
+/* iamport-compatible merchant API: routes/users_get_token.c */
 void route_users_get_token(struct request *req, struct reply *rep);
 
 #endif

@@ -32,12 +32,12 @@ void route_users_get_token(struct request *req, struct reply *rep)
     const char *imp_key = NULL, *imp_secret = NULL;
     char token[MERCHANT_TOKEN_SIZE] = "";
 
-    json_get_str(req->body, "imp_key", JSON_REQUIRED, 0, &imp_key);
-    json_get_str(req->body, "imp_secret", JSON_REQUIRED, 0, &imp_secret);
+    json_get_str(req->body, "imp_key", JSON_REQUIRED, 0, &imp_key, NULL);
+    json_get_str(req->body, "imp_secret", JSON_REQUIRED, 0, &imp_secret, NULL);
     if (!imp_key || !imp_key[0] || !imp_secret || !imp_secret[0]) {
         /* HTTP 200 with code 1: the reference only shows this message reaching NIMP's caller,
          * which surfaces a body's message for 200-with-code≠0 or 400 (401 gets NIMP's own text,
-         * 404 resolves), and issue 8 answers billkey's own validation refusals as 200/code 1
+         * 404 resolves), and billkey answers its own validation refusals as 200/code 1
          * because the Python and Java clients read no body on other statuses. */
         reply_iamport(rep, 200, 1, MISSING_MESSAGE, NULL);
         goto out;

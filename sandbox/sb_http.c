@@ -13,6 +13,7 @@
 #include "server/http/body.h"
 #include "server/http/http.h"
 #include "server/core/log.h"
+#include "server/core/percent.h"
 #include "server/core/xalloc.h"
 #include "sandbox/sb_handlers.h"
 #include "sandbox/sb_reply.h"
@@ -102,37 +103,6 @@ static int parse_body(struct request *req, char *msg, size_t msglen)
     return -1;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX escapes of one path segment in place ('+' stays '+'; a malformed escape is kept
- * as is). Returns -1 when the result would contain a NUL byte. */
-static int percent_decode(char *s)
-{
-    char *out = s;
-    for (const char *in = s; *in; in++) {
-        int hi, lo;
-        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0) {
-            if (hi == 0 && lo == 0)
-                return -1;
-            *out++ = (char)(hi * 16 + lo);
-            in += 2;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    return 0;
-}
-
 /* Runs the matched handler, or answers 404/405 in the path's style. Routing uses the raw path so
  * an escaped '/' inside an id stays inside its segment; path parameters are decoded after. */
 static void dispatch(struct request *req, struct reply *rep)
@@ -145,7 +115,9 @@ static void dispatch(struct request *req, struct reply *rep)
 
     if (rr == ROUTER_MATCH) {
         for (size_t i = 0; i < req->param_count; i++) {
-            if (percent_decode(req->params[i].value) != 0) {
+            /* '+' stays '+' in a path; a malformed escape is kept as is */
+            char *v = req->params[i].value;
+            if (percent_decode_into(v, v, strlen(v), PERCENT_KEEP_MALFORMED, NULL, NULL) != 0) {
                 sb_fail(rep, 400, -1, "요청 경로를 해석할 수 없습니다: %s", req->path);
                 return;
             }

@@ -158,6 +158,8 @@ int main(int argc, char **argv)
     char err[256];
     sigset_t stop_signals;
 
+    xalloc_init_cjson();
+
     int parsed = parse_options(argc, argv, &o);
     if (parsed != 0) {
         usage(parsed > 0 ? stdout : stderr);

@@ -50,18 +50,9 @@ static const char *const payment_zero_ints[] = {"card_quota", "vbank_date",    "
                                                 "amount",     "cancel_amount", "paid_at",
                                                 "failed_at",  "cancelled_at",  NULL};
 
-static void abort_if_null(const void *p)
-{
-    if (!p) {
-        fprintf(stderr, "iamport-sandbox: out of memory building a JSON object\n");
-        abort();
-    }
-}
-
 cJSON *sb_payment_json_new(const char *imp_uid, const char *merchant_uid, int64_t now)
 {
     cJSON *p = cJSON_CreateObject();
-    abort_if_null(p);
     sb_jset_str(p, "imp_uid", imp_uid);
     sb_jset_str(p, "merchant_uid", merchant_uid);
     for (size_t i = 0; payment_null_strings[i]; i++)
@@ -89,7 +80,6 @@ cJSON *sb_schedule_json_new(const char *customer_uid, const char *merchant_uid, 
         "buyer_name",  "buyer_email",    "buyer_tel",   "buyer_addr",   "buyer_postcode",
         "custom_data", "payment_status", "fail_reason", "promotion_id", NULL};
     cJSON *s = cJSON_CreateObject();
-    abort_if_null(s);
     sb_jset_str(s, "customer_uid", customer_uid);
     sb_jset_str(s, "merchant_uid", merchant_uid);
     for (size_t i = 0; null_strings[i]; i++)
@@ -119,7 +109,6 @@ cJSON *sb_customer_json_new(const char *customer_uid, const char *pg_provider, c
                                                "customer_postcode",
                                                NULL};
     cJSON *c = cJSON_CreateObject();
-    abort_if_null(c);
     sb_jset_str(c, "customer_uid", customer_uid);
     sb_jset_str(c, "pg_provider", pg_provider);
     sb_jset_str(c, "pg_id", pg_id);

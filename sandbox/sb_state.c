@@ -115,10 +115,6 @@ static void state_fill_fresh(struct sb_state *st)
     sb_settings_copy(&st->cfg, &st->startup);
     st->requests = cJSON_CreateArray();
     st->ledger = cJSON_CreateObject();
-    if (!st->requests || !st->ledger || !st->cfg.issue_status) {
-        fprintf(stderr, "iamport-sandbox: out of memory creating the state\n");
-        abort();
-    }
 }
 
 void sb_state_init(const struct sb_settings *startup)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/core/percent.h"
 #include "server/core/xalloc.h"
 
 enum config_type {
@@ -120,17 +121,14 @@ __attribute__((format(printf, 2, 3))) static void problem_add(struct problems *p
                                                               const char *fmt, ...)
 {
     va_list ap;
-
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *line = xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    p->text = xrealloc(p->text, p->len + (size_t)n + 2);
-    va_start(ap, fmt);
-    vsnprintf(p->text + p->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    p->len += (size_t)n;
+    size_t n = strlen(line);
+    p->text = xrealloc(p->text, p->len + n + 2);
+    memcpy(p->text + p->len, line, n);
+    free(line);
+    p->len += n;
     p->text[p->len++] = '\n';
     p->text[p->len] = '\0';
     p->count++;
@@ -565,29 +563,13 @@ void config_print_help(FILE *out)
     }
 }
 
-/* Percent-decodes s (invalid escapes are kept as they are). Caller frees. */
-static char *percent_decoded(const char *s, size_t len)
-{
-    char *out = xmalloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
-            isxdigit((unsigned char)s[i + 2])) {
-            char hex[3] = {s[i + 1], s[i + 2], '\0'};
-            out[o++] = (char)strtol(hex, NULL, 16);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static void register_span(const char *s, size_t len)
 {
     char *raw = xstrndup(s, len);
-    char *decoded = percent_decoded(s, len);
+    size_t nul_at;
+    char *decoded = percent_decode(s, len, PERCENT_KEEP_MALFORMED, NULL, &nul_at);
+    if (!decoded) /* %00: the password as a C string ends there */
+        decoded = percent_decode(s, nul_at, PERCENT_KEEP_MALFORMED, NULL, NULL);
     log_register_secret(raw);
     log_register_secret(decoded);
     free(raw);
@@ -671,8 +653,6 @@ void config_var_info(size_t i, struct config_var_info *out)
 void config_log_effective(const struct config *cfg)
 {
     cJSON *fields = cJSON_CreateObject();
-    if (!fields)
-        return;
     for (size_t i = 0; i < CONFIG_VAR_COUNT; i++) {
         const struct config_var *var = &config_vars[i];
         const void *field = field_at_const(cfg, var);

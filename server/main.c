@@ -17,6 +17,7 @@
 #include "server/http/http_server.h"
 #include "server/iamport/iamport.h"
 #include "server/core/log.h"
+#include "server/core/xalloc.h"
 #include "server/migrator.h"
 
 static void usage(FILE *out)
@@ -69,6 +70,7 @@ static const char *env_lookup(const char *name)
 int main(int argc, char **argv)
 {
     int check_only = 0;
+    xalloc_init_cjson();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);

@@ -83,43 +83,35 @@ int pg_profile_charges_with_again(const struct pg_profile *p, int charge_now)
     return charge_now && !p->charges_at_issuance;
 }
 
-/* cJSON_Add* return NULL only when out of memory; abort like the x* allocators. */
-static void must(const void *item)
-{
-    if (!item)
-        abort();
-}
-
 static void add_optional(cJSON *obj, const char *key, const char *value)
 {
     if (value)
-        must(cJSON_AddStringToObject(obj, key, value));
+        cJSON_AddStringToObject(obj, key, value);
 }
 
 cJSON *pg_profile_request_pay(const struct pg_profile *p, const struct pg_settings *settings,
                               const struct pg_checkout *co)
 {
     cJSON *rp = cJSON_CreateObject();
-    must(rp);
     char *pg = pg_profile_pg_string(p, settings);
     char *landing = xasprintf("%s%s", settings->public_base_url, LANDING_PATH);
 
-    must(cJSON_AddStringToObject(rp, "pg", pg));
-    must(cJSON_AddStringToObject(rp, "pay_method", p->pay_method));
-    must(cJSON_AddStringToObject(rp, "merchant_uid", co->merchant_uid));
-    must(cJSON_AddStringToObject(rp, "customer_uid", co->customer_uid));
-    must(cJSON_AddStringToObject(rp, "name", co->name));
-    must(cJSON_AddNumberToObject(rp, "amount",
-                                 (double)pg_profile_window_amount(p, co->price, co->charge_now)));
+    cJSON_AddStringToObject(rp, "pg", pg);
+    cJSON_AddStringToObject(rp, "pay_method", p->pay_method);
+    cJSON_AddStringToObject(rp, "merchant_uid", co->merchant_uid);
+    cJSON_AddStringToObject(rp, "customer_uid", co->customer_uid);
+    cJSON_AddStringToObject(rp, "name", co->name);
+    cJSON_AddNumberToObject(rp, "amount",
+                            (double)pg_profile_window_amount(p, co->price, co->charge_now));
     add_optional(rp, "buyer_name", co->buyer_name);
     add_optional(rp, "buyer_email", co->buyer_email);
     add_optional(rp, "buyer_tel", co->buyer_tel);
-    must(cJSON_AddStringToObject(rp, "m_redirect_url", landing));
+    cJSON_AddStringToObject(rp, "m_redirect_url", landing);
     if (p->provider == PG_NAVERPAY) {
-        must(cJSON_AddBoolToObject(rp, "naverPopupMode", co->naver_popup ? 1 : 0));
-        must(cJSON_AddStringToObject(rp, "naverProductCode", settings->naverpay_product_code ? settings->naverpay_product_code : ""));
+        cJSON_AddBoolToObject(rp, "naverPopupMode", co->naver_popup ? 1 : 0);
+        cJSON_AddStringToObject(rp, "naverProductCode", settings->naverpay_product_code ? settings->naverpay_product_code : "");
         if (settings->naverpay_chain_id && settings->naverpay_chain_id[0])
-            must(cJSON_AddStringToObject(rp, "naverChainId", settings->naverpay_chain_id));
+            cJSON_AddStringToObject(rp, "naverChainId", settings->naverpay_chain_id);
     }
     free(pg);
     free(landing);

@@ -7,35 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAILURE_KEY_CAP 129
-
-enum json_expect { EXPECT_STRING, EXPECT_PLAIN_STRING, EXPECT_INTEGER, EXPECT_BOOLEAN };
-
-/* What the last failed getter on this thread wanted, for json_status_message. */
-struct json_failure {
-    int valid;
-    char key[FAILURE_KEY_CAP];
-    enum json_status status;
-    enum json_expect expect;
-    int64_t min, max;
-    size_t max_len;
-};
-
-static _Thread_local struct json_failure last_failure;
-
-static enum json_status record(const char *key, enum json_status st, enum json_expect expect,
-                               int64_t min, int64_t max, size_t max_len)
+/* Fills *err (when not NULL) and returns st. */
+static enum json_status fail(struct json_error *err, const char *key, enum json_status st,
+                             enum json_expect expect, int64_t min, int64_t max, size_t max_len)
 {
-    size_t len = key ? strlen(key) : FAILURE_KEY_CAP;
-    last_failure.valid = len < FAILURE_KEY_CAP;
-    if (!last_failure.valid)
+    if (!err)
         return st;
-    memcpy(last_failure.key, key, len + 1);
-    last_failure.status = st;
-    last_failure.expect = expect;
-    last_failure.min = min;
-    last_failure.max = max;
-    last_failure.max_len = max_len;
+    size_t len = key ? strnlen(key, JSON_ERROR_FIELD_CAP - 1) : 0;
+    memcpy(err->field, key ? key : "", len);
+    err->field[len] = '\0';
+    err->status = st;
+    err->expect = expect;
+    err->min = min;
+    err->max = max;
+    err->max_len = max_len;
     return st;
 }
 
@@ -49,21 +34,21 @@ static const cJSON *lookup(const cJSON *obj, const char *key)
 }
 
 enum json_status json_get_str(const cJSON *obj, const char *key, int required, size_t max_len,
-                              const char **out)
+                              const char **out, struct json_error *err)
 {
     *out = NULL;
     const cJSON *item = lookup(obj, key);
     if (!item)
-        return required ? record(key, JSON_MISSING, EXPECT_STRING, 0, 0, 0) : JSON_OK;
+        return required ? fail(err, key, JSON_MISSING, JSON_EXPECT_STRING, 0, 0, 0) : JSON_OK;
     if (!cJSON_IsString(item) || !item->valuestring)
-        return record(key, JSON_WRONG_TYPE, EXPECT_STRING, 0, 0, 0);
+        return fail(err, key, JSON_WRONG_TYPE, JSON_EXPECT_STRING, 0, 0, 0);
     const char *s = item->valuestring;
     size_t len = 0;
     for (; s[len]; len++)
         if ((unsigned char)s[len] < 0x20 || s[len] == 0x7f)
-            return record(key, JSON_WRONG_TYPE, EXPECT_PLAIN_STRING, 0, 0, 0);
+            return fail(err, key, JSON_WRONG_TYPE, JSON_EXPECT_PLAIN_STRING, 0, 0, 0);
     if (max_len && len > max_len)
-        return record(key, JSON_TOO_LONG, EXPECT_STRING, 0, 0, max_len);
+        return fail(err, key, JSON_TOO_LONG, JSON_EXPECT_STRING, 0, 0, max_len);
     *out = s;
     return JSON_OK;
 }
@@ -98,45 +83,45 @@ static enum json_status parse_decimal(const char *s, int64_t *out)
 }
 
 enum json_status json_get_int64(const cJSON *obj, const char *key, int required, int64_t min,
-                                int64_t max, int64_t *out, int *present)
+                                int64_t max, int64_t *out, int *present, struct json_error *err)
 {
     const cJSON *item = lookup(obj, key);
     int64_t value;
     if (present)
         *present = item != NULL;
     if (!item)
-        return required ? record(key, JSON_MISSING, EXPECT_INTEGER, min, max, 0) : JSON_OK;
+        return required ? fail(err, key, JSON_MISSING, JSON_EXPECT_INTEGER, min, max, 0) : JSON_OK;
     if (cJSON_IsNumber(item)) {
         double v = item->valuedouble;
         if (!isfinite(v) || v != floor(v))
-            return record(key, JSON_WRONG_TYPE, EXPECT_INTEGER, min, max, 0);
+            return fail(err, key, JSON_WRONG_TYPE, JSON_EXPECT_INTEGER, min, max, 0);
         if (fabs(v) > (double)JSON_MAX_SAFE_INTEGER) {
             int64_t lo = min > -JSON_MAX_SAFE_INTEGER ? min : -JSON_MAX_SAFE_INTEGER;
             int64_t hi = max < JSON_MAX_SAFE_INTEGER ? max : JSON_MAX_SAFE_INTEGER;
-            return record(key, JSON_OUT_OF_RANGE, EXPECT_INTEGER, lo, hi, 0);
+            return fail(err, key, JSON_OUT_OF_RANGE, JSON_EXPECT_INTEGER, lo, hi, 0);
         }
         value = (int64_t)v;
     } else if (cJSON_IsString(item) && item->valuestring) {
         enum json_status st = parse_decimal(item->valuestring, &value);
         if (st != JSON_OK)
-            return record(key, st, EXPECT_INTEGER, min, max, 0);
+            return fail(err, key, st, JSON_EXPECT_INTEGER, min, max, 0);
     } else {
-        return record(key, JSON_WRONG_TYPE, EXPECT_INTEGER, min, max, 0);
+        return fail(err, key, JSON_WRONG_TYPE, JSON_EXPECT_INTEGER, min, max, 0);
     }
     if (value < min || value > max)
-        return record(key, JSON_OUT_OF_RANGE, EXPECT_INTEGER, min, max, 0);
+        return fail(err, key, JSON_OUT_OF_RANGE, JSON_EXPECT_INTEGER, min, max, 0);
     *out = value;
     return JSON_OK;
 }
 
 enum json_status json_get_bool(const cJSON *obj, const char *key, int required, int *out,
-                               int *present)
+                               int *present, struct json_error *err)
 {
     const cJSON *item = lookup(obj, key);
     if (present)
         *present = item != NULL;
     if (!item)
-        return required ? record(key, JSON_MISSING, EXPECT_BOOLEAN, 0, 0, 0) : JSON_OK;
+        return required ? fail(err, key, JSON_MISSING, JSON_EXPECT_BOOLEAN, 0, 0, 0) : JSON_OK;
     if (cJSON_IsBool(item)) {
         *out = cJSON_IsTrue(item) ? 1 : 0;
         return JSON_OK;
@@ -152,34 +137,33 @@ enum json_status json_get_bool(const cJSON *obj, const char *key, int required, 
             return JSON_OK;
         }
     }
-    return record(key, JSON_WRONG_TYPE, EXPECT_BOOLEAN, 0, 0, 0);
+    return fail(err, key, JSON_WRONG_TYPE, JSON_EXPECT_BOOLEAN, 0, 0, 0);
 }
 
 static const char *expect_text(enum json_expect expect)
 {
     switch (expect) {
-    case EXPECT_STRING:
+    case JSON_EXPECT_STRING:
         return "must be a string";
-    case EXPECT_PLAIN_STRING:
+    case JSON_EXPECT_PLAIN_STRING:
         return "must not contain control characters";
-    case EXPECT_INTEGER:
+    case JSON_EXPECT_INTEGER:
         return "must be an integer";
-    case EXPECT_BOOLEAN:
+    case JSON_EXPECT_BOOLEAN:
         return "must be a boolean";
+    case JSON_EXPECT_ANY:
+        break;
     }
     return "has the wrong type";
 }
 
-const char *json_status_message(enum json_status st, const char *key, char *buf, size_t buflen)
+const char *json_error_message(const struct json_error *err, char *buf, size_t buflen)
 {
     if (!buf || buflen == 0)
         return buf;
-    const char *name = key ? key : "value";
-    const struct json_failure *f = NULL;
-    if (last_failure.valid && last_failure.status == st && key &&
-        strcmp(last_failure.key, key) == 0)
-        f = &last_failure;
-    switch (st) {
+    const char *name = err->field[0] ? err->field : "value";
+    const struct json_error *f = err->expect != JSON_EXPECT_ANY ? err : NULL;
+    switch (err->status) {
     case JSON_OK:
         snprintf(buf, buflen, "%s: ok", name);
         break;
@@ -211,11 +195,8 @@ const char *json_status_message(enum json_status st, const char *key, char *buf,
 void json_add_str_or_null(cJSON *obj, const char *key, const char *value)
 {
     cJSON *item = value ? cJSON_CreateString(value) : cJSON_CreateNull();
-    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
-        fprintf(stderr, "billkey: cannot add '%s' to a JSON object (out of memory)\n",
-                key ? key : "(null)");
-        abort();
-    }
+    if (!cJSON_AddItemToObject(obj, key, item))
+        cJSON_Delete(item);
 }
 
 char *json_print(const cJSON *obj)

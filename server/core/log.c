@@ -196,10 +196,6 @@ void log_json(enum log_level level, const char *request_id, const char *msg, cJS
     snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000L);
 
     cJSON *line = cJSON_CreateObject();
-    if (!line) {
-        cJSON_Delete(fields);
-        return;
-    }
     cJSON_AddStringToObject(line, "time", when);
     cJSON_AddStringToObject(line, "level", level_names[level]);
     if (request_id)
@@ -241,14 +237,7 @@ void log_msg(enum log_level level, const char *request_id, const char *fmt, ...)
      * scrubber, and its first bytes would be written. */
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *buf = xmalloc((size_t)n + 1);
-    buf[0] = '\0';
-    va_start(ap, fmt);
-    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    char *buf = xvasprintf(fmt, ap);
     va_end(ap);
     log_json(level, request_id, buf, NULL);
     free(buf);

@@ -1,6 +1,7 @@
 /* Allocation wrappers that abort on out-of-memory. */
 #include "server/core/xalloc.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,17 +51,35 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+    va_list measure;
+    va_copy(measure, ap);
+    int len = vsnprintf(NULL, 0, fmt, measure);
+    va_end(measure);
+    if (len < 0) {
+        fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"cannot format '%s'\"}\n", fmt);
+        abort();
+    }
+    char *p = xmalloc((size_t)len + 1);
+    va_list write;
+    va_copy(write, ap);
+    vsnprintf(p, (size_t)len + 1, fmt, write);
+    va_end(write);
+    return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (len < 0)
-        abort();
-    char *p = xmalloc((size_t)len + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)len + 1, fmt, ap);
+    char *p = xvasprintf(fmt, ap);
     va_end(ap);
     return p;
+}
+
+void xalloc_init_cjson(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = xmalloc, .free_fn = free};
+    cJSON_InitHooks(&hooks);
 }

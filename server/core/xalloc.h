@@ -2,6 +2,7 @@
 #ifndef BILLKEY_XALLOC_H
 #define BILLKEY_XALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* All return memory the caller owns and frees with free(). They never return NULL:
@@ -11,7 +12,17 @@ void *xcalloc(size_t count, size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
-/* printf into a new string; caller frees. */
+/* printf into a new string; caller frees. Aborts too when fmt cannot be formatted (vsnprintf
+ * fails only on a bad format or a result over INT_MAX bytes: a programming error). xvasprintf
+ * leaves ap to the caller (va_end) and does not consume it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Makes cJSON allocate through xmalloc/free, so cJSON_Create*, cJSON_Add*, cJSON_Duplicate,
+ * cJSON_Parse* and cJSON_Print* never fail for lack of memory: they abort like the x*
+ * allocators. They still return NULL (or false) for NULL arguments, and Parse for bad input.
+ * Call once at the start of main, before any thread or cJSON call (billkeyd, the sandbox and
+ * every test runner do). */
+void xalloc_init_cjson(void);
 
 #endif

@@ -5,24 +5,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-/* Limits. JSON: nesting depth (the top-level object is level 1). Form and query strings: bracket
- * levels after the name ("a[b][c]" has 2), decoded field-name bytes, non-empty pairs, and the
- * largest array index. */
-#define BODY_JSON_MAX_DEPTH 32
-#define BODY_FORM_MAX_DEPTH 8
-#define BODY_FORM_MAX_KEY_LEN 128
-#define BODY_FORM_MAX_FIELDS 1000
-#define BODY_FORM_MAX_INDEX 1000
-
-enum body_status { BODY_OK = 0, BODY_UNSUPPORTED_MEDIA_TYPE, BODY_MALFORMED };
-
-/* Why parsing failed. field is the offending field in bracket notation ("schedules[1][amount]",
- * cut to 128 bytes on a UTF-8 boundary), or "" when the error is not about one field. message is
- * lower-case, names what failed and quotes the subject. Byte offsets in messages are 0-based. */
-struct body_error {
-    char field[BODY_FORM_MAX_KEY_LEN + 1];
-    char message[256];
-};
+#include "server/http/body_tree.h" /* limits, enum body_status, struct body_error */
 
 /* Parses `len` bytes of `data` (not NUL-terminated) according to content_type, the raw
  * Content-Type header. The media type is compared case-insensitively and must be

@@ -1,9 +1,12 @@
 /* Request body parsing: form-urlencoded and query strings (iamport bracket notation). */
+#include "server/http/body_form.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/http/body_internal.h"
+#include "server/core/percent.h"
 #include "server/core/xalloc.h"
+#include "server/http/body_tree.h"
 
 enum segment_kind { SEG_KEY, SEG_INDEX, SEG_APPEND };
 
@@ -19,44 +22,6 @@ struct field_name {
     struct key_segment segments[BODY_FORM_MAX_DEPTH];
     size_t segment_count;
 };
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)body_ascii_lower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Decodes '+' and %XX. Returns a new NUL-terminated string (caller frees) and its length, or
- * NULL with *bad_at at the offending '%' when an escape is incomplete, not hex, or %00. */
-static char *percent_decode(const char *s, size_t n, size_t *out_len, size_t *bad_at)
-{
-    char *buf = xmalloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            buf[o++] = ' ';
-        } else if (s[i] == '%') {
-            int hi = n - i > 2 ? hex_value(s[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
-            if (lo < 0 || (hi == 0 && lo == 0)) {
-                free(buf);
-                *bad_at = i;
-                return NULL;
-            }
-            buf[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            buf[o++] = s[i];
-        }
-    }
-    buf[o] = '\0';
-    *out_len = o;
-    return buf;
-}
 
 /* Classifies one bracket segment s[0..n). Returns 0, or -1 with a message in *err. */
 static int parse_segment(const char *key, size_t key_len, const char *s, size_t n,
@@ -153,8 +118,8 @@ static int parse_field_name(const char *key, size_t key_len, struct field_name *
 static cJSON *new_node(enum segment_kind child_kind, int is_leaf, const char *value)
 {
     if (is_leaf)
-        return body_oom_check(cJSON_CreateString(value));
-    return body_oom_check(child_kind == SEG_KEY ? cJSON_CreateObject() : cJSON_CreateArray());
+        return cJSON_CreateString(value);
+    return child_kind == SEG_KEY ? cJSON_CreateObject() : cJSON_CreateArray();
 }
 
 /* Places value at the path fn describes under root, creating containers on the way. */
@@ -181,11 +146,12 @@ static enum body_status form_insert(cJSON *root, const struct field_name *fn, co
                 existing = cJSON_GetArrayItem(container, (int)index);
         }
         if (!existing) {
+            /* cannot fail: container, slot_key and node are not NULL, allocation aborts */
             cJSON *node = new_node(want, is_leaf, value);
-            cJSON_bool added = slot == SEG_KEY ? cJSON_AddItemToObject(container, slot_key, node)
-                                               : cJSON_AddItemToArray(container, node);
-            if (!added)
-                body_die_oom();
+            if (slot == SEG_KEY)
+                cJSON_AddItemToObject(container, slot_key, node);
+            else
+                cJSON_AddItemToArray(container, node);
             container = node;
             continue;
         }
@@ -211,7 +177,7 @@ static enum body_status form_add_pair(cJSON *root, const char *pair, size_t n, s
     const char *eq = memchr(pair, '=', n);
     size_t raw_key_len = eq ? (size_t)(eq - pair) : n;
     size_t key_len, value_len, bad_at;
-    char *key = percent_decode(pair, raw_key_len, &key_len, &bad_at);
+    char *key = percent_decode(pair, raw_key_len, PERCENT_PLUS_IS_SPACE, &key_len, &bad_at);
     if (!key) {
         st = body_fail(err, BODY_MALFORMED, NULL, 0,
                        "invalid percent-encoding in field name at byte %zu", offset + bad_at);
@@ -237,7 +203,8 @@ static enum body_status form_add_pair(cJSON *root, const char *pair, size_t n, s
         goto out;
     }
     size_t value_offset = offset + raw_key_len + 1;
-    value = eq ? percent_decode(eq + 1, n - raw_key_len - 1, &value_len, &bad_at)
+    value = eq ? percent_decode(eq + 1, n - raw_key_len - 1, PERCENT_PLUS_IS_SPACE, &value_len,
+                              &bad_at)
                : xstrdup("");
     if (!value) {
         st = body_fail(err, BODY_MALFORMED, key, key_len,
@@ -263,7 +230,7 @@ out:
 enum body_status body_parse_form(const char *data, size_t len, cJSON **out,
                                  struct body_error *err)
 {
-    cJSON *root = body_oom_check(cJSON_CreateObject());
+    cJSON *root = cJSON_CreateObject();
     size_t fields = 0;
     enum body_status st = body_reject_nul(data, len, err);
     if (st != BODY_OK)

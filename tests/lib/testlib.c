@@ -15,6 +15,7 @@
 
 int testlib_run_suite(Suite *s)
 {
+    xalloc_init_cjson(); /* as billkeyd's main does; forked tests inherit it */
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

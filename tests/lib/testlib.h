@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* Each tests/{unit,integration}/test_<x>.c defines `Suite *suite_<x>(void)` and ends with
- * TESTLIB_MAIN(suite_<x>): one executable and one ctest entry per file. */
+ * TESTLIB_MAIN(suite_<x>): one executable and one ctest entry per file. testlib_run_suite
+ * installs the cJSON allocation hooks (xalloc_init_cjson) before running anything. */
 int testlib_run_suite(Suite *s);
 #define TESTLIB_MAIN(suite_fn)                                                                     \
     int main(void)                                                                                 \

@@ -1,6 +1,7 @@
 /* json_util tests: typed getters (exact statuses and values), messages, and output helpers. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,25 +26,25 @@ START_TEST(str_present_absent_null)
 {
     cJSON *obj = cJSON_Parse("{\"name\":\"\xED\x99\x8D\",\"empty\":\"\",\"nothing\":null}");
     const char *out = "sentinel";
-    ck_assert_int_eq(json_get_str(obj, "name", JSON_REQUIRED, 0, &out), JSON_OK);
+    ck_assert_int_eq(json_get_str(obj, "name", JSON_REQUIRED, 0, &out, NULL), JSON_OK);
     ck_assert_str_eq(out, "\xED\x99\x8D");
     ck_assert_ptr_eq(out, cJSON_GetObjectItemCaseSensitive(obj, "name")->valuestring);
-    ck_assert_int_eq(json_get_str(obj, "empty", JSON_REQUIRED, 0, &out), JSON_OK);
+    ck_assert_int_eq(json_get_str(obj, "empty", JSON_REQUIRED, 0, &out, NULL), JSON_OK);
     ck_assert_str_eq(out, "");
 
     out = "sentinel";
-    ck_assert_int_eq(json_get_str(obj, "absent", JSON_OPTIONAL, 0, &out), JSON_OK);
+    ck_assert_int_eq(json_get_str(obj, "absent", JSON_OPTIONAL, 0, &out, NULL), JSON_OK);
     ck_assert_ptr_null(out);
     out = "sentinel";
-    ck_assert_int_eq(json_get_str(obj, "nothing", JSON_OPTIONAL, 0, &out), JSON_OK);
+    ck_assert_int_eq(json_get_str(obj, "nothing", JSON_OPTIONAL, 0, &out, NULL), JSON_OK);
     ck_assert_ptr_null(out);
     out = "sentinel";
-    ck_assert_int_eq(json_get_str(obj, "absent", JSON_REQUIRED, 0, &out), JSON_MISSING);
+    ck_assert_int_eq(json_get_str(obj, "absent", JSON_REQUIRED, 0, &out, NULL), JSON_MISSING);
     ck_assert_ptr_null(out);
-    ck_assert_int_eq(json_get_str(obj, "nothing", JSON_REQUIRED, 0, &out), JSON_MISSING);
+    ck_assert_int_eq(json_get_str(obj, "nothing", JSON_REQUIRED, 0, &out, NULL), JSON_MISSING);
     /* keys are case-sensitive */
-    ck_assert_int_eq(json_get_str(obj, "Name", JSON_REQUIRED, 0, &out), JSON_MISSING);
-    ck_assert_int_eq(json_get_str(obj, "NAME", JSON_OPTIONAL, 0, &out), JSON_OK);
+    ck_assert_int_eq(json_get_str(obj, "Name", JSON_REQUIRED, 0, &out, NULL), JSON_MISSING);
+    ck_assert_int_eq(json_get_str(obj, "NAME", JSON_OPTIONAL, 0, &out, NULL), JSON_OK);
     ck_assert_ptr_null(out);
     cJSON_Delete(obj);
 }
@@ -52,14 +53,14 @@ END_TEST
 START_TEST(str_not_an_object)
 {
     const char *out = "sentinel";
-    ck_assert_int_eq(json_get_str(NULL, "v", JSON_REQUIRED, 0, &out), JSON_MISSING);
+    ck_assert_int_eq(json_get_str(NULL, "v", JSON_REQUIRED, 0, &out, NULL), JSON_MISSING);
     ck_assert_ptr_null(out);
-    ck_assert_int_eq(json_get_str(NULL, "v", JSON_OPTIONAL, 0, &out), JSON_OK);
+    ck_assert_int_eq(json_get_str(NULL, "v", JSON_OPTIONAL, 0, &out, NULL), JSON_OK);
     cJSON *array = cJSON_Parse("[\"v\"]");
-    ck_assert_int_eq(json_get_str(array, "v", JSON_REQUIRED, 0, &out), JSON_MISSING);
+    ck_assert_int_eq(json_get_str(array, "v", JSON_REQUIRED, 0, &out, NULL), JSON_MISSING);
     cJSON_Delete(array);
     cJSON *obj = holder("\"x\"");
-    ck_assert_int_eq(json_get_str(obj, NULL, JSON_REQUIRED, 0, &out), JSON_MISSING);
+    ck_assert_int_eq(json_get_str(obj, NULL, JSON_REQUIRED, 0, &out, NULL), JSON_MISSING);
     cJSON_Delete(obj);
 }
 END_TEST
@@ -93,7 +94,7 @@ START_TEST(str_types_and_lengths)
 {
     cJSON *obj = holder(str_cases[_i].value_json);
     const char *out = "sentinel";
-    enum json_status st = json_get_str(obj, "v", JSON_REQUIRED, str_cases[_i].max_len, &out);
+    enum json_status st = json_get_str(obj, "v", JSON_REQUIRED, str_cases[_i].max_len, &out, NULL);
     ck_assert_msg(st == str_cases[_i].want, "%s (max %zu): status %d, want %d",
                   str_cases[_i].value_json, str_cases[_i].max_len, st, str_cases[_i].want);
     if (st == JSON_OK)
@@ -167,7 +168,7 @@ START_TEST(int64_values)
     int64_t out = 77;
     int present = -1;
     enum json_status st = json_get_int64(obj, "v", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out,
-                                         &present);
+                                         &present, NULL);
     ck_assert_msg(st == int_cases[_i].want, "%s: status %d, want %d", int_cases[_i].value_json,
                   st, int_cases[_i].want);
     ck_assert_int_eq(present, 1);
@@ -186,9 +187,9 @@ START_TEST(int64_nonfinite_number)
     cJSON_AddNumberToObject(obj, "inf", HUGE_VAL);
     cJSON_AddNumberToObject(obj, "nan", NAN);
     int64_t out = 5;
-    ck_assert_int_eq(json_get_int64(obj, "inf", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL),
+    ck_assert_int_eq(json_get_int64(obj, "inf", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL, NULL),
                      JSON_WRONG_TYPE);
-    ck_assert_int_eq(json_get_int64(obj, "nan", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL),
+    ck_assert_int_eq(json_get_int64(obj, "nan", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL, NULL),
                      JSON_WRONG_TYPE);
     ck_assert_int_eq(out, 5);
     cJSON_Delete(obj);
@@ -210,7 +211,7 @@ START_TEST(int64_range)
 {
     cJSON *obj = holder(range_cases[_i].value_json);
     int64_t out = 0;
-    enum json_status st = json_get_int64(obj, "v", JSON_REQUIRED, 1, 100000000, &out, NULL);
+    enum json_status st = json_get_int64(obj, "v", JSON_REQUIRED, 1, 100000000, &out, NULL, NULL);
     ck_assert_msg(st == range_cases[_i].want, "%s: status %d, want %d",
                   range_cases[_i].value_json, st, range_cases[_i].want);
     cJSON_Delete(obj);
@@ -222,17 +223,17 @@ START_TEST(int64_absent)
     cJSON *obj = cJSON_Parse("{\"n\":null}");
     int64_t out = 42;
     int present = -1;
-    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_OPTIONAL, 0, 10, &out, &present),
+    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_OPTIONAL, 0, 10, &out, &present, NULL),
                      JSON_OK);
     ck_assert_int_eq(out, 42);
     ck_assert_int_eq(present, 0);
     present = -1;
-    ck_assert_int_eq(json_get_int64(obj, "n", JSON_OPTIONAL, 0, 10, &out, &present), JSON_OK);
+    ck_assert_int_eq(json_get_int64(obj, "n", JSON_OPTIONAL, 0, 10, &out, &present, NULL), JSON_OK);
     ck_assert_int_eq(present, 0);
     ck_assert_int_eq(out, 42);
-    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 0, 10, &out, &present),
+    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 0, 10, &out, &present, NULL),
                      JSON_MISSING);
-    ck_assert_int_eq(json_get_int64(obj, "n", JSON_REQUIRED, 0, 10, &out, NULL), JSON_MISSING);
+    ck_assert_int_eq(json_get_int64(obj, "n", JSON_REQUIRED, 0, 10, &out, NULL, NULL), JSON_MISSING);
     ck_assert_int_eq(out, 42);
     cJSON_Delete(obj);
 }
@@ -260,7 +261,7 @@ START_TEST(bool_values)
 {
     cJSON *obj = holder(bool_cases[_i].value_json);
     int out = 9, present = -1;
-    enum json_status st = json_get_bool(obj, "v", JSON_REQUIRED, &out, &present);
+    enum json_status st = json_get_bool(obj, "v", JSON_REQUIRED, &out, &present, NULL);
     ck_assert_msg(st == bool_cases[_i].want, "%s: status %d, want %d", bool_cases[_i].value_json,
                   st, bool_cases[_i].want);
     ck_assert_int_eq(present, 1);
@@ -273,18 +274,27 @@ START_TEST(bool_absent)
 {
     cJSON *obj = cJSON_Parse("{\"n\":null}");
     int out = 9, present = -1;
-    ck_assert_int_eq(json_get_bool(obj, "flag", JSON_OPTIONAL, &out, &present), JSON_OK);
+    ck_assert_int_eq(json_get_bool(obj, "flag", JSON_OPTIONAL, &out, &present, NULL), JSON_OK);
     ck_assert_int_eq(out, 9);
     ck_assert_int_eq(present, 0);
-    ck_assert_int_eq(json_get_bool(obj, "n", JSON_REQUIRED, &out, &present), JSON_MISSING);
+    ck_assert_int_eq(json_get_bool(obj, "n", JSON_REQUIRED, &out, &present, NULL), JSON_MISSING);
     ck_assert_int_eq(present, 0);
-    ck_assert_int_eq(json_get_bool(obj, "flag", JSON_REQUIRED, &out, NULL), JSON_MISSING);
+    ck_assert_int_eq(json_get_bool(obj, "flag", JSON_REQUIRED, &out, NULL, NULL), JSON_MISSING);
     ck_assert_int_eq(out, 9);
     cJSON_Delete(obj);
 }
 END_TEST
 
 /* ---- messages ---- */
+
+/* The message for a json_error that carries no detail (as if filled by hand). */
+static const char *generic_message(enum json_status st, const char *key, char *buf, size_t n)
+{
+    struct json_error e = {.status = st};
+    if (key)
+        snprintf(e.field, sizeof e.field, "%s", key);
+    return json_error_message(&e, buf, n);
+}
 
 START_TEST(messages_carry_details)
 {
@@ -296,33 +306,34 @@ START_TEST(messages_carry_details)
     int64_t n;
     const char *s;
     int b;
-    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 1, 100000000, &n, NULL),
+    struct json_error e;
+    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 1, 100000000, &n, NULL, &e),
                      JSON_OUT_OF_RANGE);
-    ck_assert_str_eq(json_status_message(JSON_OUT_OF_RANGE, "amount", buf, sizeof buf),
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "amount: out of range 1..100000000");
-    ck_assert_int_eq(json_get_int64(obj, "price", JSON_REQUIRED, 1, 100, &n, NULL),
+    ck_assert_int_eq(json_get_int64(obj, "price", JSON_REQUIRED, 1, 100, &n, NULL, &e),
                      JSON_WRONG_TYPE);
-    ck_assert_str_eq(json_status_message(JSON_WRONG_TYPE, "price", buf, sizeof buf),
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "price: must be an integer");
-    ck_assert_int_eq(json_get_int64(obj, "missing", JSON_REQUIRED, 1, 100, &n, NULL),
+    ck_assert_int_eq(json_get_int64(obj, "missing", JSON_REQUIRED, 1, 100, &n, NULL, &e),
                      JSON_MISSING);
-    ck_assert_str_eq(json_status_message(JSON_MISSING, "missing", buf, sizeof buf),
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "missing: required");
-    ck_assert_int_eq(json_get_str(obj, "name", JSON_REQUIRED, 40, &s), JSON_TOO_LONG);
-    ck_assert_str_eq(json_status_message(JSON_TOO_LONG, "name", buf, sizeof buf),
+    ck_assert_int_eq(json_get_str(obj, "name", JSON_REQUIRED, 40, &s, &e), JSON_TOO_LONG);
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "name: longer than 40 bytes");
-    ck_assert_int_eq(json_get_str(obj, "memo", JSON_REQUIRED, 0, &s), JSON_WRONG_TYPE);
-    ck_assert_str_eq(json_status_message(JSON_WRONG_TYPE, "memo", buf, sizeof buf),
+    ck_assert_int_eq(json_get_str(obj, "memo", JSON_REQUIRED, 0, &s, &e), JSON_WRONG_TYPE);
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "memo: must not contain control characters");
-    ck_assert_int_eq(json_get_str(obj, "title", JSON_REQUIRED, 0, &s), JSON_WRONG_TYPE);
-    ck_assert_str_eq(json_status_message(JSON_WRONG_TYPE, "title", buf, sizeof buf),
+    ck_assert_int_eq(json_get_str(obj, "title", JSON_REQUIRED, 0, &s, &e), JSON_WRONG_TYPE);
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "title: must be a string");
-    ck_assert_int_eq(json_get_bool(obj, "flag", JSON_REQUIRED, &b, NULL), JSON_WRONG_TYPE);
-    ck_assert_str_eq(json_status_message(JSON_WRONG_TYPE, "flag", buf, sizeof buf),
+    ck_assert_int_eq(json_get_bool(obj, "flag", JSON_REQUIRED, &b, NULL, &e), JSON_WRONG_TYPE);
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "flag: must be a boolean");
-    ck_assert_int_eq(json_get_int64(obj, "big", JSON_REQUIRED, INT64_MIN, INT64_MAX, &n, NULL),
+    ck_assert_int_eq(json_get_int64(obj, "big", JSON_REQUIRED, INT64_MIN, INT64_MAX, &n, NULL, &e),
                      JSON_OUT_OF_RANGE);
-    ck_assert_str_eq(json_status_message(JSON_OUT_OF_RANGE, "big", buf, sizeof buf),
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "big: out of range -9007199254740991..9007199254740991");
     cJSON_Delete(obj);
 }
@@ -331,27 +342,31 @@ END_TEST
 START_TEST(messages_without_details)
 {
     char buf[64];
-    /* no failed getter for these keys/statuses on this thread: generic wording */
-    ck_assert_str_eq(json_status_message(JSON_WRONG_TYPE, "zzz", buf, sizeof buf),
+    /* no detail (expected type, bounds, length): generic wording */
+    ck_assert_str_eq(generic_message(JSON_WRONG_TYPE, "zzz", buf, sizeof buf),
                      "zzz: has the wrong type");
-    ck_assert_str_eq(json_status_message(JSON_OUT_OF_RANGE, "zzz", buf, sizeof buf),
+    ck_assert_str_eq(generic_message(JSON_OUT_OF_RANGE, "zzz", buf, sizeof buf),
                      "zzz: out of range");
-    ck_assert_str_eq(json_status_message(JSON_TOO_LONG, "zzz", buf, sizeof buf),
+    ck_assert_str_eq(generic_message(JSON_TOO_LONG, "zzz", buf, sizeof buf),
                      "zzz: too long");
-    ck_assert_str_eq(json_status_message(JSON_MISSING, "zzz", buf, sizeof buf), "zzz: required");
-    ck_assert_str_eq(json_status_message(JSON_OK, "zzz", buf, sizeof buf), "zzz: ok");
-    ck_assert_str_eq(json_status_message(JSON_MISSING, NULL, buf, sizeof buf), "value: required");
-    ck_assert_str_eq(json_status_message((enum json_status)99, "zzz", buf, sizeof buf),
+    ck_assert_str_eq(generic_message(JSON_MISSING, "zzz", buf, sizeof buf), "zzz: required");
+    ck_assert_str_eq(generic_message(JSON_OK, "zzz", buf, sizeof buf), "zzz: ok");
+    ck_assert_str_eq(generic_message(JSON_MISSING, NULL, buf, sizeof buf), "value: required");
+    ck_assert_str_eq(generic_message((enum json_status)99, "zzz", buf, sizeof buf),
                      "zzz: invalid");
 
-    /* a detail recorded for another key or another status is not used */
+    /* details live in the caller's json_error: another getter's failure is not used, and a
+     * getter that succeeds leaves err untouched */
     cJSON *obj = cJSON_Parse("{\"amount\":0}");
     int64_t n;
-    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 1, 9, &n, NULL),
+    struct json_error e;
+    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 1, 9, &n, NULL, &e),
                      JSON_OUT_OF_RANGE);
-    ck_assert_str_eq(json_status_message(JSON_OUT_OF_RANGE, "other", buf, sizeof buf),
+    ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 0, 9, &n, NULL, &e), JSON_OK);
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf), "amount: out of range 1..9");
+    ck_assert_str_eq(generic_message(JSON_OUT_OF_RANGE, "other", buf, sizeof buf),
                      "other: out of range");
-    ck_assert_str_eq(json_status_message(JSON_WRONG_TYPE, "amount", buf, sizeof buf),
+    ck_assert_str_eq(generic_message(JSON_WRONG_TYPE, "amount", buf, sizeof buf),
                      "amount: has the wrong type");
     cJSON_Delete(obj);
 }
@@ -361,13 +376,13 @@ START_TEST(messages_truncate)
 {
     char buf[8];
     memset(buf, 'X', sizeof buf);
-    ck_assert_ptr_eq(json_status_message(JSON_MISSING, "amount", buf, 5), buf);
+    ck_assert_ptr_eq(generic_message(JSON_MISSING, "amount", buf, 5), buf);
     ck_assert_str_eq(buf, "amou");
     ck_assert_int_eq(buf[5], 'X');
     buf[0] = 'Q';
-    ck_assert_ptr_eq(json_status_message(JSON_MISSING, "amount", buf, 0), buf);
+    ck_assert_ptr_eq(generic_message(JSON_MISSING, "amount", buf, 0), buf);
     ck_assert_int_eq(buf[0], 'Q');
-    ck_assert_ptr_null(json_status_message(JSON_MISSING, "amount", NULL, 0));
+    ck_assert_ptr_null(generic_message(JSON_MISSING, "amount", NULL, 0));
 }
 END_TEST
 
@@ -420,18 +435,18 @@ START_TEST(getters_over_parsed_bodies)
         const char *uid;
         int64_t amount = 0, vat = -1;
         int pay_now = 0, present = 0;
-        ck_assert_int_eq(json_get_str(root, "customer_uid", JSON_REQUIRED, 80, &uid), JSON_OK);
+        ck_assert_int_eq(json_get_str(root, "customer_uid", JSON_REQUIRED, 80, &uid, NULL), JSON_OK);
         ck_assert_str_eq(uid, "c1");
         ck_assert_int_eq(json_get_int64(root, "amount", JSON_REQUIRED, 1, 100000000, &amount,
-                                        &present),
+                                        &present, NULL),
                          JSON_OK);
         ck_assert_int_eq(amount, 1000);
         ck_assert_int_eq(present, 1);
         const cJSON *extra = cJSON_GetObjectItemCaseSensitive(root, "extra");
-        ck_assert_int_eq(json_get_int64(extra, "vat", JSON_OPTIONAL, 0, 100000000, &vat, NULL),
+        ck_assert_int_eq(json_get_int64(extra, "vat", JSON_OPTIONAL, 0, 100000000, &vat, NULL, NULL),
                          JSON_OK);
         ck_assert_int_eq(vat, 0);
-        ck_assert_int_eq(json_get_bool(root, "pay_now", JSON_REQUIRED, &pay_now, NULL), JSON_OK);
+        ck_assert_int_eq(json_get_bool(root, "pay_now", JSON_REQUIRED, &pay_now, NULL, NULL), JSON_OK);
         ck_assert_int_eq(pay_now, 1);
         cJSON_Delete(root);
     }
