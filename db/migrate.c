@@ -14,7 +14,8 @@ static const char create_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
 static const char applied_sql[] = "SELECT version FROM schema_migrations";
-static const char record_sql[] = "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)";
+static const char record_sql[] =
+    "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)";
 
 int db_migrations_latest(void)
 {
@@ -57,8 +58,7 @@ static char *one_line(const char *message)
 
 /* Checks a result (taking ownership unless *keep gets it); on failure sets *err to
  * "<what> failed: <server message>" and returns the mapped status. */
-static enum db_status check(PGconn *pg, PGresult *r, const char *what, PGresult **keep,
-                            char **err)
+static enum db_status check(PGconn *pg, PGresult *r, const char *what, PGresult **keep, char **err)
 {
     enum db_status st = DB_OK;
     ExecStatusType rs = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -101,7 +101,8 @@ static enum db_status apply_one(PGconn *pg, const struct db_migration *m, char *
         goto out;
     if (PQtransactionStatus(pg) != PQTRANS_INTRANS) {
         *err = xasprintf("%s failed: it ended the migration transaction (migrations must not "
-                         "contain BEGIN, COMMIT or ROLLBACK)", what);
+                         "contain BEGIN, COMMIT or ROLLBACK)",
+                         what);
         st = DB_ERROR;
         goto out;
     }
@@ -149,9 +150,12 @@ enum db_status db_migrate(const char *conninfo, int *applied, char **err)
     }
 
     if ((st = check(pg, PQexec(pg, "BEGIN"), "begin", NULL, &error)) != DB_OK ||
-        (st = check(pg, PQexec(pg, lock_sql), "taking the migration lock", NULL, &error)) != DB_OK ||
-        (st = check(pg, PQexec(pg, create_sql), "creating schema_migrations", NULL, &error)) != DB_OK ||
-        (st = check(pg, PQexec(pg, applied_sql), "reading schema_migrations", &versions, &error)) != DB_OK)
+        (st = check(pg, PQexec(pg, lock_sql), "taking the migration lock", NULL, &error)) !=
+            DB_OK ||
+        (st = check(pg, PQexec(pg, create_sql), "creating schema_migrations", NULL, &error)) !=
+            DB_OK ||
+        (st = check(pg, PQexec(pg, applied_sql), "reading schema_migrations", &versions, &error)) !=
+            DB_OK)
         goto out;
 
     for (size_t i = 0; i < db_migration_count; i++) {

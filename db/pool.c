@@ -18,11 +18,11 @@
 
 struct db_conn {
     struct db_pool *pool;
-    PGconn *pg;                          /* NULL when closed; written under pool->mutex */
-    int in_use;                          /* under pool->mutex */
-    int broken;                          /* the holder saw the connection fail */
-    unsigned char prepared[STMT_COUNT];  /* 1 once that statement is prepared on pg */
-    char error[1024];                    /* last error, trimmed; "" when none */
+    PGconn *pg;                         /* NULL when closed; written under pool->mutex */
+    int in_use;                         /* under pool->mutex */
+    int broken;                         /* the holder saw the connection fail */
+    unsigned char prepared[STMT_COUNT]; /* 1 once that statement is prepared on pg */
+    char error[1024];                   /* last error, trimmed; "" when none */
 };
 
 struct db_pool {
@@ -30,15 +30,17 @@ struct db_pool {
     int size;
     int acquire_timeout_ms;
     pthread_mutex_t mutex;
-    pthread_cond_t released;  /* signalled when a connection goes back to the pool */
-    struct db_conn *conns;    /* `size` slots */
+    pthread_cond_t released; /* signalled when a connection goes back to the pool */
+    struct db_conn *conns;   /* `size` slots */
 };
 
+/* clang-format off */
 static const char *const status_names[] = {
     [DB_OK] = "ok",           [DB_NOT_FOUND] = "not_found",     [DB_CONFLICT] = "conflict",
     [DB_INVALID] = "invalid", [DB_RETRY] = "retry",             [DB_UNAVAILABLE] = "unavailable",
     [DB_ERROR] = "error",
 };
+/* clang-format on */
 
 const char *db_status_name(enum db_status st)
 {
@@ -263,8 +265,7 @@ static enum db_status conn_result(struct db_conn *conn, PGresult *r, PGresult **
         /* COPY or pipeline states: none of our statements can get here; the connection is in a
          * state we cannot recover from. */
         st = DB_UNAVAILABLE;
-        conn_set_error(conn, "unexpected result status '%s'",
-                       PQresStatus(PQresultStatus(r)));
+        conn_set_error(conn, "unexpected result status '%s'", PQresStatus(PQresultStatus(r)));
         break;
     }
     PQclear(r);
@@ -360,7 +361,8 @@ static int conn_make_idle(struct db_conn *conn)
     case PQTRANS_INTRANS:
     case PQTRANS_INERROR: {
         PGresult *r = PQexec(pg, "ROLLBACK");
-        int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
+        int ok =
+            r && PQresultStatus(r) == PGRES_COMMAND_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
         PQclear(r);
         return ok;
     }
@@ -540,7 +542,8 @@ enum db_status db_commit(struct db_conn *conn)
     }
     enum db_status st = conn_exec_fixed(conn, "COMMIT", &r);
     if (st == DB_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
-        conn_set_error(conn, "commit failed: the transaction had already failed and was rolled back");
+        conn_set_error(conn,
+                       "commit failed: the transaction had already failed and was rolled back");
         st = DB_ERROR;
     }
     PQclear(r);

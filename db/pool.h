@@ -9,12 +9,12 @@
 /* What a database call came to. Callers map these to HTTP statuses (CONFLICT → 409, ...). */
 enum db_status {
     DB_OK = 0,
-    DB_NOT_FOUND,    /* 0 rows where 1 was expected; never set by this module, only by callers */
-    DB_CONFLICT,     /* 23505 unique_violation */
-    DB_INVALID,      /* other 23xxx integrity violations, 22xxx data exceptions */
-    DB_RETRY,        /* 40001 serialization_failure, 40P01 deadlock_detected */
-    DB_UNAVAILABLE,  /* cannot connect, connection lost (08xxx, 57P01..57P03), pool wait timed out */
-    DB_ERROR         /* anything else, including caller mistakes (bad statement id, NULL params) */
+    DB_NOT_FOUND,   /* 0 rows where 1 was expected; never set by this module, only by callers */
+    DB_CONFLICT,    /* 23505 unique_violation */
+    DB_INVALID,     /* other 23xxx integrity violations, 22xxx data exceptions */
+    DB_RETRY,       /* 40001 serialization_failure, 40P01 deadlock_detected */
+    DB_UNAVAILABLE, /* cannot connect, connection lost (08xxx, 57P01..57P03), pool wait timed out */
+    DB_ERROR        /* anything else, including caller mistakes (bad statement id, NULL params) */
 };
 
 /* "ok", "not_found", "conflict", "invalid", "retry", "unavailable", "error"; "unknown" for a

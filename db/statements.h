@@ -4,6 +4,7 @@
 
 /* One id per statement; db_exec() takes these, never SQL text. Add a row here and in
  * db/statements.c together. */
+/* clang-format off */
 enum db_stmt {
     STMT_PING,            /* SELECT 1 */
     STMT_SCHEMA_VERSION,  /* → version (int, 0 when nothing is applied) */
@@ -41,10 +42,11 @@ enum db_stmt {
                                    server/billing/customer.c for the columns) */
     STMT_COUNT
 };
+/* clang-format on */
 
 struct db_statement {
-    const char *name;  /* the prepared statement's name on the server */
-    const char *sql;   /* fixed text with $1..$nparams placeholders */
+    const char *name; /* the prepared statement's name on the server */
+    const char *sql;  /* fixed text with $1..$nparams placeholders */
     int nparams;
 };
 

@@ -107,8 +107,8 @@ static int read_request(struct request *req, struct reply *rep, struct checkout_
                   &rq->buyer_name) != 0 ||
         read_text(req, rep, "buyer_email", JSON_OPTIONAL, CHECKOUT_BUYER_EMAIL_MAX,
                   &rq->buyer_email) != 0 ||
-        read_text(req, rep, "buyer_tel", JSON_OPTIONAL, CHECKOUT_BUYER_TEL_MAX,
-                  &rq->buyer_tel) != 0 ||
+        read_text(req, rep, "buyer_tel", JSON_OPTIONAL, CHECKOUT_BUYER_TEL_MAX, &rq->buyer_tel) !=
+            0 ||
         read_bool(req, rep, "naver_popup", 1, &rq->naver_popup) != 0 ||
         read_bool(req, rep, "mobile", 0, &mobile) != 0)
         return -1;
@@ -135,7 +135,8 @@ static void create(struct request *req, struct reply *rep, const char *created_b
 
     if (read_request(req, rep, &rq) != 0)
         return;
-    switch (checkout_create(&route_env(req)->billing, &rq, created_by, actor, req->request_id, &res)) {
+    switch (
+        checkout_create(&route_env(req)->billing, &rq, created_by, actor, req->request_id, &res)) {
     case CHECKOUT_OK: {
         cJSON *body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "merchant_uid", res.merchant_uid);

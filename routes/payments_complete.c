@@ -22,8 +22,8 @@ void route_payments_complete(struct request *req, struct reply *rep)
             return;
         }
     }
-    if (issuance_verify(&route_env(req)->billing, values[0], values[1], "callback", req->request_id, &res) ==
-        VERIFY_ACTIVE)
+    if (issuance_verify(&route_env(req)->billing, values[0], values[1], "callback", req->request_id,
+                        &res) == VERIFY_ACTIVE)
         reply_json(rep, 200, verify_result_json(&res));
     else
         reply_error(rep, req, res.http_status, res.code, res.field, "%s", res.message);

@@ -10,7 +10,7 @@
 #include "server/http/html.h"
 
 #define LANDING_CSP                                                                                \
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; " \
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "  \
     "frame-ancestors 'none'"
 /* The only link on the page: a fixed local URL, never one taken from the query. */
 #define BACK_URL "/static/checkout.html"
@@ -19,10 +19,10 @@
 /* What the page shows. Strings are borrowed; NULL rows are left out. */
 struct landing_view {
     int http_status;
-    const char *status;  /* data-status: "active", "failed" or "error" */
-    const char *code;    /* data-code: the error code, "" when active */
+    const char *status; /* data-status: "active", "failed" or "error" */
+    const char *code;   /* data-code: the error code, "" when active */
     const char *title;
-    const char *detail;  /* the verification's message */
+    const char *detail;              /* the verification's message */
     const struct verify_result *res; /* registration rows when res->has_registration */
     const char *window_code;
     const char *window_msg;
@@ -142,16 +142,19 @@ static const char *title_for(enum verify_outcome o)
 
 static const char *status_for(enum verify_outcome o)
 {
-    return o == VERIFY_ACTIVE                             ? "active"
+    return o == VERIFY_ACTIVE                           ? "active"
            : o == VERIFY_FAILED || o == VERIFY_REJECTED ? "failed"
-                                                          : "error";
+                                                        : "error";
 }
 
 /* A request the page cannot verify (bad query): 400 with the error code. */
 static void render_error(struct reply *rep, int status, const char *code, const char *detail)
 {
-    struct landing_view v = {.http_status = status, .status = "error", .code = code,
-                             .title = "등록 결과를 확인하지 못했습니다", .detail = detail};
+    struct landing_view v = {.http_status = status,
+                             .status = "error",
+                             .code = code,
+                             .title = "등록 결과를 확인하지 못했습니다",
+                             .detail = detail};
     render(rep, &v);
 }
 
@@ -171,10 +174,13 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
         goto out;
     }
     if (!imp_uid && (window_code || window_msg)) {
-        struct landing_view v = {.http_status = 200, .status = "failed", .code = "window_failed",
+        struct landing_view v = {.http_status = 200,
+                                 .status = "failed",
+                                 .code = "window_failed",
                                  .title = "결제창에서 등록이 완료되지 않았습니다",
                                  .detail = "nothing was registered; go back and try again",
-                                 .window_code = window_code, .window_msg = window_msg};
+                                 .window_code = window_code,
+                                 .window_msg = window_msg};
         render(rep, &v);
         goto out;
     }

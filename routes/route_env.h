@@ -10,12 +10,12 @@
 /* Built by main (or a test) and handed to the HTTP server as http_site.ctx. Everything is
  * borrowed and outlives the server; handlers only read it. */
 struct route_env {
-    struct billing_env billing;     /* pool, iamport client, PG settings, clock */
-    const char *static_dir;         /* STATIC_DIR */
-    const char *imp_code;           /* IMP_CODE, "" when unset */
-    const char *iamport_sdk_url;    /* IAMPORT_SDK_URL */
-    int sandbox_mode;               /* SANDBOX_MODE */
-    const atomic_int *db_migrated;  /* 1 once migrations are applied (NULL: never) */
+    struct billing_env billing;    /* pool, iamport client, PG settings, clock */
+    const char *static_dir;        /* STATIC_DIR */
+    const char *imp_code;          /* IMP_CODE, "" when unset */
+    const char *iamport_sdk_url;   /* IAMPORT_SDK_URL */
+    int sandbox_mode;              /* SANDBOX_MODE */
+    const atomic_int *db_migrated; /* 1 once migrations are applied (NULL: never) */
     /* BILLKEY_API_KEYS, for POST /users/getToken (dispatch gets them through http_site); the
      * tokens' `now`/`expired_at` come from billing.clock */
     const struct merchant_key *merchant_keys;

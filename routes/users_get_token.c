@@ -46,16 +46,19 @@ void route_users_get_token(struct request *req, struct reply *rep)
     if (!key) {
         /* 401 as iamport answers bad imp_key/imp_secret; the reference gives no text of its
          * own, so the one iamport uses for a bad token */
-        log_msg(LOG_INFO, req->request_id, "getToken refused: imp_key/imp_secret do not match "
-                                           "a key of BILLKEY_API_KEYS");
+        log_msg(LOG_INFO, req->request_id,
+                "getToken refused: imp_key/imp_secret do not match "
+                "a key of BILLKEY_API_KEYS");
         reply_iamport(rep, 401, -1, "Unauthorized", NULL);
         goto out;
     }
     int64_t now = clock_now_s(env->billing.clock);
     int64_t expired_at = now + MERCHANT_TOKEN_LIFETIME_S;
     if (merchant_token_issue(key, expired_at, token) != 0) {
-        log_msg(LOG_ERROR, req->request_id, "getToken: issuing a token for key '%s' failed "
-                                            "(random nonce or HMAC)", key->name);
+        log_msg(LOG_ERROR, req->request_id,
+                "getToken: issuing a token for key '%s' failed "
+                "(random nonce or HMAC)",
+                key->name);
         reply_iamport(rep, 500, -1, "access_token could not be issued", NULL);
         goto out;
     }

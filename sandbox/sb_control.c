@@ -51,10 +51,14 @@ static int valid_issue_status(const char *s)
 /* Checks the whole config body without changing anything; NULL when valid, else a message. */
 static const char *config_problem(const cJSON *body, char *msg)
 {
-    static const char *const known[] = {"customer_not_found",     "webhook_url",
-                                        "webhook_format",         "issue_status",
-                                        "token_ttl_seconds",      "issue_webhook_delay_ms",
-                                        "issue_webhook_before_result", NULL};
+    static const char *const known[] = {"customer_not_found",
+                                        "webhook_url",
+                                        "webhook_format",
+                                        "issue_status",
+                                        "token_ttl_seconds",
+                                        "issue_webhook_delay_ms",
+                                        "issue_webhook_before_result",
+                                        NULL};
     const cJSON *item;
     cJSON_ArrayForEach (item, body) {
         size_t i = 0;

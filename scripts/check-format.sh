@@ -2,7 +2,7 @@
 # Fails when a tracked C file differs from what clang-format (.clang-format) would make of it.
 # usage: scripts/check-format.sh [-v]   (-v also prints clang-format's complaints)
 # Fix with: clang-format -i FILE. Declarative tables keep their layout inside
-# // clang-format off ... // clang-format on.
+# /* clang-format off */ ... /* clang-format on */.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -30,7 +30,7 @@ enum config_flag {
 };
 
 struct config_var {
-    const char *name;          /* environment variable */
+    const char *name; /* environment variable */
     enum config_type type;
     const char *default_value; /* parsed like user input; NULL = no default */
     long long min, max;        /* bounds for CONFIG_INT and CONFIG_SIZE */
@@ -43,6 +43,7 @@ struct config_var {
 #define MIB (1024LL * 1024LL)
 #define FIELD(f) offsetof(struct config, f)
 
+/* clang-format off */
 static const struct config_var config_vars[] = {
     {"PORT", CONFIG_INT, "8080", 0, 65535, 0, FIELD(port),
      "TCP port to listen on, 0..65535; 0 picks a free port"},
@@ -98,6 +99,7 @@ static const struct config_var config_vars[] = {
     {"NAVERPAY_CHAIN_ID", CONFIG_STRING, "", 0, 0, 0, FIELD(naverpay_chain_id),
      "naverChainId for group merchants (empty: not sent)"},
 };
+/* clang-format on */
 
 #define CONFIG_VAR_COUNT (sizeof config_vars / sizeof config_vars[0])
 
@@ -105,8 +107,8 @@ static const struct config_var config_vars[] = {
 #define API_KEY_MIN 16
 #define API_KEY_MAX 256
 #define API_KEYS_MAX 64
-#define ECHO_MAX 64                      /* bytes of a bad value shown in an error */
-#define QUOTED_MAX (ECHO_MAX * 4 + 8)    /* room for \xNN escapes, quotes and "..." */
+#define ECHO_MAX 64                   /* bytes of a bad value shown in an error */
+#define QUOTED_MAX (ECHO_MAX * 4 + 8) /* room for \xNN escapes, quotes and "..." */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -117,8 +119,8 @@ struct problems {
     int count;
 };
 
-__attribute__((format(printf, 2, 3))) static void problem_add(struct problems *p,
-                                                              const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void problem_add(struct problems *p, const char *fmt,
+                                                              ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -180,8 +182,8 @@ static void format_size(char out[32], long long bytes)
 /* Reports "NAME: <value as quote_value shows it> <what fmt says>" and returns -1. */
 __attribute__((format(printf, 4, 5))) static int reject_value(struct problems *p,
                                                               const struct config_var *var,
-                                                              const char *value,
-                                                              const char *fmt, ...)
+                                                              const char *value, const char *fmt,
+                                                              ...)
 {
     char shown[QUOTED_MAX], what[160];
     va_list ap;
@@ -681,8 +683,7 @@ void config_log_effective(const struct config *cfg)
         }
         case CONFIG_LOG_LEVEL: {
             unsigned level = (unsigned)*(const enum log_level *)field;
-            cJSON_AddStringToObject(fields, var->name,
-                                    level < 4 ? level_names[level] : "unknown");
+            cJSON_AddStringToObject(fields, var->name, level < 4 ? level_names[level] : "unknown");
             break;
         }
         case CONFIG_API_KEYS:

@@ -8,18 +8,17 @@
 #include "server/core/log.h"
 #include "server/http/merchant_keys.h"
 
-
 /* The effective configuration. Filled by config_load(); every pointer in it is owned by the
  * struct and freed by config_release(). Other modules borrow it read-only. */
 struct config {
-    int port;                       /* PORT, 0 = any free port */
-    char *listen_addr;              /* LISTEN_ADDR, an IPv4 or IPv6 literal */
-    char *database_url;             /* DATABASE_URL (secret) */
-    char *iamport_base_url;         /* IAMPORT_BASE_URL, no trailing '/' */
-    char *iamport_api_key;          /* IAMPORT_API_KEY (secret) */
-    char *iamport_api_secret;       /* IAMPORT_API_SECRET (secret) */
-    struct merchant_key *api_keys;  /* BILLKEY_API_KEYS (secret), NULL when none; the strings
-                                       are owned by the config */
+    int port;                 /* PORT, 0 = any free port */
+    char *listen_addr;        /* LISTEN_ADDR, an IPv4 or IPv6 literal */
+    char *database_url;       /* DATABASE_URL (secret) */
+    char *iamport_base_url;   /* IAMPORT_BASE_URL, no trailing '/' */
+    char *iamport_api_key;    /* IAMPORT_API_KEY (secret) */
+    char *iamport_api_secret; /* IAMPORT_API_SECRET (secret) */
+    /* BILLKEY_API_KEYS (secret), NULL when none; the strings are owned by the config */
+    struct merchant_key *api_keys;
     size_t api_key_count;
     char *public_base_url;          /* PUBLIC_BASE_URL, no trailing '/' */
     enum log_level log_level;       /* LOG_LEVEL */

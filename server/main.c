@@ -151,19 +151,21 @@ int main(int argc, char **argv)
     }
 
     struct route_env env = {
-        .billing = {
-            .db = db,
-            .iamport = iamport,
-            .pg = {
-                .kakaopay_cid = cfg.pg_kakaopay_cid,
-                .kicc_mid = cfg.pg_kicc_mid,
-                .chai_public_key = cfg.pg_chai_public_key,
-                .naverpay_product_code = cfg.naverpay_product_code,
-                .naverpay_chain_id = cfg.naverpay_chain_id,
-                .public_base_url = cfg.public_base_url,
+        .billing =
+            {
+                .db = db,
+                .iamport = iamport,
+                .pg =
+                    {
+                        .kakaopay_cid = cfg.pg_kakaopay_cid,
+                        .kicc_mid = cfg.pg_kicc_mid,
+                        .chai_public_key = cfg.pg_chai_public_key,
+                        .naverpay_product_code = cfg.naverpay_product_code,
+                        .naverpay_chain_id = cfg.naverpay_chain_id,
+                        .public_base_url = cfg.public_base_url,
+                    },
+                .clock = &clock_system,
             },
-            .clock = &clock_system,
-        },
         .static_dir = cfg.static_dir,
         .imp_code = cfg.imp_code,
         .iamport_sdk_url = cfg.iamport_sdk_url,

@@ -10,8 +10,8 @@ enum db_status audit_record(struct db_conn *conn, const char *actor, const char 
 {
     char *text = detail ? json_print(detail) : NULL;
     cJSON_Delete(detail);
-    const char *params[] = {actor, action, subject,
-                            request_id && request_id[0] ? request_id : NULL, text};
+    const char *params[] = {actor, action, subject, request_id && request_id[0] ? request_id : NULL,
+                            text};
     enum db_status st = db_exec(conn, STMT_AUDIT_INSERT, params, NULL);
     cJSON_free(text);
     return st;

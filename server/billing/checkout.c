@@ -37,8 +37,9 @@ static enum checkout_status fail(struct checkout_result *out, enum checkout_stat
 }
 
 /* POST /payments/prepare {merchant_uid, amount} so iamport refuses any other amount. */
-static enum checkout_status prepare(const struct billing_env *env, const char *merchant_uid, int64_t amount,
-                                    const char *request_id, struct checkout_result *out)
+static enum checkout_status prepare(const struct billing_env *env, const char *merchant_uid,
+                                    int64_t amount, const char *request_id,
+                                    struct checkout_result *out)
 {
     struct iamport_prepared prepared;
     struct iamport_error err;
@@ -83,16 +84,15 @@ static enum db_status store(struct db_conn *conn, const struct registration *reg
     if (st == DB_OK && window_charges) {
         char amount[24];
         snprintf(amount, sizeof amount, "%" PRId64, reg->window_amount);
-        const char *params[] = {reg->merchant_uid, reg->customer_uid, amount, reg->name,
-                                "requested", NULL, NULL, NULL};
+        const char *params[] = {
+            reg->merchant_uid, reg->customer_uid, amount, reg->name, "requested", NULL, NULL, NULL};
         st = db_exec(conn, STMT_PAYMENT_ISSUE_RECORD, params, NULL);
         if (st == DB_OK) {
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "kind", "issue");
             cJSON_AddStringToObject(d, "customer_uid", reg->customer_uid);
             cJSON_AddNumberToObject(d, "amount", (double)reg->window_amount);
-            st = audit_record(conn, actor, "payment.requested", reg->merchant_uid, request_id,
-                              d);
+            st = audit_record(conn, actor, "payment.requested", reg->merchant_uid, request_id, d);
         }
     }
     if (st == DB_OK)
@@ -101,9 +101,10 @@ static enum db_status store(struct db_conn *conn, const struct registration *reg
     return st;
 }
 
-enum checkout_status checkout_create(const struct billing_env *env, const struct checkout_request *rq,
-                                     const char *created_by, const char *actor,
-                                     const char *request_id, struct checkout_result *out)
+enum checkout_status checkout_create(const struct billing_env *env,
+                                     const struct checkout_request *rq, const char *created_by,
+                                     const char *actor, const char *request_id,
+                                     struct checkout_result *out)
 {
     const struct pg_profile *p = rq->profile;
     struct db_conn *conn = NULL;

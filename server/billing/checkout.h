@@ -17,15 +17,15 @@ struct pg_profile;
 #define CHECKOUT_BUYER_NAME_MAX 16
 #define CHECKOUT_BUYER_EMAIL_MAX 64
 #define CHECKOUT_BUYER_TEL_MAX 16
-#define CHECKOUT_AMOUNT_MAX INT64_C(100000000)   /* 1억 won */
-#define CHECKOUT_CHARGE_NOW_AMOUNT_MIN 100       /* won */
+#define CHECKOUT_AMOUNT_MAX INT64_C(100000000) /* 1억 won */
+#define CHECKOUT_CHARGE_NOW_AMOUNT_MIN 100     /* won */
 
 /* A validated checkout request; strings are borrowed (NULL = not given). */
 struct checkout_request {
     const struct pg_profile *profile;
     const char *customer_id;
     const char *name;
-    int64_t amount;   /* the price, 0..CHECKOUT_AMOUNT_MAX */
+    int64_t amount; /* the price, 0..CHECKOUT_AMOUNT_MAX */
     int charge_now;
     const char *buyer_name;
     const char *buyer_email;
@@ -56,8 +56,9 @@ void checkout_result_release(struct checkout_result *r);
  * KakaoPay charge_now 'issue' ledger row (status 'requested', before the window can charge) and
  * the audit rows (actor `actor`, created_by `created_by`). *out is zeroed first; release it in
  * every case. */
-enum checkout_status checkout_create(const struct billing_env *env, const struct checkout_request *rq,
-                                     const char *created_by, const char *actor,
-                                     const char *request_id, struct checkout_result *out);
+enum checkout_status checkout_create(const struct billing_env *env,
+                                     const struct checkout_request *rq, const char *created_by,
+                                     const char *actor, const char *request_id,
+                                     struct checkout_result *out);
 
 #endif

@@ -11,9 +11,9 @@ struct billing_env;
 
 enum customer_status {
     CUSTOMER_OK = 0,
-    CUSTOMER_INVALID_ID,      /* 400 invalid_field: customer_id is not 1..64 characters */
-    CUSTOMER_DB_UNAVAILABLE,  /* 503 database_unavailable */
-    CUSTOMER_INTERNAL,        /* 500 internal: any other database failure */
+    CUSTOMER_INVALID_ID,     /* 400 invalid_field: customer_id is not 1..64 characters */
+    CUSTOMER_DB_UNAVAILABLE, /* 503 database_unavailable */
+    CUSTOMER_INTERNAL,       /* 500 internal: any other database failure */
 };
 
 /* One billing key. Every string is owned (NULL = SQL NULL); customer_view_release() frees them. */
@@ -24,11 +24,11 @@ struct customer_key {
     char *card_name;
     char *card_number;
     char *status;
-    char *created_at;              /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) */
-    char *reg_merchant_uid;        /* the registration that issued it */
+    char *created_at;       /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) */
+    char *reg_merchant_uid; /* the registration that issued it */
     char *reg_status;
     char *reg_fail_reason;
-    int has_first_payment;         /* 0: the pay_* fields below are NULL / 0 */
+    int has_first_payment; /* 0: the pay_* fields below are NULL / 0 */
     char *pay_merchant_uid;
     int64_t pay_amount;
     char *pay_status;

@@ -54,9 +54,8 @@ enum db_status payment_summary_load(struct db_conn *conn, const char *registrati
 }
 
 /* Claims the ledger row. *claimed = 1 when this call inserted it (merchant_uid written). */
-static enum db_status claim(struct db_conn *conn, const struct registration *reg,
-                            const char *actor, const char *request_id, char *merchant_uid,
-                            size_t cap, int *claimed)
+static enum db_status claim(struct db_conn *conn, const struct registration *reg, const char *actor,
+                            const char *request_id, char *merchant_uid, size_t cap, int *claimed)
 {
     PGresult *res = NULL;
     char amount[24];
@@ -67,8 +66,7 @@ static enum db_status claim(struct db_conn *conn, const struct registration *reg
         return DB_ERROR;
     }
     snprintf(amount, sizeof amount, "%" PRId64, reg->amount);
-    const char *params[] = {merchant_uid, reg->customer_uid, reg->merchant_uid, amount,
-                            reg->name};
+    const char *params[] = {merchant_uid, reg->customer_uid, reg->merchant_uid, amount, reg->name};
     enum db_status st = db_begin(conn);
     if (st != DB_OK)
         return st;
@@ -195,8 +193,8 @@ enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn
     int claimed = 0;
 
     memset(out, 0, sizeof *out);
-    enum db_status st = claim(conn, reg, actor, request_id, merchant_uid, sizeof merchant_uid,
-                              &claimed);
+    enum db_status st =
+        claim(conn, reg, actor, request_id, merchant_uid, sizeof merchant_uid, &claimed);
     if (st != DB_OK || !claimed)
         return st == DB_OK ? payment_summary_load(conn, reg->merchant_uid, out) : st;
 

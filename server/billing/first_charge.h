@@ -12,10 +12,10 @@ struct registration;
 /* A registration's first payment ('issue' row for KakaoPay, 'first_charge' row otherwise).
  * Strings are owned (NULL = none); payment_summary_release() frees them. */
 struct payment_summary {
-    int present;          /* 0: the registration has no first payment */
+    int present; /* 0: the registration has no first payment */
     char *merchant_uid;
     int64_t amount;
-    char *status;         /* "requested", "paid", "failed", "cancelled", "unknown" */
+    char *status; /* "requested", "paid", "failed", "cancelled", "unknown" */
     char *imp_uid;
     char *fail_reason;
 };

@@ -52,8 +52,8 @@ static int took_money(const struct iamport_payment *p)
     return !same(p->customer_uid_usage, "issue") || !paid_with || paid_with->charges_at_issuance;
 }
 
-void issuance_check_payment(const struct issuance_expectation *e,
-                            const struct iamport_payment *p, struct issuance_check *out)
+void issuance_check_payment(const struct issuance_expectation *e, const struct iamport_payment *p,
+                            struct issuance_check *out)
 {
     memset(out, 0, sizeof *out);
     if (!same(p->customer_uid, e->customer_uid)) {
@@ -67,8 +67,7 @@ void issuance_check_payment(const struct issuance_expectation *e,
                quote_len(p->customer_uid_usage), or_null(p->customer_uid_usage));
     } else if (p->status == IAMPORT_PAYMENT_FAILED) {
         decide(out, ISSUANCE_FAIL, "%s",
-               p->fail_reason && p->fail_reason[0] ? p->fail_reason
-                                                   : "the PG reported a failure");
+               p->fail_reason && p->fail_reason[0] ? p->fail_reason : "the PG reported a failure");
     } else if (p->status == IAMPORT_PAYMENT_READY) {
         if (e->profile->ready_means_issued && e->window_amount == 0 && p->amount == 0)
             decide(out, ISSUANCE_ACCEPT, "issued (status ready, amount 0)");
@@ -80,8 +79,8 @@ void issuance_check_payment(const struct issuance_expectation *e,
         decide(out, ISSUANCE_NOT_COMPLETED, "iamport reports status '%.*s'",
                quote_len(p->status_text), or_null(p->status_text));
     } else if (e->profile->charges_at_issuance && p->amount != e->window_amount) {
-        decide(out, ISSUANCE_REJECT, "amount %" PRId64 " is not the expected %" PRId64,
-               p->amount, e->window_amount);
+        decide(out, ISSUANCE_REJECT, "amount %" PRId64 " is not the expected %" PRId64, p->amount,
+               e->window_amount);
     } else {
         decide(out, ISSUANCE_ACCEPT, "issued");
     }

@@ -144,8 +144,8 @@ static enum db_status record_issue_payment(struct verify_ctx *c, const struct ia
     char *raw = raw_text(p);
     snprintf(amount, sizeof amount, "%" PRId64, p->amount);
     const struct registration *reg = &c->out->reg;
-    const char *params[] = {reg->merchant_uid, reg->customer_uid, amount, reg->name,
-                            status, p->imp_uid, fail_reason, raw};
+    const char *params[] = {reg->merchant_uid, reg->customer_uid, amount, reg->name, status,
+                            p->imp_uid,        fail_reason,       raw};
     enum db_status st = db_exec(c->conn, STMT_PAYMENT_ISSUE_RECORD, params, NULL);
     cJSON_free(raw);
     return st;
@@ -225,8 +225,8 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
     }
     enum db_status st = db_begin(c->conn);
     if (st == DB_OK)
-        st = registration_set_status(c->conn, reg->merchant_uid, "tampered", c->pay.imp_uid,
-                                     reason);
+        st =
+            registration_set_status(c->conn, reg->merchant_uid, "tampered", c->pay.imp_uid, reason);
     /* refunded: it took money that was given back before this verification (a cancel whose
      * answer was lost, or the shop's console) */
     int refunded = c->pay.status == IAMPORT_PAYMENT_CANCELLED && c->pay.cancel_amount > 0;
@@ -249,8 +249,8 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
         cJSON_AddStringToObject(d, "imp_uid", c->pay.imp_uid);
         cJSON_AddNumberToObject(d, "amount", (double)c->pay.amount);
         cJSON_AddStringToObject(d, "reason", CANCEL_REASON);
-        st = audit_record(c->conn, c->actor, "payment.cancelled", reg->merchant_uid,
-                          c->request_id, d);
+        st = audit_record(c->conn, c->actor, "payment.cancelled", reg->merchant_uid, c->request_id,
+                          d);
     }
     st = commit_or_rollback(c, st);
     iamport_payment_release(&cancelled);
@@ -280,8 +280,8 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c)
     if (st == DB_OK)
         st = registration_set_status(c->conn, reg->merchant_uid, "active", c->pay.imp_uid, NULL);
     if (st == DB_OK) {
-        const char *params[] = {reg->customer_uid, reg->customer_id, reg->pg_provider, reg->pg,
-                                card.card_name,    card.card_number};
+        const char *params[] = {reg->customer_uid, reg->customer_id, reg->pg_provider,
+                                reg->pg,           card.card_name,   card.card_number};
         st = db_exec(c->conn, STMT_BILLING_KEY_INSERT, params, NULL);
     }
     if (st == DB_OK && has_issue_row(c)) {
@@ -291,8 +291,8 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c)
             cJSON_AddStringToObject(d, "imp_uid", c->pay.imp_uid);
             cJSON_AddNumberToObject(d, "amount", (double)c->pay.amount);
             cJSON_AddStringToObject(d, "kind", "issue");
-            st = audit_record(c->conn, c->actor, "payment.paid", reg->merchant_uid,
-                              c->request_id, d);
+            st = audit_record(c->conn, c->actor, "payment.paid", reg->merchant_uid, c->request_id,
+                              d);
         }
     }
     if (st == DB_OK) {
@@ -398,8 +398,8 @@ static enum verify_outcome verify_locked(struct verify_ctx *c)
 
     enum db_status st = lock_registration(c, merchant_uid);
     if (st == DB_ERROR) {
-        log_msg(LOG_WARN, c->request_id, "registration '%s' stayed locked for %s: %s",
-                merchant_uid, LOCK_WAIT, db_conn_error(c->conn));
+        log_msg(LOG_WARN, c->request_id, "registration '%s' stayed locked for %s: %s", merchant_uid,
+                LOCK_WAIT, db_conn_error(c->conn));
         return finish(c->out, VERIFY_DB_UNAVAILABLE,
                       "another verification of this registration is still running; try again");
     }
@@ -421,8 +421,7 @@ static enum verify_outcome verify_locked(struct verify_ctx *c)
     if (strcmp(reg->status, "active") == 0) {
         if (!same_payment)
             return finish(c->out, VERIFY_CONFLICT,
-                          "registration '%s' is already active with another payment",
-                          merchant_uid);
+                          "registration '%s' is already active with another payment", merchant_uid);
         return first_payment(c);
     }
     if (strcmp(reg->status, "tampered") == 0)

@@ -35,10 +35,10 @@ enum verify_outcome {
 struct verify_result {
     enum verify_outcome outcome;
     int http_status;
-    const char *code;      /* static: "invalid_field", "unknown_payment", ... ("" when active) */
-    const char *field;     /* static or NULL: the input at fault for VERIFY_INVALID_INPUT */
-    char message[512];     /* lower-case English, for the page and the API error body */
-    int has_registration;  /* reg below is filled (the state after this step) */
+    const char *code;     /* static: "invalid_field", "unknown_payment", ... ("" when active) */
+    const char *field;    /* static or NULL: the input at fault for VERIFY_INVALID_INPUT */
+    char message[512];    /* lower-case English, for the page and the API error body */
+    int has_registration; /* reg below is filled (the state after this step) */
     struct registration reg;
     struct payment_summary first_payment; /* first_payment.present = 0 when none */
 };

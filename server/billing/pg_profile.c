@@ -8,6 +8,7 @@
 
 #define LANDING_PATH "/payments/complete/mobile"
 
+/* clang-format off */
 static const struct pg_profile profiles[] = {
     {.provider = PG_PAYCO, .name = "payco", .label = "PAYCO", .pay_method = "card",
      .delivery = PG_RESULT_CALLBACK},
@@ -21,6 +22,7 @@ static const struct pg_profile profiles[] = {
     {.provider = PG_NAVERPAY, .name = "naverpay", .label = "네이버페이", .pay_method = "card",
      .needs_buyer_tel = 1, .delivery = PG_RESULT_POPUP_OR_REDIRECT},
 };
+/* clang-format on */
 
 size_t pg_profile_count(void)
 {
@@ -109,7 +111,9 @@ cJSON *pg_profile_request_pay(const struct pg_profile *p, const struct pg_settin
     cJSON_AddStringToObject(rp, "m_redirect_url", landing);
     if (p->provider == PG_NAVERPAY) {
         cJSON_AddBoolToObject(rp, "naverPopupMode", co->naver_popup ? 1 : 0);
-        cJSON_AddStringToObject(rp, "naverProductCode", settings->naverpay_product_code ? settings->naverpay_product_code : "");
+        cJSON_AddStringToObject(rp, "naverProductCode",
+                                settings->naverpay_product_code ? settings->naverpay_product_code
+                                                                : "");
         if (settings->naverpay_chain_id && settings->naverpay_chain_id[0])
             cJSON_AddStringToObject(rp, "naverChainId", settings->naverpay_chain_id);
     }

@@ -14,7 +14,7 @@ enum pg_result_delivery {
     PG_RESULT_CALLBACK,           /* PAYCO, KakaoPay: the JS callback on PC and mobile */
     PG_RESULT_REDIRECT_ON_MOBILE, /* KICC: callback on PC, m_redirect_url on mobile */
     PG_RESULT_REDIRECT_ALWAYS,    /* CHAI: m_redirect_url on PC and mobile */
-    PG_RESULT_POPUP_OR_REDIRECT,  /* NaverPay: naverPopupMode true → callback, false → redirect */
+    PG_RESULT_POPUP_OR_REDIRECT, /* NaverPay: naverPopupMode true → callback, false → redirect */
 };
 
 /* What the deployment configures for the PGs; strings are borrowed ("" or NULL = not set). */
@@ -30,14 +30,14 @@ struct pg_settings {
 /* One row of the table. Static storage; never freed. */
 struct pg_profile {
     enum pg_provider provider;
-    const char *name;          /* "kakaopay": pg string prefix and iamport's pg_provider */
-    const char *label;         /* shown on the checkout page */
-    const char *pay_method;    /* "card" or "trans" */
-    int config_suffix;         /* the pg string may carry ".<id>" from config */
-    int charges_at_issuance;   /* the window itself charges a non-zero amount (KakaoPay) */
-    int window_amount_zero;    /* the window always gets amount 0 (CHAI) */
-    int ready_means_issued;    /* status "ready" is success when the window amount is 0 */
-    int needs_buyer_tel;       /* buyer_tel is required (NaverPay) */
+    const char *name;        /* "kakaopay": pg string prefix and iamport's pg_provider */
+    const char *label;       /* shown on the checkout page */
+    const char *pay_method;  /* "card" or "trans" */
+    int config_suffix;       /* the pg string may carry ".<id>" from config */
+    int charges_at_issuance; /* the window itself charges a non-zero amount (KakaoPay) */
+    int window_amount_zero;  /* the window always gets amount 0 (CHAI) */
+    int ready_means_issued;  /* status "ready" is success when the window amount is 0 */
+    int needs_buyer_tel;     /* buyer_tel is required (NaverPay) */
     enum pg_result_delivery delivery;
 };
 

@@ -95,10 +95,13 @@ enum db_status registration_insert(struct db_conn *conn, const struct registrati
     char amount[24], window_amount[24];
     snprintf(amount, sizeof amount, "%" PRId64, r->amount);
     snprintf(window_amount, sizeof window_amount, "%" PRId64, r->window_amount);
-    const char *params[] = {r->merchant_uid, r->customer_uid, r->customer_id, r->pg_provider,
-                            r->pg,           r->pay_method,   amount,         window_amount,
+    const char *params[] = {r->merchant_uid, r->customer_uid,
+                            r->customer_id,  r->pg_provider,
+                            r->pg,           r->pay_method,
+                            amount,          window_amount,
                             r->name,         r->charge_now ? "true" : "false",
-                            r->buyer_name,   r->buyer_email,  r->buyer_tel,   created_by};
+                            r->buyer_name,   r->buyer_email,
+                            r->buyer_tel,    created_by};
     return db_exec(conn, STMT_REGISTRATION_INSERT, params, NULL);
 }
 

@@ -12,21 +12,21 @@ struct registration {
     char *merchant_uid;
     char *customer_uid;
     char *customer_id;
-    char *pg_provider;   /* "payco", "kakaopay", "kicc", "chai", "naverpay" */
-    char *pg;            /* the exact pg string request_pay got */
+    char *pg_provider; /* "payco", "kakaopay", "kicc", "chai", "naverpay" */
+    char *pg;          /* the exact pg string request_pay got */
     char *pay_method;
-    int64_t amount;      /* the price */
+    int64_t amount;        /* the price */
     int64_t window_amount; /* what request_pay's amount was */
     char *name;
     int charge_now;
     char *buyer_name;
     char *buyer_email;
     char *buyer_tel;
-    char *status;        /* "pending", "active", "failed", "tampered" */
+    char *status; /* "pending", "active", "failed", "tampered" */
     char *imp_uid;
     char *fail_reason;
-    char *card_name;     /* from billing_keys; NULL when there is no key (or no card name) */
-    char *card_number;   /* masked as iamport returns it */
+    char *card_name;   /* from billing_keys; NULL when there is no key (or no card name) */
+    char *card_number; /* masked as iamport returns it */
 };
 
 /* Frees what r owns and zeroes it. Safe on a zeroed struct. */

@@ -13,7 +13,7 @@ enum segment_kind { SEG_KEY, SEG_INDEX, SEG_APPEND };
 struct key_segment {
     enum segment_kind kind;
     char key[BODY_FORM_MAX_KEY_LEN + 1]; /* SEG_KEY: the object key */
-    size_t index;                         /* SEG_INDEX */
+    size_t index;                        /* SEG_INDEX */
 };
 
 /* A field name split into its base name and bracket segments. */
@@ -101,8 +101,8 @@ static int parse_field_name(const char *key, size_t key_len, struct field_name *
                       key, BODY_FORM_MAX_DEPTH);
             return -1;
         }
-        if (parse_segment(key, key_len, key + start, i - start,
-                          &fn->segments[fn->segment_count], err) != 0)
+        if (parse_segment(key, key_len, key + start, i - start, &fn->segments[fn->segment_count],
+                          err) != 0)
             return -1;
         fn->segment_count++;
         i++; /* past ']' */
@@ -203,9 +203,9 @@ static enum body_status form_add_pair(cJSON *root, const char *pair, size_t n, s
         goto out;
     }
     size_t value_offset = offset + raw_key_len + 1;
-    value = eq ? percent_decode(eq + 1, n - raw_key_len - 1, PERCENT_PLUS_IS_SPACE, &value_len,
-                              &bad_at)
-               : xstrdup("");
+    value =
+        eq ? percent_decode(eq + 1, n - raw_key_len - 1, PERCENT_PLUS_IS_SPACE, &value_len, &bad_at)
+           : xstrdup("");
     if (!value) {
         st = body_fail(err, BODY_MALFORMED, key, key_len,
                        "invalid percent-encoding in value of '%s' at byte %zu", key,
@@ -227,8 +227,7 @@ out:
     return st;
 }
 
-enum body_status body_parse_form(const char *data, size_t len, cJSON **out,
-                                 struct body_error *err)
+enum body_status body_parse_form(const char *data, size_t len, cJSON **out, struct body_error *err)
 {
     cJSON *root = cJSON_CreateObject();
     size_t fields = 0;

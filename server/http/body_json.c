@@ -168,8 +168,8 @@ static enum body_status json_check_tree(const cJSON *node, char *path, size_t pa
     }
     size_t index = 0;
     for (const cJSON *child = node->child; child; child = child->next, index++) {
-        size_t len = path_append(path, path_len, cJSON_IsObject(node) ? child->string : NULL,
-                                 index);
+        size_t len =
+            path_append(path, path_len, cJSON_IsObject(node) ? child->string : NULL, index);
         st = json_check_tree(child, path, len, err);
         path[path_len] = '\0';
         if (st != BODY_OK)
@@ -180,8 +180,7 @@ out:
     return st;
 }
 
-enum body_status body_parse_json(const char *data, size_t len, cJSON **out,
-                                 struct body_error *err)
+enum body_status body_parse_json(const char *data, size_t len, cJSON **out, struct body_error *err)
 {
     char path[JSON_PATH_CAP] = "";
     cJSON *root = NULL;

@@ -10,7 +10,6 @@
 /* Parses data[0..len) (len > 0, not NUL-terminated) as one strict JSON object with the rules of
  * body_parse (body.h). On BODY_OK *out is a new object the caller frees with cJSON_Delete;
  * otherwise *out is NULL and *err (when not NULL) says what is wrong. */
-enum body_status body_parse_json(const char *data, size_t len, cJSON **out,
-                                 struct body_error *err);
+enum body_status body_parse_json(const char *data, size_t len, cJSON **out, struct body_error *err);
 
 #endif

@@ -72,8 +72,8 @@ static void parse_body(const struct route *route, struct request *req, struct re
                     err.message);
         return;
     case BODY_MALFORMED:
-        route_error(route, req, rep, 400, "malformed_body", err.field[0] ? err.field : NULL,
-                    "%s", err.message);
+        route_error(route, req, rep, 400, "malformed_body", err.field[0] ? err.field : NULL, "%s",
+                    err.message);
         return;
     }
     route_error(route, req, rep, 400, "malformed_body", NULL,
@@ -96,8 +96,7 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
         goto out;
     case ROUTER_METHOD_NOT_ALLOWED:
         reply_set_header(rep, "Allow", allow);
-        reply_error(rep, req, 405, "method_not_allowed", NULL, "'%s' accepts %s", req->path,
-                    allow);
+        reply_error(rep, req, 405, "method_not_allowed", NULL, "'%s' accepts %s", req->path, allow);
         goto out;
     case ROUTER_MATCH:
         break;
@@ -111,12 +110,12 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
         goto out;
     }
     if (route->flags & ROUTE_MERCHANT) {
-        req->merchant = (route->flags & ROUTE_IAMPORT)
-                            ? merchant_auth_require_iamport(site->merchant_keys,
-                                                            site->merchant_key_count,
-                                                            site->clock, req, rep)
-                            : merchant_auth_require(site->merchant_keys, site->merchant_key_count,
-                                                    site->clock, req, rep);
+        req->merchant =
+            (route->flags & ROUTE_IAMPORT)
+                ? merchant_auth_require_iamport(site->merchant_keys, site->merchant_key_count,
+                                                site->clock, req, rep)
+                : merchant_auth_require(site->merchant_keys, site->merchant_key_count, site->clock,
+                                        req, rep);
         if (!req->merchant)
             goto out;
     }

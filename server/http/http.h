@@ -30,24 +30,24 @@ enum http_method {
 /* A request as handlers see it. Everything it points to is owned by the request and freed by
  * request_release(); handlers borrow. Built by the libmicrohttpd glue or, in tests, by hand. */
 struct request {
-    char *method;          /* "GET", ... */
-    unsigned method_bit;   /* enum http_method, 0 when unknown */
-    char *path;            /* decoded path without the query string */
+    char *method;        /* "GET", ... */
+    unsigned method_bit; /* enum http_method, 0 when unknown */
+    char *path;          /* decoded path without the query string */
     struct http_kv *headers;
     size_t header_count;
     struct http_kv *query; /* decoded query arguments, in arrival order */
     size_t query_count;
     struct http_kv params[HTTP_MAX_PARAMS]; /* path parameters filled by the router */
     size_t param_count;
-    char *raw_body;        /* NUL-terminated copy of the body bytes (may contain NULs) */
+    char *raw_body; /* NUL-terminated copy of the body bytes (may contain NULs) */
     size_t raw_body_len;
-    int body_too_large;    /* set by the glue when the body exceeded the route's cap */
-    cJSON *body;           /* parsed body object for ROUTE_BODY routes, else NULL */
+    int body_too_large; /* set by the glue when the body exceeded the route's cap */
+    cJSON *body;        /* parsed body object for ROUTE_BODY routes, else NULL */
     char request_id[HTTP_REQUEST_ID_MAX + 1];
-    char *client_addr;     /* "127.0.0.1", may be NULL */
-    const char *route_name;/* static string of the matched route, or NULL */
-    const char *merchant;  /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
-    void *ctx;             /* borrowed: http_site.ctx, what the handlers work with */
+    char *client_addr;      /* "127.0.0.1", may be NULL */
+    const char *route_name; /* static string of the matched route, or NULL */
+    const char *merchant;   /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
+    void *ctx;              /* borrowed: http_site.ctx, what the handlers work with */
 };
 
 /* Frees everything the request owns and zeroes it. */
@@ -70,11 +70,11 @@ void request_assign_id(struct request *req);
 /* What a handler answers. Owned by the caller of the handler; reply_release() frees it. A reply
  * either has a body buffer or a file descriptor (file_fd >= 0), never both. */
 struct reply {
-    int status;            /* 0 until a handler sets it */
-    char *content_type;    /* owned */
-    char *body;            /* owned */
+    int status;         /* 0 until a handler sets it */
+    char *content_type; /* owned */
+    char *body;         /* owned */
     size_t body_len;
-    int file_fd;           /* owned; -1 when not a file reply */
+    int file_fd; /* owned; -1 when not a file reply */
     size_t file_size;
     struct http_kv headers[REPLY_MAX_HEADERS];
     size_t header_count;
@@ -89,7 +89,8 @@ const char *reply_header(const struct reply *rep, const char *name);
 /* Serialises `body` as application/json; takes ownership of `body` (NULL → "{}"). */
 void reply_json(struct reply *rep, int status, cJSON *body);
 /* Copies `len` bytes as the body. */
-void reply_bytes(struct reply *rep, int status, const char *content_type, const char *data, size_t len);
+void reply_bytes(struct reply *rep, int status, const char *content_type, const char *data,
+                 size_t len);
 /* Serves an open file; takes ownership of fd. */
 void reply_file(struct reply *rep, int status, const char *content_type, int fd, size_t size);
 /* The one error shape: {"error":{"code":code,"message":msg,"request_id":id[,"field":field]}}.
@@ -104,8 +105,9 @@ void reply_iamport(struct reply *rep, int status, int code, const char *message,
 typedef void (*route_handler)(struct request *req, struct reply *rep);
 
 enum route_flags {
-    ROUTE_BODY = 1u << 0,   /* parse the body (JSON or form) into req->body before the handler */
-    ROUTE_PREFIX = 1u << 1, /* pattern ends in "/<star>": matches the prefix and anything below it */
+    ROUTE_BODY = 1u << 0, /* parse the body (JSON or form) into req->body before the handler */
+    ROUTE_PREFIX =
+        1u << 1, /* pattern ends in "/<star>": matches the prefix and anything below it */
     ROUTE_MERCHANT = 1u << 2, /* needs a merchant API key (401 before the body is even parsed);
                                  the key's name is in req->merchant */
     ROUTE_IAMPORT = 1u << 3,  /* iamport-compatible: errors dispatch makes (401, 413, 415, 400,
@@ -119,8 +121,8 @@ struct route {
     const char *pattern;
     route_handler handler;
     unsigned flags;
-    size_t max_body;   /* 0: the configured MAX_BODY_BYTES */
-    const char *name;  /* stable name used in logs, e.g. "healthz" */
+    size_t max_body;  /* 0: the configured MAX_BODY_BYTES */
+    const char *name; /* stable name used in logs, e.g. "healthz" */
 };
 
 enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };
@@ -145,7 +147,7 @@ struct http_site {
     size_t max_body;                          /* default body cap */
     const struct merchant_key *merchant_keys; /* NULL when none: merchant routes answer 401 */
     size_t merchant_key_count;
-    const struct clock *clock;                /* merchant token expiry; NULL: the system clock */
+    const struct clock *clock; /* merchant token expiry; NULL: the system clock */
     void *ctx;
 };
 

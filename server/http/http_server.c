@@ -34,8 +34,8 @@ struct request_ctx {
     struct request req;
     char *body;
     size_t body_len;
-    size_t body_cap;   /* the route's cap */
-    size_t discarded;  /* body bytes dropped after the cap was exceeded */
+    size_t body_cap;  /* the route's cap */
+    size_t discarded; /* body bytes dropped after the cap was exceeded */
     struct timespec started;
     int status;
 };
@@ -93,7 +93,8 @@ static struct request_ctx *ctx_new(struct http_server *srv, struct MHD_Connectio
 
     const struct route *route = NULL;
     char allow[96];
-    router_match(srv->opts.site->routes, srv->opts.site->route_count, &ctx->req, &route, allow, sizeof allow);
+    router_match(srv->opts.site->routes, srv->opts.site->route_count, &ctx->req, &route, allow,
+                 sizeof allow);
     ctx->body_cap = http_route_body_cap(route, srv->opts.site->max_body);
 
     const char *cl = request_header(&ctx->req, "Content-Length");
@@ -165,9 +166,8 @@ static enum MHD_Result dispatch_and_send(struct MHD_Connection *conn, struct req
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct http_server *srv = cls;
     struct request_ctx *ctx = *req_cls;
@@ -220,7 +220,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         free(path);
         cJSON_AddStringToObject(f, "route", ctx->req.route_name ? ctx->req.route_name : "-");
         cJSON_AddNumberToObject(f, "status", ctx->status);
-        cJSON_AddNumberToObject(f, "duration_ms", (double)(long)(ms_since(&ctx->started) * 100) / 100);
+        cJSON_AddNumberToObject(f, "duration_ms",
+                                (double)(long)(ms_since(&ctx->started) * 100) / 100);
         if (ctx->req.client_addr)
             cJSON_AddStringToObject(f, "client", ctx->req.client_addr);
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -251,8 +252,8 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
     const struct sockaddr *addr;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
 
     srv->opts = *opts;
     memset(&sin, 0, sizeof sin);
@@ -274,10 +275,9 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
 
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->timeout_seconds,
-        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)opts->timeout_seconds, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         *err = xasprintf("cannot listen on %s:%d (address in use or not permitted)",
                          opts->listen_addr, opts->port);

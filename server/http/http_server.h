@@ -9,9 +9,9 @@
 struct http_server;
 
 struct http_server_options {
-    const char *listen_addr;     /* IPv4 or IPv6 literal */
-    int port;                    /* 0: pick a free port */
-    int timeout_seconds;         /* idle connection timeout */
+    const char *listen_addr; /* IPv4 or IPv6 literal */
+    int port;                /* 0: pick a free port */
+    int timeout_seconds;     /* idle connection timeout */
     unsigned max_connections;
     const struct http_site *site; /* borrowed; must outlive the server */
 };

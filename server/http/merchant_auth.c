@@ -19,8 +19,7 @@
  * have that shape. *key_len gets its length. */
 static const char *bearer_key(const char *header, size_t *key_len)
 {
-    if (!header || strncasecmp(header, "Bearer", 6) != 0 ||
-        (header[6] != ' ' && header[6] != '\t'))
+    if (!header || strncasecmp(header, "Bearer", 6) != 0 || (header[6] != ' ' && header[6] != '\t'))
         return NULL;
     const char *key = header + 6;
     key += strspn(key, " \t");
@@ -38,9 +37,8 @@ static int looks_like_token(const char *text)
 
 /* Checks one token; logs why it was refused (never the token). */
 static enum merchant_auth_result check_token(const struct merchant_key *keys, size_t count,
-                                             const struct clock *clock,
-                                             const struct request *req, const char *token,
-                                             const char **name)
+                                             const struct clock *clock, const struct request *req,
+                                             const char *token, const char **name)
 {
     enum merchant_token_status st = merchant_token_verify(keys, count, token, clock, name, NULL);
     if (st == MERCHANT_TOKEN_OK)
@@ -94,8 +92,7 @@ out:
 }
 
 const char *merchant_auth_require(const struct merchant_key *keys, size_t count,
-                                  const struct clock *clock, struct request *req,
-                                  struct reply *rep)
+                                  const struct clock *clock, struct request *req, struct reply *rep)
 {
     const char *name = NULL;
     switch (merchant_auth_identify(keys, count, clock, req, &name)) {

@@ -64,8 +64,8 @@ static int token_mac(const char *key, const char *name, size_t name_len, const c
     unsigned int mac_len = 0;
     if (n < 0 || (size_t)n >= sizeof message)
         return -1;
-    if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)message, (size_t)n,
-              mac, &mac_len) ||
+    if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)message, (size_t)n, mac,
+              &mac_len) ||
         mac_len != MAC_BYTES)
         return -1;
     return 0;
@@ -89,8 +89,8 @@ int merchant_token_issue(const struct merchant_key *key, int64_t expires_at,
     if (RAND_bytes(nonce_bytes, (int)sizeof nonce_bytes) != 1)
         goto out;
     hex_encode(nonce_bytes, sizeof nonce_bytes, nonce);
-    if (token_mac(key->key, key->name, strlen(key->name), expiry, (size_t)expiry_len, nonce,
-                  mac) != 0)
+    if (token_mac(key->key, key->name, strlen(key->name), expiry, (size_t)expiry_len, nonce, mac) !=
+        0)
         goto out;
     hex_encode(mac, sizeof mac, mac_hex);
     int n = snprintf(out, MERCHANT_TOKEN_SIZE, MERCHANT_TOKEN_PREFIX "%s.%s.%s.%s", key->name,

@@ -22,7 +22,7 @@ struct merchant_key;
 #define MERCHANT_TOKEN_PREFIX "bkt1."
 #define MERCHANT_TOKEN_LIFETIME_S 1800 /* 30 minutes, like iamport's access tokens */
 #define MERCHANT_TOKEN_NAME_MAX 32
-#define MERCHANT_TOKEN_EXPIRY_MAX 18   /* digits: far beyond any real UNIX time */
+#define MERCHANT_TOKEN_EXPIRY_MAX 18 /* digits: far beyond any real UNIX time */
 #define MERCHANT_TOKEN_NONCE_HEX 32
 #define MERCHANT_TOKEN_MAC_HEX 64
 /* The longest token, and the buffer size that holds it with its NUL. */

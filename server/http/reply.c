@@ -51,8 +51,8 @@ void reply_set_header(struct reply *rep, const char *name, const char *value)
         }
     }
     if (rep->header_count == REPLY_MAX_HEADERS) {
-        log_msg(LOG_ERROR, NULL, "reply has more than %d headers: dropping '%s'",
-                REPLY_MAX_HEADERS, name);
+        log_msg(LOG_ERROR, NULL, "reply has more than %d headers: dropping '%s'", REPLY_MAX_HEADERS,
+                name);
         return;
     }
     rep->headers[rep->header_count].name = xstrdup(name);

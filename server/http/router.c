@@ -11,9 +11,8 @@ static const struct {
     unsigned bit;
     const char *name;
 } method_names[] = {
-    {HTTP_GET, "GET"},       {HTTP_HEAD, "HEAD"},   {HTTP_POST, "POST"},
-    {HTTP_PUT, "PUT"},       {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
-    {HTTP_OPTIONS, "OPTIONS"},
+    {HTTP_GET, "GET"},     {HTTP_HEAD, "HEAD"},     {HTTP_POST, "POST"},       {HTTP_PUT, "PUT"},
+    {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"}, {HTTP_OPTIONS, "OPTIONS"},
 };
 
 /* Matches `path` against `pattern`. On success fills params (copies) and returns 1. */

@@ -145,8 +145,8 @@ static enum static_status open_failure_status(int err, int dirfd, const char *na
     return STATIC_NOT_FOUND;
 }
 
-enum static_status static_resolve(const char *root, const char *rel, int *fd_out,
-                                  size_t *size_out, const char **mime_out)
+enum static_status static_resolve(const char *root, const char *rel, int *fd_out, size_t *size_out,
+                                  const char **mime_out)
 {
     enum static_status status;
     char *path = NULL;

@@ -28,8 +28,8 @@ enum static_status {
  * On STATIC_OK, *fd_out is an open read-only fd the caller closes, *size_out its size and
  * *mime_out a static string from static_mime_type(). On any other status *fd_out is -1,
  * *size_out 0 and *mime_out NULL. */
-enum static_status static_resolve(const char *root, const char *rel, int *fd_out,
-                                  size_t *size_out, const char **mime_out);
+enum static_status static_resolve(const char *root, const char *rel, int *fd_out, size_t *size_out,
+                                  const char **mime_out);
 
 /* MIME type by the extension of the last segment of `path`, case-insensitive: html/htm,
  * js/mjs, css, json, svg, png, jpg/jpeg, ico, txt, webp, woff2, map. Text types carry

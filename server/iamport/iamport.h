@@ -77,9 +77,9 @@ bool iamport_outcome_unknown(enum iamport_status status, const struct iamport_er
 /* ---- client handle ---- */
 
 struct iamport_client_options {
-    const char *base_url;   /* required: "https://api.iamport.kr" or a test double's URL */
-    const char *api_key;    /* required: imp_key */
-    const char *api_secret; /* required: imp_secret */
+    const char *base_url;    /* required: "https://api.iamport.kr" or a test double's URL */
+    const char *api_key;     /* required: imp_key */
+    const char *api_secret;  /* required: imp_secret */
     long connect_timeout_ms; /* 0 = 10000 */
     long timeout_ms;         /* whole request, 0 = 30000 */
     const char *tier_code;   /* optional: 3 upper-case letters/digits, sent as "Tier: <code>" */
@@ -205,12 +205,12 @@ enum iamport_status iamport_find_payment_by_status(struct iamport_client *client
                                                    struct iamport_error *err);
 
 struct iamport_cancel_request {
-    const char *imp_uid;      /* one of imp_uid / merchant_uid is required; imp_uid wins */
+    const char *imp_uid; /* one of imp_uid / merchant_uid is required; imp_uid wins */
     const char *merchant_uid;
-    int64_t amount;           /* 0 = full cancel */
-    int64_t tax_free;         /* 0 = not sent */
-    const char *reason;       /* optional */
-    bool has_checksum;        /* send `checksum` (caller's refundable balance) */
+    int64_t amount;     /* 0 = full cancel */
+    int64_t tax_free;   /* 0 = not sent */
+    const char *reason; /* optional */
+    bool has_checksum;  /* send `checksum` (caller's refundable balance) */
     int64_t checksum;
 };
 /* POST /payments/cancel (money-moving). Returns the updated payment. */
@@ -244,7 +244,7 @@ struct iamport_again_request {
     const char *buyer_name, *buyer_email, *buyer_tel, *buyer_addr, *buyer_postcode;
     const cJSON *custom_data; /* string sent as is; object/array sent as its JSON text */
     const char *notice_url;
-    const cJSON *extra;       /* object sent as "extra", e.g. {"naverUseCfm":"20250101"} */
+    const cJSON *extra; /* object sent as "extra", e.g. {"naverUseCfm":"20250101"} */
 };
 /* POST /subscribe/payments/again (money-moving). A decline is IAMPORT_OK with
  * out->status == IAMPORT_PAYMENT_FAILED and out->fail_reason set. */
@@ -354,9 +354,8 @@ enum iamport_status iamport_get_customer(struct iamport_client *client, const ch
                                          struct iamport_customer *out, struct iamport_error *err);
 /* DELETE /subscribe/customers/{customer_uid}[?reason=]. Returns the deleted customer; not found
  * as for get. Not retried; a timeout after sending is IAMPORT_E_TIMEOUT_UNKNOWN. */
-enum iamport_status iamport_delete_customer(struct iamport_client *client,
-                                            const char *customer_uid, const char *reason,
-                                            struct iamport_customer *out,
+enum iamport_status iamport_delete_customer(struct iamport_client *client, const char *customer_uid,
+                                            const char *reason, struct iamport_customer *out,
                                             struct iamport_error *err);
 
 #endif

@@ -37,8 +37,8 @@ static const char *options_problem(const struct iamport_client_options *o)
 {
     if (!o)
         return "options are missing";
-    if (!o->base_url || (strncmp(o->base_url, "http://", 7) != 0 &&
-                         strncmp(o->base_url, "https://", 8) != 0))
+    if (!o->base_url ||
+        (strncmp(o->base_url, "http://", 7) != 0 && strncmp(o->base_url, "https://", 8) != 0))
         return "base_url must start with 'http://' or 'https://'";
     if (has_control_chars(o->base_url) || strchr(o->base_url, ' '))
         return "base_url contains spaces or control characters";
@@ -61,8 +61,8 @@ struct iamport_client *iamport_client_new(const struct iamport_client_options *o
         return NULL;
     }
     struct iamport_client *c = xcalloc(1, sizeof *c);
-    long connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms
-                                                       : DEFAULT_CONNECT_TIMEOUT_MS;
+    long connect_timeout_ms =
+        opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     long timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
     if (iamport_http_init(&c->http, opts->base_url, opts->tier_code, connect_timeout_ms,
                           timeout_ms) != 0) {
@@ -166,8 +166,8 @@ enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
 }
 
 enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
-                                      const char *prefix, const char *suffix,
-                                      iamport_reader read, void *out, struct iamport_error *err)
+                                      const char *prefix, const char *suffix, iamport_reader read,
+                                      void *out, struct iamport_error *err)
 {
     char *path = NULL;
     enum iamport_status st = iamport_id_path(what, id, prefix, suffix, &path, err);
@@ -180,8 +180,8 @@ enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what
 enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
                                       iamport_reader read, void *out, struct iamport_error *err)
 {
-    struct iamport_call call = {.method = IAMPORT_POST, .path = path, .body = body,
-                                .kind = IAMPORT_CALL_MONEY};
+    struct iamport_call call = {
+        .method = IAMPORT_POST, .path = path, .body = body, .kind = IAMPORT_CALL_MONEY};
     enum iamport_status st = iamport_call_read(c, &call, read, out, err);
     cJSON_Delete(body);
     return st;

@@ -39,8 +39,8 @@ enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
 /* GET prefix + escaped id + suffix as a lookup (the id checked as iamport_id_path does, named
  * `what`), read into *out. */
 enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
-                                      const char *prefix, const char *suffix,
-                                      iamport_reader read, void *out, struct iamport_error *err);
+                                      const char *prefix, const char *suffix, iamport_reader read,
+                                      void *out, struct iamport_error *err);
 /* POST `body` (consumed: deleted here) to `path` (borrowed) as a money call, read into *out. */
 enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
                                       iamport_reader read, void *out, struct iamport_error *err);

@@ -8,10 +8,12 @@
 #include "server/iamport/iamport_readers.h"
 #include "server/core/xalloc.h"
 
+/* clang-format off */
 #define CUSTOMER_STRINGS(X)                                                                        \
     X(customer_id) X(pg_provider) X(pg_id) X(card_name) X(card_code) X(card_number)                \
     X(card_issuer_code) X(card_issuer_name) X(card_publisher_code) X(card_publisher_name)          \
     X(customer_name) X(customer_tel) X(customer_email) X(customer_addr) X(customer_postcode)
+/* clang-format on */
 
 #define CUSTOMER_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_customer, f),
 static const struct iamport_json_field customer_strings[] = {CUSTOMER_STRINGS(CUSTOMER_FIELD)};
@@ -67,8 +69,8 @@ static enum iamport_status customer_call(struct iamport_client *c, enum iamport_
     char *escaped_reason = reason ? iamport_escape(reason) : NULL;
     char *suffix = escaped_reason ? xasprintf("?reason=%s", escaped_reason) : xstrdup("");
     char *path = NULL;
-    enum iamport_status st = iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/",
-                                             suffix, &path, err);
+    enum iamport_status st =
+        iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/", suffix, &path, err);
     if (st == IAMPORT_OK && reason && !escaped_reason)
         st = iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "reason cannot be escaped");
     if (st == IAMPORT_OK) {

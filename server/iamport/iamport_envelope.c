@@ -69,8 +69,8 @@ enum iamport_status iamport_map_answer(const struct iamport_call *call, bool is_
         goto out;
     }
     if (is_token_call) {
-        bool refused = http_status == 400 || http_status == 401 || http_status == 403 ||
-                       (ok_status && root);
+        bool refused =
+            http_status == 400 || http_status == 401 || http_status == 403 || (ok_status && root);
         if (refused)
             st = iamport_fail(err, IAMPORT_E_AUTH, "getToken refused the api key and secret");
         else if (ok_status)
@@ -172,8 +172,8 @@ enum iamport_status iamport_exchange(struct iamport_http *http, const struct iam
                               call->is_token_call ? "getToken " : "", IAMPORT_MAX_RESPONSE_BYTES);
             goto out;
         }
-        st = iamport_map_answer(call, call->is_token_call, res.http_status, res.body,
-                                res.body_len, response, err);
+        st = iamport_map_answer(call, call->is_token_call, res.http_status, res.body, res.body_len,
+                                response, err);
         goto out;
     }
 out:

@@ -20,11 +20,11 @@ enum iamport_call_kind {
 
 struct iamport_call {
     enum iamport_http_method method;
-    const char *path;      /* borrowed: escaped path + query */
-    const cJSON *body;     /* borrowed; NULL = none */
+    const char *path;  /* borrowed: escaped path + query */
+    const cJSON *body; /* borrowed; NULL = none */
     enum iamport_call_kind kind;
-    bool code1_not_found;  /* 200/code 1 also means not found (older customer answers) */
-    bool is_token_call;    /* POST /users/getToken: refusals are IAMPORT_E_AUTH */
+    bool code1_not_found;           /* 200/code 1 also means not found (older customer answers) */
+    bool is_token_call;             /* POST /users/getToken: refusals are IAMPORT_E_AUTH */
     atomic_uint_fast64_t *attempts; /* borrowed, may be NULL: +1 before every send */
 };
 
@@ -32,8 +32,7 @@ struct iamport_call {
  * `refresh` is true after the previous attempt's token got HTTP 401. On IAMPORT_OK *token is
  * a string the exchange frees; on failure err is filled and the call ends with that status. */
 struct iamport_authorizer {
-    enum iamport_status (*token)(void *arg, bool refresh, char **token,
-                                 struct iamport_error *err);
+    enum iamport_status (*token)(void *arg, bool refresh, char **token, struct iamport_error *err);
     void *arg;
 };
 

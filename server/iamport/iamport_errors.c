@@ -92,8 +92,7 @@ enum iamport_status iamport_check_id(const char *what, const char *id, struct ia
     if (!id || !*id)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "%s is missing", what);
     if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "%s '%s' is not a valid id", what,
-                            id);
+        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "%s '%s' is not a valid id", what, id);
     if (strlen(id) > IAMPORT_ID_MAX)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "%s is longer than %d bytes", what,
                             IAMPORT_ID_MAX);

@@ -16,7 +16,7 @@
  * attempt is sent) refuses the second one. As a second guard, a POST body is handed over through
  * a read callback whose seek callback refuses to rewind a body that is not resend-safe. */
 struct send_guard {
-    int sends;         /* pre-request callbacks seen: attempts about to be sent */
+    int sends; /* pre-request callbacks seen: attempts about to be sent */
     bool resend_blocked;
 };
 
@@ -35,8 +35,8 @@ struct sink {
     bool too_large;
 };
 
-static int before_send(void *arg, char *conn_primary_ip, char *conn_local_ip,
-                       int conn_primary_port, int conn_local_port)
+static int before_send(void *arg, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                       int conn_local_port)
 {
     (void)conn_primary_ip;
     (void)conn_local_ip;
@@ -333,8 +333,7 @@ int iamport_http_perform(struct iamport_http *http, const struct iamport_http_re
         snprintf(res->curl_error, sizeof res->curl_error,
                  "connection closed without an answer after the request was sent");
     else if (!res->curl_error[0])
-        snprintf(res->curl_error, sizeof res->curl_error, "%s",
-                 curl_easy_strerror(res->curl_code));
+        snprintf(res->curl_error, sizeof res->curl_error, "%s", curl_easy_strerror(res->curl_code));
     /* Nothing can have reached iamport before the first pre-request callback (no connection
      * yet). A POST body always has bytes and a Content-Length, so iamport cannot act on one
      * libcurl never read. */

@@ -51,12 +51,12 @@ struct iamport_http_request {
 };
 
 struct iamport_http_response {
-    long http_status;          /* 0 when no answer */
-    char *body;                /* owned, NUL-terminated (also when empty) */
+    long http_status; /* 0 when no answer */
+    char *body;       /* owned, NUL-terminated (also when empty) */
     size_t body_len;
     CURLcode curl_code;
-    bool maybe_sent;           /* transport failure after the request may have left */
-    bool too_large;            /* body exceeded IAMPORT_MAX_RESPONSE_BYTES */
+    bool maybe_sent; /* transport failure after the request may have left */
+    bool too_large;  /* body exceeded IAMPORT_MAX_RESPONSE_BYTES */
     char curl_error[CURL_ERROR_SIZE];
 };
 

@@ -28,7 +28,10 @@ struct iamport_json_field {
     const char *name;
     size_t offset; /* of a char * (strings) or an int64_t (times) inside the struct */
 };
-#define IAMPORT_JSON_FIELD(type, member) {#member, offsetof(type, member)}
+#define IAMPORT_JSON_FIELD(type, member)                                                           \
+    {                                                                                              \
+#member, offsetof(type, member)                                                            \
+    }
 #define IAMPORT_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 /* Reads each optional string field into the char * at base + offset (caller frees them, e.g.

@@ -7,6 +7,7 @@
 #include "server/iamport/iamport_json.h"
 #include "server/core/xalloc.h"
 
+/* clang-format off */
 static const char *const payment_status_names[] = {
     [IAMPORT_PAYMENT_READY] = "ready",
     [IAMPORT_PAYMENT_PAID] = "paid",
@@ -14,6 +15,7 @@ static const char *const payment_status_names[] = {
     [IAMPORT_PAYMENT_CANCELLED] = "cancelled",
     [IAMPORT_PAYMENT_UNKNOWN] = "unknown",
 };
+/* clang-format on */
 
 enum iamport_payment_status iamport_payment_status_parse(const char *text)
 {
@@ -32,6 +34,7 @@ const char *iamport_payment_status_name(enum iamport_payment_status status)
 }
 
 /* String members of struct iamport_payment read straight from same-named JSON fields. */
+/* clang-format off */
 #define PAYMENT_STRINGS(X)                                                                         \
     X(currency) X(name) X(pay_method) X(channel) X(pg_provider) X(emb_pg_provider) X(pg_tid)       \
     X(pg_id) X(apply_num) X(card_code) X(card_name) X(card_number) X(buyer_name) X(buyer_email)    \
@@ -39,6 +42,7 @@ const char *iamport_payment_status_name(enum iamport_payment_status status)
     X(fail_reason) X(cancel_reason) X(receipt_url)
 
 #define PAYMENT_TIMES(X) X(started_at) X(paid_at) X(failed_at) X(cancelled_at)
+/* clang-format on */
 
 #define PAYMENT_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_payment, f),
 static const struct iamport_json_field payment_strings[] = {PAYMENT_STRINGS(PAYMENT_FIELD)};
@@ -60,7 +64,7 @@ static int parse_cancel_history(const cJSON *json, struct iamport_payment *out,
         return 0;
     out->cancel_history = xcalloc((size_t)n, sizeof *out->cancel_history);
     const cJSON *entry;
-    cJSON_ArrayForEach(entry, list) {
+    cJSON_ArrayForEach (entry, list) {
         struct iamport_cancel_entry *e = &out->cancel_history[out->cancel_history_count++];
         if (!cJSON_IsObject(entry)) {
             iamport_fail(err, IAMPORT_E_PARSE, "a 'cancel_history' entry is not an object");

@@ -115,8 +115,7 @@ void iamport_prepared_release(struct iamport_prepared *p)
 }
 
 /* iamport_reader for struct iamport_prepared. */
-static enum iamport_status read_prepared(cJSON *response, void *prepared,
-                                         struct iamport_error *err)
+static enum iamport_status read_prepared(cJSON *response, void *prepared, struct iamport_error *err)
 {
     struct iamport_prepared *out = prepared;
     enum iamport_status st = IAMPORT_OK;

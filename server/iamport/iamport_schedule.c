@@ -7,11 +7,13 @@
 #include "server/iamport/iamport_json.h"
 #include "server/core/xalloc.h"
 
+/* clang-format off */
 static const char *const schedule_status_names[] = {
     [IAMPORT_SCHEDULE_SCHEDULED] = "scheduled",
     [IAMPORT_SCHEDULE_EXECUTED] = "executed",
     [IAMPORT_SCHEDULE_REVOKED] = "revoked",
 };
+/* clang-format on */
 
 enum iamport_schedule_status iamport_schedule_status_parse(const char *text)
 {
@@ -22,11 +24,13 @@ enum iamport_schedule_status iamport_schedule_status_parse(const char *text)
     return IAMPORT_SCHEDULE_UNKNOWN;
 }
 
+/* clang-format off */
 #define SCHEDULE_STRINGS(X)                                                                        \
     X(imp_uid) X(currency) X(name) X(buyer_name) X(buyer_email) X(buyer_tel) X(buyer_addr)         \
     X(buyer_postcode) X(payment_status) X(fail_reason)
 
 #define SCHEDULE_TIMES(X) X(executed_at) X(revoked_at)
+/* clang-format on */
 
 #define SCHEDULE_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_schedule, f),
 static const struct iamport_json_field schedule_strings[] = {SCHEDULE_STRINGS(SCHEDULE_FIELD)};
@@ -90,7 +94,7 @@ static enum iamport_status parse_items(const cJSON *array, struct iamport_schedu
     if (n > 0)
         out->items = xcalloc((size_t)n, sizeof *out->items);
     const cJSON *item;
-    cJSON_ArrayForEach(item, array) {
+    cJSON_ArrayForEach (item, array) {
         enum iamport_status st = iamport_schedule_from_json(item, &out->items[out->count], err);
         if (st != IAMPORT_OK)
             return st;

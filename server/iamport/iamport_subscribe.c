@@ -10,8 +10,7 @@
 /* Most schedule items accepted in one request. */
 #define SCHEDULE_ITEMS_MAX 1000
 
-static enum iamport_status check_amount(const char *what, int64_t amount,
-                                        struct iamport_error *err)
+static enum iamport_status check_amount(const char *what, int64_t amount, struct iamport_error *err)
 {
     if (amount <= 0 || amount > IAMPORT_AMOUNT_MAX)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "%s %lld is out of range", what,
@@ -24,8 +23,7 @@ static enum iamport_status check_tax_free(int64_t tax_free, int64_t amount,
 {
     if (tax_free < 0 || tax_free > amount)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT,
-                            "tax_free %lld is not between 0 and the amount",
-                            (long long)tax_free);
+                            "tax_free %lld is not between 0 and the amount", (long long)tax_free);
     return IAMPORT_OK;
 }
 
@@ -87,8 +85,7 @@ static cJSON *again_body(const struct iamport_again_request *req)
     return body;
 }
 
-enum iamport_status iamport_again(struct iamport_client *c,
-                                  const struct iamport_again_request *req,
+enum iamport_status iamport_again(struct iamport_client *c, const struct iamport_again_request *req,
                                   struct iamport_payment *out, struct iamport_error *err)
 {
     struct iamport_error local;
@@ -97,8 +94,8 @@ enum iamport_status iamport_again(struct iamport_client *c,
     if (st != IAMPORT_OK)
         return st;
 
-    return iamport_post_read(c, "/subscribe/payments/again", again_body(req),
-                             iamport_read_payment, out, err);
+    return iamport_post_read(c, "/subscribe/payments/again", again_body(req), iamport_read_payment,
+                             out, err);
 }
 
 static enum iamport_status check_schedule_fields(const struct iamport_schedule_item *item,
@@ -175,8 +172,7 @@ enum iamport_status iamport_schedule(struct iamport_client *c, const char *custo
 
 enum iamport_status iamport_unschedule(struct iamport_client *c, const char *customer_uid,
                                        const char *const *merchant_uids, size_t n,
-                                       struct iamport_schedule_list *out,
-                                       struct iamport_error *err)
+                                       struct iamport_schedule_list *out, struct iamport_error *err)
 {
     struct iamport_error local;
     err = iamport_begin(err, &local, out, sizeof *out);
@@ -200,8 +196,8 @@ enum iamport_status iamport_unschedule(struct iamport_client *c, const char *cus
         for (size_t i = 0; i < n; i++)
             iamport_body_append_string(list, merchant_uids[i]);
     }
-    return iamport_post_read(c, "/subscribe/payments/unschedule", body,
-                             iamport_read_schedule_list, out, err);
+    return iamport_post_read(c, "/subscribe/payments/unschedule", body, iamport_read_schedule_list,
+                             out, err);
 }
 
 enum iamport_status iamport_get_schedule(struct iamport_client *c, const char *merchant_uid,
@@ -220,8 +216,8 @@ static enum iamport_status check_query(const struct iamport_schedule_query *q,
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "schedule query is missing");
     if (q->from < 0 || q->to <= q->from)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT,
-                            "schedule window [%lld, %lld) is empty or negative",
-                            (long long)q->from, (long long)q->to);
+                            "schedule window [%lld, %lld) is empty or negative", (long long)q->from,
+                            (long long)q->to);
     if (q->page < 0)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "page %d is negative", q->page);
     if (q->schedule_status &&

@@ -65,8 +65,7 @@ void iamport_token_cache_destroy(struct iamport_token_cache *cache)
 /* Reads {access_token, expired_at, now} into a new token string (caller frees) and iamport's
  * times. */
 static enum iamport_status read_token(const cJSON *response, char **token,
-                                      struct iamport_token_times *times,
-                                      struct iamport_error *err)
+                                      struct iamport_token_times *times, struct iamport_error *err)
 {
     if (!cJSON_IsObject(response))
         return iamport_fail(err, IAMPORT_E_PARSE, "getToken response is not an object");
@@ -88,8 +87,7 @@ static enum iamport_status read_token(const cJSON *response, char **token,
 /* One getToken call through the envelope module: retried like a lookup on transport errors and
  * 5xx (it is idempotent), refusals mapped to IAMPORT_E_AUTH. */
 static enum iamport_status fetch_token(struct iamport_token_cache *cache, char **token,
-                                       struct iamport_token_times *times,
-                                       struct iamport_error *err)
+                                       struct iamport_token_times *times, struct iamport_error *err)
 {
     cJSON *response = NULL;
     cJSON *body = iamport_body_new();
@@ -115,10 +113,9 @@ static enum iamport_status fetch_token(struct iamport_token_cache *cache, char *
     return st;
 }
 
-enum iamport_status iamport_token_acquire(struct iamport_token_cache *t,
-                                          uint64_t stale_generation, char **token_out,
-                                          uint64_t *generation_out, int64_t *expires_in_ms,
-                                          struct iamport_error *err)
+enum iamport_status iamport_token_acquire(struct iamport_token_cache *t, uint64_t stale_generation,
+                                          char **token_out, uint64_t *generation_out,
+                                          int64_t *expires_in_ms, struct iamport_error *err)
 {
     enum iamport_status st = IAMPORT_OK;
 
@@ -138,8 +135,8 @@ enum iamport_status iamport_token_acquire(struct iamport_token_cache *t,
             break;
         }
         bool stale = stale_generation != 0 && stale_generation == t->generation;
-        bool usable = t->token && !stale &&
-                      !iamport_token_needs_refresh(&t->times, clock_now_ms(t->clock));
+        bool usable =
+            t->token && !stale && !iamport_token_needs_refresh(&t->times, clock_now_ms(t->clock));
         if (usable)
             break;
 

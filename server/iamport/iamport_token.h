@@ -41,19 +41,19 @@ bool iamport_token_needs_refresh(const struct iamport_token_times *times, int64_
  * others wait on `changed`. Set up with iamport_token_cache_init, torn down with
  * iamport_token_cache_destroy; must not move in between. */
 struct iamport_token_cache {
-    struct iamport_http *http;  /* borrowed, outlives the cache */
-    const struct clock *clock;  /* borrowed, outlives the cache; NULL = system clock */
-    char *api_key;              /* owned */
-    char *api_secret;           /* owned */
+    struct iamport_http *http; /* borrowed, outlives the cache */
+    const struct clock *clock; /* borrowed, outlives the cache; NULL = system clock */
+    char *api_key;             /* owned */
+    char *api_secret;          /* owned */
 
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    char *token;                /* owned; NULL until the first fetch */
+    char *token;                      /* owned; NULL until the first fetch */
     struct iamport_token_times times; /* of `token` */
-    uint64_t generation;        /* +1 for every token stored */
-    bool refreshing;            /* a thread is fetching right now */
-    uint64_t attempts;          /* +1 when a fetch finishes, success or not */
-    enum iamport_status last_status; /* outcome of the latest fetch, for its waiters */
+    uint64_t generation;              /* +1 for every token stored */
+    bool refreshing;                  /* a thread is fetching right now */
+    uint64_t attempts;                /* +1 when a fetch finishes, success or not */
+    enum iamport_status last_status;  /* outcome of the latest fetch, for its waiters */
     struct iamport_error last_error;
 
     atomic_uint_fast64_t stat_fetches; /* getToken requests sent, retries included */

@@ -80,8 +80,10 @@ static const struct {
 static void get_static(const struct config *cfg, const char *path, struct reply *rep)
 {
     struct route_env env = {.static_dir = cfg->static_dir, .iamport_sdk_url = cfg->iamport_sdk_url};
-    struct http_site site = {.routes = billkey_routes, .route_count = billkey_route_count,
-                             .max_body = 1024, .ctx = &env};
+    struct http_site site = {.routes = billkey_routes,
+                             .route_count = billkey_route_count,
+                             .max_body = 1024,
+                             .ctx = &env};
     struct request req;
     memset(&req, 0, sizeof req);
     req.method = xstrdup("GET");

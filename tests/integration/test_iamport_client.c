@@ -113,7 +113,7 @@ static int count_requests(const char *method, const char *path, int *statuses, i
     cJSON *log = sandbox_ctl(&sb, "GET", "/__sandbox/requests", NULL);
     const cJSON *entry;
     int n = 0;
-    cJSON_ArrayForEach(entry, cJSON_GetObjectItem(log, "requests")) {
+    cJSON_ArrayForEach (entry, cJSON_GetObjectItem(log, "requests")) {
         const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(entry, "method"));
         const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(entry, "path"));
         if (m && p && strcmp(m, method) == 0 && path_matches(p, path)) {
@@ -131,7 +131,7 @@ static cJSON *last_request(const char *method, const char *path)
 {
     cJSON *log = sandbox_ctl(&sb, "GET", "/__sandbox/requests", NULL);
     const cJSON *entry, *found = NULL;
-    cJSON_ArrayForEach(entry, cJSON_GetObjectItem(log, "requests")) {
+    cJSON_ArrayForEach (entry, cJSON_GetObjectItem(log, "requests")) {
         const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(entry, "method"));
         const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(entry, "path"));
         if (m && p && strcmp(m, method) == 0 && path_matches(p, path))
@@ -191,8 +191,8 @@ static void advance_fake_clock_s(int64_t seconds)
 }
 
 struct client_setup {
-    const char *secret;   /* NULL = the sandbox's */
-    long timeout_ms;      /* 0 = 5000 */
+    const char *secret; /* NULL = the sandbox's */
+    long timeout_ms;    /* 0 = 5000 */
     bool fake_clock;
 };
 
@@ -602,8 +602,10 @@ END_TEST
 
 START_TEST(include_sandbox_is_sent_on_payment_lookups)
 {
-    struct iamport_client_options o = {.base_url = sb.base_url, .api_key = SANDBOX_KEY,
-                                       .api_secret = SANDBOX_SECRET, .include_sandbox = true};
+    struct iamport_client_options o = {.base_url = sb.base_url,
+                                       .api_key = SANDBOX_KEY,
+                                       .api_secret = SANDBOX_SECRET,
+                                       .include_sandbox = true};
     struct iamport_client *c = iamport_client_new(&o);
     struct iamport_payment p;
     ck_assert_int_eq(iamport_get_payment(c, "imp_sb", &p, NULL), IAMPORT_E_NOT_FOUND);
@@ -642,8 +644,8 @@ START_TEST(bad_credentials_are_auth_errors)
     ck_assert_int_eq(iamport_get_token(c, &token, NULL, &err), IAMPORT_E_AUTH);
     ck_assert_ptr_null(token);
     ck_assert_str_eq(err.message, "imp_key, imp_secret 인증에 실패하였습니다.");
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = "m_badcred",
-                                        .amount = 100, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_badcred", .amount = 100, .name = "x"};
     ck_assert_int_eq(iamport_again(c, &req, &p, &err), IAMPORT_E_AUTH);
     ck_assert_int_eq(count_requests("POST", "/subscribe/payments/again", NULL, 0), 0);
     ck_assert_int_eq(ledger_count("m_badcred"), 0);
@@ -712,8 +714,8 @@ START_TEST(decline_is_ok_with_failed_payment)
 {
     ctl_do("POST", "/__sandbox/decline",
            "{\"customer_uid\":\"" CUSTOMER "\",\"count\":1,\"reason\":\"한도초과\"}");
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = "m_decline",
-                                        .amount = 39000, .name = "월 구독"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_decline", .amount = 39000, .name = "월 구독"};
     struct iamport_payment p;
     struct iamport_error err;
     ck_assert_int_eq(iamport_again(client, &req, &p, &err), IAMPORT_OK);
@@ -743,11 +745,17 @@ START_TEST(again_fields_round_trip)
 {
     cJSON *custom = cJSON_Parse("{\"plan\":\"pro\",\"seats\":3}");
     cJSON *extra = cJSON_Parse("{\"naverUseCfm\":\"20300101\"}");
-    struct iamport_again_request req = {
-        .customer_uid = CUSTOMER, .merchant_uid = "m_fields", .amount = 2147483648LL * 2,
-        .name = "연간 구독", .tax_free = 1000, .buyer_name = "홍길동",
-        .buyer_email = "a@example.com", .buyer_tel = "010-1234-5678", .custom_data = custom,
-        .notice_url = "https://merchant.invalid/hook", .extra = extra};
+    struct iamport_again_request req = {.customer_uid = CUSTOMER,
+                                        .merchant_uid = "m_fields",
+                                        .amount = 2147483648LL * 2,
+                                        .name = "연간 구독",
+                                        .tax_free = 1000,
+                                        .buyer_name = "홍길동",
+                                        .buyer_email = "a@example.com",
+                                        .buyer_tel = "010-1234-5678",
+                                        .custom_data = custom,
+                                        .notice_url = "https://merchant.invalid/hook",
+                                        .extra = extra};
     struct iamport_payment p;
     ck_assert_int_eq(iamport_again(client, &req, &p, NULL), IAMPORT_OK);
     ck_assert_int_eq(p.amount, 4294967296LL);
@@ -765,8 +773,8 @@ START_TEST(again_fields_round_trip)
     const cJSON *body = cJSON_GetObjectItem(entry, "body");
     ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(body, "amount")), 4294967296.0);
     ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(body, "tax_free")), 1000.0);
-    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(body, "extra"),
-                                                              "naverUseCfm")),
+    ck_assert_str_eq(cJSON_GetStringValue(
+                         cJSON_GetObjectItem(cJSON_GetObjectItem(body, "extra"), "naverUseCfm")),
                      "20300101");
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(body, "notice_url")),
                      "https://merchant.invalid/hook");
@@ -789,8 +797,8 @@ static void check_unknown_outcome_then_lookup(const char *fault_kind, const char
     ck_assert_int_eq(iamport_get_token(c, &token, NULL, NULL), IAMPORT_OK); /* warm connection */
     free(token);
     add_fault("POST", "/subscribe/payments/again", fault_kind, 1, 1500, true);
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = merchant_uid,
-                                        .amount = 15000, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = merchant_uid, .amount = 15000, .name = "x"};
 
     int64_t start = wall_ms();
     ck_assert_int_eq(iamport_again(c, &req, &p, &err), IAMPORT_E_TIMEOUT_UNKNOWN);
@@ -836,8 +844,8 @@ START_TEST(again_drop_before_processing_is_unknown_and_lookup_shows_nothing)
     struct iamport_payment p;
     struct iamport_error err;
     add_fault("POST", "/subscribe/payments/again", "drop", 1, -1, false);
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = "m_dropped",
-                                        .amount = 100, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_dropped", .amount = 100, .name = "x"};
     ck_assert_int_eq(iamport_again(client, &req, &p, &err), IAMPORT_E_TIMEOUT_UNKNOWN);
     ck_assert_int_eq(count_requests("POST", "/subscribe/payments/again", NULL, 0), 1);
     ck_assert_int_eq(iamport_find_payment(client, "m_dropped", &p, &err), IAMPORT_E_NOT_FOUND);
@@ -851,8 +859,8 @@ START_TEST(again_http500_after_processing_is_reported_not_retried)
     struct iamport_payment p;
     struct iamport_error err;
     add_fault("POST", "/subscribe/payments/again", "http500", 1, -1, true);
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = "m_500",
-                                        .amount = 100, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_500", .amount = 100, .name = "x"};
     ck_assert_int_eq(iamport_again(client, &req, &p, &err), IAMPORT_E_API);
     ck_assert_int_eq(err.http_status, 500);
     ck_assert_int_eq(err.code, -1);
@@ -871,8 +879,8 @@ START_TEST(again_bad_json_after_processing_is_parse_error_and_unknown)
     struct iamport_payment p;
     struct iamport_error err;
     add_fault("POST", "/subscribe/payments/again", "bad_json", 1, -1, true);
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = "m_badjson",
-                                        .amount = 100, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_badjson", .amount = 100, .name = "x"};
     ck_assert_int_eq(iamport_again(client, &req, &p, &err), IAMPORT_E_PARSE);
     ck_assert_int_eq(err.http_status, 200);
     ck_assert(iamport_outcome_unknown(IAMPORT_E_PARSE, &err));
@@ -911,8 +919,7 @@ START_TEST(delete_customer_timeout_is_unknown_and_not_retried)
     add_fault("DELETE", "/subscribe/customers/" CUSTOMER, "hang", 1, 1200, true);
     ck_assert_int_eq(iamport_delete_customer(c, CUSTOMER, NULL, &cu, &err),
                      IAMPORT_E_TIMEOUT_UNKNOWN);
-    ck_assert_int_eq(wait_for_requests("DELETE", "/subscribe/customers/" CUSTOMER, 1, 5000),
-                     1);
+    ck_assert_int_eq(wait_for_requests("DELETE", "/subscribe/customers/" CUSTOMER, 1, 5000), 1);
     sleep_ms(300);
     ck_assert_int_eq(count_requests("DELETE", "/subscribe/customers/" CUSTOMER, NULL, 0), 1);
     ck_assert_int_eq(iamport_get_customer(c, CUSTOMER, &cu, &err), IAMPORT_E_NOT_FOUND);
@@ -1003,8 +1010,8 @@ START_TEST(connection_refused_is_transport_error_quickly)
     struct iamport_client *c = client_new_for(url, NULL);
     struct iamport_payment p;
     struct iamport_error err;
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = "m_refused",
-                                        .amount = 100, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_refused", .amount = 100, .name = "x"};
     int64_t start = wall_ms();
     ck_assert_int_eq(iamport_again(c, &req, &p, &err), IAMPORT_E_TRANSPORT);
     ck_assert_int_lt(wall_ms() - start, 2000);
@@ -1028,8 +1035,8 @@ START_TEST(server_gone_after_token_is_transport_for_a_charge)
     ck_assert_int_eq(iamport_get_token(client, &token, NULL, NULL), IAMPORT_OK);
     free(token);
     ck_assert_int_eq(sandbox_stop(&sb), 0);
-    struct iamport_again_request req = {.customer_uid = CUSTOMER, .merchant_uid = "m_gone",
-                                        .amount = 100, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_gone", .amount = 100, .name = "x"};
     int64_t start = wall_ms();
     ck_assert_int_eq(iamport_again(client, &req, &p, &err), IAMPORT_E_TRANSPORT);
     ck_assert_int_lt(wall_ms() - start, 1000);
@@ -1089,8 +1096,8 @@ START_TEST(again_errors_keep_code_and_message)
 {
     struct iamport_payment p;
     struct iamport_error err;
-    struct iamport_again_request req = {.customer_uid = "cu_unknown", .merchant_uid = "m_e1",
-                                        .amount = 100, .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = "cu_unknown", .merchant_uid = "m_e1", .amount = 100, .name = "x"};
     assert_error(iamport_again(client, &req, &p, &err), &err, IAMPORT_E_API, 200, 1,
                  "등록되지 않은 구매자입니다.");
     ck_assert(!iamport_outcome_unknown(IAMPORT_E_API, &err));
@@ -1132,10 +1139,10 @@ START_TEST(schedule_errors_keep_code_and_message)
     struct iamport_error err;
     assert_error(iamport_unschedule(client, CUSTOMER, NULL, 0, &list, &err), &err, IAMPORT_E_API,
                  200, 1, "취소할 예약결제 기록이 존재하지 않습니다.");
-    struct iamport_schedule_item item = {.merchant_uid = "s_unknown", .schedule_at = 4102444800,
-                                         .amount = 100, .name = "x"};
-    assert_error(iamport_schedule(client, "cu_unknown", &item, 1, &list, &err), &err,
-                 IAMPORT_E_API, 200, 1, "등록된 고객정보가 없습니다.");
+    struct iamport_schedule_item item = {
+        .merchant_uid = "s_unknown", .schedule_at = 4102444800, .amount = 100, .name = "x"};
+    assert_error(iamport_schedule(client, "cu_unknown", &item, 1, &list, &err), &err, IAMPORT_E_API,
+                 200, 1, "등록된 고객정보가 없습니다.");
     assert_error(iamport_get_schedule(client, "s_unknown", &s, &err), &err, IAMPORT_E_NOT_FOUND,
                  404, -1, "존재하지 않는 예약결제 정보입니다.");
 }
@@ -1171,16 +1178,15 @@ START_TEST(payment_not_found_keeps_message)
                  -1, MSG_PAYMENT_NOT_FOUND);
     charge(client, "m_paid_only", 100, &p);
     iamport_payment_release(&p);
-    assert_error(iamport_find_payment_by_status(client, "m_paid_only", IAMPORT_PAYMENT_CANCELLED,
-                                                &p, &err),
-                 &err, IAMPORT_E_NOT_FOUND, 404, -1, MSG_PAYMENT_NOT_FOUND);
-    ck_assert_int_eq(iamport_find_payment_by_status(client, "m_paid_only", IAMPORT_PAYMENT_PAID,
-                                                    &p, &err),
-                     IAMPORT_OK);
+    assert_error(
+        iamport_find_payment_by_status(client, "m_paid_only", IAMPORT_PAYMENT_CANCELLED, &p, &err),
+        &err, IAMPORT_E_NOT_FOUND, 404, -1, MSG_PAYMENT_NOT_FOUND);
+    ck_assert_int_eq(
+        iamport_find_payment_by_status(client, "m_paid_only", IAMPORT_PAYMENT_PAID, &p, &err),
+        IAMPORT_OK);
     ck_assert_str_eq(p.merchant_uid, "m_paid_only");
     iamport_payment_release(&p);
-    ck_assert_int_eq(count_requests("GET", "/payments/find/m_paid_only/cancelled", NULL, 0),
-                     1);
+    ck_assert_int_eq(count_requests("GET", "/payments/find/m_paid_only/cancelled", NULL, 0), 1);
 }
 END_TEST
 
@@ -1215,9 +1221,9 @@ END_TEST
 
 START_TEST(path_ids_are_escaped)
 {
-    static const char *const ids[] = {"a/b?c#d", "cu?q=1&x=2", "cu#frag", "cu with spaces",
-                                      "고객 한글", "cu%41%2F", "cu+plus", "cu;semi",
-                                      "cu\"quote'", "..cu", "cu\\back", "/leading", "trailing/"};
+    static const char *const ids[] = {
+        "a/b?c#d", "cu?q=1&x=2", "cu#frag", "cu with spaces", "고객 한글", "cu%41%2F", "cu+plus",
+        "cu;semi", "cu\"quote'", "..cu",    "cu\\back",       "/leading",  "trailing/"};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         struct iamport_customer cu;
         struct iamport_error err;
@@ -1328,8 +1334,12 @@ START_TEST(schedule_list_get_unschedule_execute)
     cJSON_Delete(clock);
     cJSON *extra = cJSON_Parse("{\"naverUseCfm\":\"20300101\"}");
     struct iamport_schedule_item items[] = {
-        {.merchant_uid = "s_1", .schedule_at = now + 3600, .amount = 9900, .name = "1월",
-         .custom_data = "{\"n\":1}", .extra = extra},
+        {.merchant_uid = "s_1",
+         .schedule_at = now + 3600,
+         .amount = 9900,
+         .name = "1월",
+         .custom_data = "{\"n\":1}",
+         .extra = extra},
         {.merchant_uid = "s_2", .schedule_at = now + 7200, .amount = 9900, .name = "2월"},
     };
     ck_assert_int_eq(iamport_schedule(client, CUSTOMER, items, 2, &list, &err), IAMPORT_OK);
@@ -1343,8 +1353,8 @@ START_TEST(schedule_list_get_unschedule_execute)
     iamport_schedule_list_release(&list);
 
     cJSON *entry = last_request("POST", "/subscribe/payments/schedule");
-    const cJSON *first = cJSON_GetArrayItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "body"), "schedules"), 0);
+    const cJSON *first =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "body"), "schedules"), 0);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(first, "currency")), "KRW");
     ck_assert_str_eq(cJSON_GetStringValue(
                          cJSON_GetObjectItem(cJSON_GetObjectItem(first, "extra"), "naverUseCfm")),
@@ -1421,9 +1431,9 @@ START_TEST(customer_get_and_delete)
     ck_assert_str_eq(cu.customer_uid, CUSTOMER);
     iamport_customer_release(&cu);
     cJSON *entry = last_request("DELETE", "/subscribe/customers/" CUSTOMER);
-    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "query"),
-                                                              "reason")),
-                     "해지 요청");
+    ck_assert_str_eq(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "query"), "reason")),
+        "해지 요청");
     cJSON_Delete(entry);
     ck_assert_int_eq(iamport_get_customer(client, CUSTOMER, &cu, &err), IAMPORT_E_NOT_FOUND);
 }
@@ -1468,17 +1478,17 @@ START_TEST(invalid_arguments_send_nothing)
     }
     ck_assert_int_eq(iamport_find_payment_by_status(client, "m", IAMPORT_PAYMENT_UNKNOWN, &p, &err),
                      IAMPORT_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(iamport_find_payment_by_status(client, "m", (enum iamport_payment_status)99,
-                                                    &p, &err),
-                     IAMPORT_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(
+        iamport_find_payment_by_status(client, "m", (enum iamport_payment_status)99, &p, &err),
+        IAMPORT_E_INVALID_ARGUMENT);
 
     const int64_t bad_amounts[] = {0, -1, INT64_MIN, IAMPORT_AMOUNT_MAX + 1, INT64_MAX};
     for (size_t i = 0; i < sizeof bad_amounts / sizeof bad_amounts[0]; i++) {
-        struct iamport_again_request a = {.customer_uid = "c", .merchant_uid = "m",
-                                          .amount = bad_amounts[i], .name = "x"};
+        struct iamport_again_request a = {
+            .customer_uid = "c", .merchant_uid = "m", .amount = bad_amounts[i], .name = "x"};
         ck_assert_int_eq(iamport_again(client, &a, &p, &err), IAMPORT_E_INVALID_ARGUMENT);
-        struct iamport_schedule_item item = {.merchant_uid = "s", .schedule_at = 4102444800,
-                                             .amount = bad_amounts[i], .name = "x"};
+        struct iamport_schedule_item item = {
+            .merchant_uid = "s", .schedule_at = 4102444800, .amount = bad_amounts[i], .name = "x"};
         ck_assert_int_eq(iamport_schedule(client, "c", &item, 1, &list, &err),
                          IAMPORT_E_INVALID_ARGUMENT);
         ck_assert_ptr_nonnull(strstr(err.detail, "schedule item 0"));
@@ -1489,8 +1499,8 @@ START_TEST(invalid_arguments_send_nothing)
                              IAMPORT_E_INVALID_ARGUMENT);
         }
     }
-    struct iamport_again_request a = {.customer_uid = "c", .merchant_uid = "m", .amount = 100,
-                                      .name = "x", .tax_free = 101};
+    struct iamport_again_request a = {
+        .customer_uid = "c", .merchant_uid = "m", .amount = 100, .name = "x", .tax_free = 101};
     ck_assert_int_eq(iamport_again(client, &a, &p, &err), IAMPORT_E_INVALID_ARGUMENT);
     a.tax_free = -1;
     ck_assert_int_eq(iamport_again(client, &a, &p, &err), IAMPORT_E_INVALID_ARGUMENT);
@@ -1567,8 +1577,8 @@ END_TEST
 START_TEST(client_options_are_validated)
 {
     const char *bad_tiers[] = {"ab1", "ABCD", "AB", "A B", "", "AB\n"};
-    struct iamport_client_options o = {.base_url = "http://127.0.0.1:1", .api_key = "k",
-                                       .api_secret = "options_test_secret"};
+    struct iamport_client_options o = {
+        .base_url = "http://127.0.0.1:1", .api_key = "k", .api_secret = "options_test_secret"};
     FILE *capture = tmpfile();
     ck_assert_ptr_nonnull(capture);
     log_set_stream(capture);
@@ -1671,8 +1681,8 @@ START_TEST(non_envelope_answers)
     assert_error(iamport_get_payment(c, "imp_404", &p, &err), &err, IAMPORT_E_NOT_FOUND, 404, 0,
                  "");
     assert_error(iamport_get_payment(c, "imp_array", &p, &err), &err, IAMPORT_E_PARSE, 200, 0, "");
-    struct iamport_again_request req = {.customer_uid = "c", .merchant_uid = "m", .amount = 1,
-                                        .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = "c", .merchant_uid = "m", .amount = 1, .name = "x"};
     /* a charge answered 404 is not "not found": the endpoint is missing */
     assert_error(iamport_again(c, &req, &p, &err), &err, IAMPORT_E_HTTP, 404, 0, "");
     ck_assert(!iamport_outcome_unknown(IAMPORT_E_HTTP, &err));
@@ -1775,8 +1785,10 @@ START_TEST(tier_and_authorization_headers)
     stub_token_route(&st, 1800);
     stub_route(&st, "/payments/imp_1", 200, payment, strlen(payment));
     stub_start(&st);
-    struct iamport_client_options o = {.base_url = st.base_url, .api_key = "k",
-                                       .api_secret = "tier_test_secret", .tier_code = "A1Z"};
+    struct iamport_client_options o = {.base_url = st.base_url,
+                                       .api_key = "k",
+                                       .api_secret = "tier_test_secret",
+                                       .tier_code = "A1Z"};
     struct iamport_client *c = iamport_client_new(&o);
     struct iamport_payment p;
     ck_assert_int_eq(iamport_get_payment(c, "imp_1", &p, NULL), IAMPORT_OK);
@@ -1815,8 +1827,8 @@ START_TEST(persistent_401_refreshes_once_then_fails)
                  "Unauthorized");
     ck_assert_int_eq(stub_hits(&st, "/payments/imp_1"), 2);
     ck_assert_int_eq(stub_hits(&st, "/users/getToken"), 2);
-    struct iamport_again_request req = {.customer_uid = "c", .merchant_uid = "m", .amount = 1,
-                                        .name = "x"};
+    struct iamport_again_request req = {
+        .customer_uid = "c", .merchant_uid = "m", .amount = 1, .name = "x"};
     assert_error(iamport_again(c, &req, &p, &err), &err, IAMPORT_E_API, 401, -1, "Unauthorized");
     ck_assert(!iamport_outcome_unknown(IAMPORT_E_API, &err));
     ck_assert_int_eq(stub_hits(&st, "/subscribe/payments/again"), 2);
@@ -1830,8 +1842,8 @@ START_TEST(envelope_mapping)
 {
     struct iamport_call lookup = {.method = IAMPORT_GET, .path = "/x", .kind = IAMPORT_CALL_LOOKUP};
     struct iamport_call money = {.method = IAMPORT_POST, .path = "/x", .kind = IAMPORT_CALL_MONEY};
-    struct iamport_call customer = {.method = IAMPORT_GET, .path = "/x",
-                                    .kind = IAMPORT_CALL_LOOKUP, .code1_not_found = true};
+    struct iamport_call customer = {
+        .method = IAMPORT_GET, .path = "/x", .kind = IAMPORT_CALL_LOOKUP, .code1_not_found = true};
     struct {
         const struct iamport_call *call;
         bool token;

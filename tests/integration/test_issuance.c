@@ -46,8 +46,9 @@ static char *expected_request_pay(const struct fx *fx, const struct combo *c, co
                                   const char *cu)
 {
     const char *pay_method = is(c->pg, "chai") ? "trans" : "card";
-    long window = is(c->pg, "chai") ? 0 : is(c->pg, "kakaopay") ? (c->charge_now ? PRICE : 0)
-                                                                 : PRICE;
+    long window = is(c->pg, "chai")       ? 0
+                  : is(c->pg, "kakaopay") ? (c->charge_now ? PRICE : 0)
+                                          : PRICE;
     char *naver = is(c->pg, "naverpay")
                       ? xasprintf(",\"naverPopupMode\":%s,\"naverProductCode\":\"billkey\"",
                                   c->landing ? "false" : "true")
@@ -159,19 +160,20 @@ static void check_database(const struct fx *fx, const struct combo *c, const cha
                "created_by, name, buyer_name, buyer_email, buyer_tel) "
                "FROM registrations WHERE merchant_uid = $1",
                p_mu);
-    char *want = xasprintf(
-        "active|%s|-|%s|%s|%s|%s|%s|%d|%d|%s|shop|" PLAN_NAME "|홍길동|hong@example.com|"
-        "010-1234-5678",
-        imp_uid, cu, cust, c->pg, c->pg, is(c->pg, "chai") ? "trans" : "card", PRICE,
-        is(c->pg, "chai") ? 0 : is(c->pg, "kakaopay") ? (c->charge_now ? PRICE : 0) : PRICE,
-        c->charge_now ? "t" : "f");
+    char *want =
+        xasprintf("active|%s|-|%s|%s|%s|%s|%s|%d|%d|%s|shop|" PLAN_NAME "|홍길동|hong@example.com|"
+                  "010-1234-5678",
+                  imp_uid, cu, cust, c->pg, c->pg, is(c->pg, "chai") ? "trans" : "card", PRICE,
+                  is(c->pg, "chai")       ? 0
+                  : is(c->pg, "kakaopay") ? (c->charge_now ? PRICE : 0)
+                                          : PRICE,
+                  c->charge_now ? "t" : "f");
     ck_assert_str_eq(s, want);
     free(s);
     free(want);
 
-    ck_assert_int_eq(fx_sql_int(fx, "SELECT count(*) FROM billing_keys WHERE customer_id = $1",
-                                p_cust),
-                     1);
+    ck_assert_int_eq(
+        fx_sql_int(fx, "SELECT count(*) FROM billing_keys WHERE customer_id = $1", p_cust), 1);
     s = fx_sql(fx,
                "SELECT concat_ws('|', customer_uid, pg_provider, pg, card_name, card_number, "
                "status) FROM billing_keys WHERE customer_id = $1",

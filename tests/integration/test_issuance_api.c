@@ -56,15 +56,15 @@ static const struct field_case field_cases[] = {
     {"{\"customer_id\":\"a/b\"," OK_REST "}", "customer_id", NULL},
     {"{\"customer_id\":\"x\\u0007y\"," OK_REST "}", "customer_id", NULL},
     {"{\"customer_id\":12," OK_REST "}", "customer_id", NULL},
-    {"{\"customer_id\":\"12345678901234567890123456789012345678901234567890123456789012345\","
-     OK_REST "}",
+    {"{\"customer_id\":\"12345678901234567890123456789012345678901234567890123456789012345\"," OK_REST
+     "}",
      "customer_id", "customer_id: longer than 64 characters"},
     {"{\"customer_id\":\"c\",\"amount\":9900,\"name\":\"n\"}", "pg", "pg: required"},
     {"{\"customer_id\":\"c\",\"pg\":\"toss\",\"amount\":9900,\"name\":\"n\"}", "pg",
      "pg: 'toss' is not one of payco, kakaopay, kicc, chai, naverpay"},
     {"{\"customer_id\":\"c\",\"pg\":\"PAYCO\",\"amount\":9900,\"name\":\"n\"}", "pg", NULL},
-    {"{\"customer_id\":\"c\",\"pg\":\"kakaopay.TCSUBSCRIP\",\"amount\":9900,\"name\":\"n\"}",
-     "pg", NULL},
+    {"{\"customer_id\":\"c\",\"pg\":\"kakaopay.TCSUBSCRIP\",\"amount\":9900,\"name\":\"n\"}", "pg",
+     NULL},
     {"{\"customer_id\":\"c\",\"pg\":\"<script>\",\"amount\":9900,\"name\":\"n\"}", "pg",
      "pg: '<script>' is not one of payco, kakaopay, kicc, chai, naverpay"},
     {"{\"customer_id\":\"c\",\"pg\":[\"payco\"],\"amount\":9900,\"name\":\"n\"}", "pg", NULL},
@@ -89,7 +89,7 @@ static const struct field_case field_cases[] = {
     {"{\"customer_id\":\"c\"," OK_REST ",\"charge_now\":\"yes\"}", "charge_now", NULL},
     {"{\"customer_id\":\"c\"," OK_REST ",\"buyer_name\":\"가나다라마바사아자차카타파하가나다\"}",
      "buyer_name", "buyer_name: longer than 16 characters"},
-    {"{\"customer_id\":\"c\"," OK_REST ",\"buyer_email\":\"" 
+    {"{\"customer_id\":\"c\"," OK_REST ",\"buyer_email\":\""
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@b.kr\"}",
      "buyer_email", "buyer_email: longer than 64 characters"},
     {"{\"customer_id\":\"c\"," OK_REST ",\"buyer_tel\":\"<script>\"}", "buyer_tel",
@@ -115,7 +115,8 @@ START_TEST(every_bad_field_is_400_naming_it)
         fx_create_checkout(&fx, c->body, &r);
         ck_assert_msg(r.status == 400, "%s -> %ld: %s", c->body, r.status, r.body);
         ck_assert_str_eq(testlib_error_field(r.json, "code"), "invalid_field");
-        ck_assert_msg(testlib_error_field(r.json, "field") && strcmp(testlib_error_field(r.json, "field"), c->field) == 0,
+        ck_assert_msg(testlib_error_field(r.json, "field") &&
+                          strcmp(testlib_error_field(r.json, "field"), c->field) == 0,
                       "%s: %s", c->body, r.body);
         if (c->message)
             ck_assert_str_eq(testlib_error_field(r.json, "message"), c->message);
@@ -136,8 +137,11 @@ START_TEST(body_shape_errors)
     const char *auth = "Authorization: Bearer " FX_API_KEY;
     const char *headers[] = {auth, NULL};
 
-    struct http_client_request rq = {.method = "POST", .url = url, .headers = headers,
-                                     .content_type = "text/plain", .body = "customer_id=c"};
+    struct http_client_request rq = {.method = "POST",
+                                     .url = url,
+                                     .headers = headers,
+                                     .content_type = "text/plain",
+                                     .body = "customer_id=c"};
     http_client_do(&rq, &r);
     ck_assert_int_eq(r.status, 415);
     ck_assert_str_eq(testlib_error_field(r.json, "code"), "unsupported_media_type");
@@ -177,7 +181,7 @@ START_TEST(body_shape_errors)
                      1000);
     http_client_response_release(&r);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations WHERE customer_id = "
-                                "'form cust' AND charge_now AND created_by = 'shop'"),
+                                   "'form cust' AND charge_now AND created_by = 'shop'"),
                      1);
     free(url);
     fx_stop(&fx);
@@ -203,13 +207,15 @@ START_TEST(created_checkout_is_stored)
                        p);
     ck_assert_str_eq(row, "pending|c-9|kakaopay|4900|4900|t|shop|t");
     free(row);
-    row = fx_sql(&fx, "SELECT concat_ws('|', kind, amount, status) FROM payments "
-                      "WHERE merchant_uid = $1",
+    row = fx_sql(&fx,
+                 "SELECT concat_ws('|', kind, amount, status) FROM payments "
+                 "WHERE merchant_uid = $1",
                  p);
     ck_assert_str_eq(row, "issue|4900|requested"); /* the ledger row exists before the window */
     free(row);
-    row = fx_sql(&fx, "SELECT string_agg(actor || ':' || action, ',' ORDER BY id) "
-                      "FROM audit_events WHERE subject = $1",
+    row = fx_sql(&fx,
+                 "SELECT string_agg(actor || ':' || action, ',' ORDER BY id) "
+                 "FROM audit_events WHERE subject = $1",
                  p);
     ck_assert_str_eq(row, "api:shop:registration.created,api:shop:payment.requested");
     free(row);
@@ -218,8 +224,8 @@ START_TEST(created_checkout_is_stored)
     char *token = sandbox_token(&fx.sandbox);
     struct http_client_response r;
     ck_assert_int_eq(sandbox_call_auth(&fx.sandbox, "GET", path, token, NULL, NULL, &r), 200);
-    ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-                         http_client_body_response(&r), "amount")),
+    ck_assert_int_eq((int)cJSON_GetNumberValue(
+                         cJSON_GetObjectItemCaseSensitive(http_client_body_response(&r), "amount")),
                      4900);
     http_client_response_release(&r);
     free(token);
@@ -245,9 +251,10 @@ START_TEST(demo_route_only_in_sandbox_mode)
     } else {
         ck_assert_msg(r.status == 201, "%s", r.body);
         ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations "
-                                    "WHERE created_by = 'demo'"),
+                                       "WHERE created_by = 'demo'"),
                          1);
-        ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events WHERE actor = 'demo'"), 1);
+        ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events WHERE actor = 'demo'"),
+                         1);
     }
     http_client_response_release(&r);
     free(url);
@@ -264,16 +271,16 @@ START_TEST(checkout_config_is_public)
     char *url = fx_url(&fx, NULL, "/checkout/config");
     http_client_get(url, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(r.body,
-                     "{\"imp_code\":\"imp_sandbox\","
-                     "\"sdk_url\":\"http://127.0.0.1:1/v1/iamport.js\","
-                     "\"sandbox_mode\":true,\"pgs\":["
-                     "{\"provider\":\"payco\",\"label\":\"PAYCO\",\"buyer_tel_required\":false},"
-                     "{\"provider\":\"kakaopay\",\"label\":\"카카오페이\",\"buyer_tel_required\":false},"
-                     "{\"provider\":\"kicc\",\"label\":\"KICC\",\"buyer_tel_required\":false},"
-                     "{\"provider\":\"chai\",\"label\":\"CHAI\",\"buyer_tel_required\":false},"
-                     "{\"provider\":\"naverpay\",\"label\":\"네이버페이\",\"buyer_tel_required\":true}"
-                     "]}");
+    ck_assert_str_eq(
+        r.body, "{\"imp_code\":\"imp_sandbox\","
+                "\"sdk_url\":\"http://127.0.0.1:1/v1/iamport.js\","
+                "\"sandbox_mode\":true,\"pgs\":["
+                "{\"provider\":\"payco\",\"label\":\"PAYCO\",\"buyer_tel_required\":false},"
+                "{\"provider\":\"kakaopay\",\"label\":\"카카오페이\",\"buyer_tel_required\":false},"
+                "{\"provider\":\"kicc\",\"label\":\"KICC\",\"buyer_tel_required\":false},"
+                "{\"provider\":\"chai\",\"label\":\"CHAI\",\"buyer_tel_required\":false},"
+                "{\"provider\":\"naverpay\",\"label\":\"네이버페이\",\"buyer_tel_required\":true}"
+                "]}");
     ck_assert_ptr_null(strstr(r.body, SANDBOX_IMP_SECRET));
     http_client_response_release(&r);
     free(url);

@@ -188,13 +188,11 @@ START_TEST(first_charge_declined)
     cJSON *log = sandbox_ctl(&fx.sandbox, "GET", "/__sandbox/requests", NULL);
     const cJSON *item;
     int found = 0;
-    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(log, "requests"))
-    {
+    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(log, "requests")) {
         if (strcmp(fx_str(item, "path"), "/subscribe/payments/again") != 0)
             continue;
-        const cJSON *extra =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item, "body"),
-                                             "extra");
+        const cJSON *extra = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(item, "body"), "extra");
         const char *cfm = fx_str(extra, "naverUseCfm");
         ck_assert_msg(cfm && strlen(cfm) == 8 && strspn(cfm, "0123456789") == 8, "naverUseCfm");
         found++;
@@ -266,7 +264,7 @@ START_TEST(first_charge_outcome_unknown_stays_unknown)
     }
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments WHERE status = 'unknown'"), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
-                                "WHERE action = 'payment.unknown'"),
+                                   "WHERE action = 'payment.unknown'"),
                      1);
     struct fx_ledger l;
     fx_ledger(&fx, NULL, &l);
@@ -300,8 +298,8 @@ static void *race(void *arg)
     struct http_client_response r;
     char *url;
     if (rc->landing) {
-        char *path = xasprintf("/payments/complete/mobile?imp_uid=%s&merchant_uid=%s",
-                               rc->imp_uid, rc->merchant_uid);
+        char *path = xasprintf("/payments/complete/mobile?imp_uid=%s&merchant_uid=%s", rc->imp_uid,
+                               rc->merchant_uid);
         url = fx_url(rc->fx, rc->instance, path);
         http_client_get(url, NULL, &r);
         free(path);
@@ -364,8 +362,8 @@ START_TEST(concurrent_completes_charge_once)
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
-                                "WHERE action IN ('registration.active', 'payment.requested', "
-                                "'payment.paid')"),
+                                   "WHERE action IN ('registration.active', 'payment.requested', "
+                                   "'payment.paid')"),
                      3);
     struct fx_ledger l;
     fx_ledger(&fx, winner, &l);

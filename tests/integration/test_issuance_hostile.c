@@ -25,8 +25,7 @@ static int sandbox_requests(const struct fx *fx, const char *method, const char 
     cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
     const cJSON *item;
     int n = 0;
-    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(log, "requests"))
-    {
+    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(log, "requests")) {
         const char *m = fx_str(item, "method"), *p = fx_str(item, "path");
         if (m && p && strcmp(m, method) == 0 && strncmp(p, prefix, strlen(prefix)) == 0)
             n++;
@@ -62,15 +61,15 @@ START_TEST(replayed_imp_uid_is_idempotent)
             fx_complete(&fx, NULL, w.imp_uid, mu, &r);
         ck_assert_msg(r.status == 200, "replay %d -> %ld: %s", i, r.status, r.body);
         if (i == 0)
-            snprintf(first, sizeof first, "%s",
-                     fx_str(cJSON_GetObjectItemCaseSensitive(r.json, "first_payment"),
-                            "merchant_uid"));
+            snprintf(
+                first, sizeof first, "%s",
+                fx_str(cJSON_GetObjectItemCaseSensitive(r.json, "first_payment"), "merchant_uid"));
         http_client_response_release(&r);
     }
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
-                                "WHERE action = 'registration.active'"),
+                                   "WHERE action = 'registration.active'"),
                      1);
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 1);
     struct fx_ledger l;
@@ -91,7 +90,8 @@ START_TEST(imp_uid_of_another_merchant_uid_is_refused)
     struct fx_window wa;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON *a = fx_checkout_plan(&fx, "payco", PRICE, 0), *b = fx_checkout_plan(&fx, "payco", PRICE, 0);
+    cJSON *a = fx_checkout_plan(&fx, "payco", PRICE, 0),
+          *b = fx_checkout_plan(&fx, "payco", PRICE, 0);
     const char *mua = fx_str(a, "merchant_uid"), *mub = fx_str(b, "merchant_uid");
     fx_window_submit(&fx, fx_request_pay(a), 0, 0, &wa);
 
@@ -130,7 +130,8 @@ START_TEST(unknown_imp_uid_is_404)
     const char *mu = fx_str(co, "merchant_uid");
     fx_complete(&fx, NULL, "imp_999999999999", mu, &r);
     fx_expect_error(&r, 404, "unknown_payment");
-    ck_assert_str_eq(testlib_error_field(r.json, "message"), "iamport has no payment 'imp_999999999999'");
+    ck_assert_str_eq(testlib_error_field(r.json, "message"),
+                     "iamport has no payment 'imp_999999999999'");
     http_client_response_release(&r);
     expect_reg(&fx, mu, "pending");
     cJSON_Delete(co);
@@ -175,9 +176,8 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
     /* the attacker gets past iamport's prepared amount (here: the test moves it) ... */
     char *token = sandbox_token(&fx.sandbox);
     char *prep = xasprintf("{\"merchant_uid\":\"%s\",\"amount\":100}", mu);
-    ck_assert_int_eq(sandbox_call_auth(&fx.sandbox, "PUT", "/payments/prepare", token, prep,
-                                       NULL, &r),
-                     200);
+    ck_assert_int_eq(
+        sandbox_call_auth(&fx.sandbox, "PUT", "/payments/prepare", token, prep, NULL, &r), 200);
     http_client_response_release(&r);
     /* ... and pays 100 won instead of 9900 */
     cJSON *rp = cJSON_Duplicate(fx_request_pay(co), 1);
@@ -210,8 +210,8 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
     ck_assert_str_eq(pay, "issue|100|cancelled|t|cancelled");
     free(pay);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
-    char *actions = fx_sql(&fx, "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events",
-                           NULL);
+    char *actions =
+        fx_sql(&fx, "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events", NULL);
     ck_assert_str_eq(actions, "registration.created,payment.requested,registration.tampered,"
                               "payment.cancelled");
     free(actions);
@@ -313,7 +313,8 @@ START_TEST(swapped_identity_is_tampered_without_cancel)
     ck_assert(w.success);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
     fx_expect_error(&r, 409, "payment_rejected");
-    ck_assert_msg(strstr(testlib_error_field(r.json, "message"), reasons[_i]) != NULL, "%s", testlib_error_field(r.json, "message"));
+    ck_assert_msg(strstr(testlib_error_field(r.json, "message"), reasons[_i]) != NULL, "%s",
+                  testlib_error_field(r.json, "message"));
     http_client_response_release(&r);
     expect_reg(&fx, mu, "tampered");
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), 0);
@@ -390,8 +391,9 @@ START_TEST(issuance_failure_marks_registration_failed)
     for (int i = 0; i < 2; i++) {
         fx_complete(&fx, NULL, w.imp_uid, mu, &r);
         fx_expect_error(&r, 422, "registration_failed");
-        ck_assert_str_eq(testlib_error_field(r.json, "message"), "the registration failed: 빌링키 발급에 실패하였습니다. "
-                                            "(sandbox issue_status)");
+        ck_assert_str_eq(testlib_error_field(r.json, "message"),
+                         "the registration failed: 빌링키 발급에 실패하였습니다. "
+                         "(sandbox issue_status)");
         http_client_response_release(&r);
     }
     expect_reg(&fx, mu, "failed");
@@ -402,7 +404,7 @@ START_TEST(issuance_failure_marks_registration_failed)
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0); /* no first charge */
     ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
-                                "WHERE action = 'registration.failed' AND actor = 'callback'"),
+                                   "WHERE action = 'registration.failed' AND actor = 'callback'"),
                      1);
     fx_landing(&fx, w.imp_uid, mu, &r);
     ck_assert_int_eq(r.status, 422);
@@ -461,7 +463,8 @@ START_TEST(ready_status_per_pg)
     fx_start(&fx, NULL);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/config",
                              "{\"issue_status\":{\"kakaopay\":\"ready\",\"payco\":\"ready\"}}"));
-    cJSON *k = fx_checkout_plan(&fx, "kakaopay", PRICE, 0), *p = fx_checkout_plan(&fx, "payco", PRICE, 0);
+    cJSON *k = fx_checkout_plan(&fx, "kakaopay", PRICE, 0),
+          *p = fx_checkout_plan(&fx, "payco", PRICE, 0);
     fx_window_submit(&fx, fx_request_pay(k), 0, 0, &wk);
     fx_window_submit(&fx, fx_request_pay(p), 0, 0, &wp);
     fx_complete(&fx, NULL, wk.imp_uid, fx_str(k, "merchant_uid"), &r);
@@ -520,8 +523,8 @@ START_TEST(markup_and_sql_in_every_field)
                           "SELECT concat_ws('|', customer_id, name, buyer_name, buyer_email) "
                           "FROM registrations WHERE merchant_uid = $1",
                           p_mu);
-    char *want = xasprintf("%s|<script>alert('n')</script>\"&|<img src=x>|\"'><svg/onload=1>@x.kr",
-                           cust);
+    char *want =
+        xasprintf("%s|<script>alert('n')</script>\"&|<img src=x>|\"'><svg/onload=1>@x.kr", cust);
     ck_assert_str_eq(stored, want);
     free(stored);
     free(want);
@@ -673,8 +676,8 @@ START_TEST(complete_input_rules)
                           r.body);
         http_client_response_release(&r);
     }
-    struct http_client_request rq = {.method = "POST", .url = url, .content_type = "text/plain",
-                                     .body = "imp_uid=imp_1"};
+    struct http_client_request rq = {
+        .method = "POST", .url = url, .content_type = "text/plain", .body = "imp_uid=imp_1"};
     http_client_do(&rq, &r);
     fx_expect_error(&r, 415, "unsupported_media_type");
     http_client_response_release(&r);

@@ -1843,8 +1843,8 @@ START_TEST(checkout_webhook_timing)
 {
     struct http_client_response r;
     set_hook("/hook-before", "json");
-    cJSON_Delete(sandbox_ctl(&sb, "POST", "/__sandbox/config",
-                             "{\"issue_webhook_before_result\":true}"));
+    cJSON_Delete(
+        sandbox_ctl(&sb, "POST", "/__sandbox/config", "{\"issue_webhook_before_result\":true}"));
     checkout("{\"pg\":\"payco\",\"customer_uid\":\"wt1\",\"merchant_uid\":\"wt-m1\","
              "\"amount\":0,\"name\":\"x\"}",
              0, "approve", &r);
@@ -2350,9 +2350,9 @@ static void merchant_site_start(struct merchant_site *site, const char *sandbox_
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
-    site->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-                                    NULL, merchant_answer, site, MHD_OPTION_SOCK_ADDR, &addr,
-                                    MHD_OPTION_END);
+    site->daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                         merchant_answer, site, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_END);
     ck_assert_msg(site->daemon != NULL, "cannot start the merchant site on 127.0.0.1:0");
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(site->daemon, MHD_DAEMON_INFO_BIND_PORT);
     ck_assert_msg(info && info->port > 0, "the merchant site has no port");
@@ -2401,8 +2401,7 @@ static void browser_answer_in_frame(struct webdriver *wd, const char *button)
     struct webdriver_element el;
     char css[32];
     snprintf(css, sizeof css, "#%s", button);
-    browser_step(wd,
-                 webdriver_wait_element(wd, "#imp-sandbox-frame", BROWSER_STEP_TIMEOUT_MS, &el),
+    browser_step(wd, webdriver_wait_element(wd, "#imp-sandbox-frame", BROWSER_STEP_TIMEOUT_MS, &el),
                  "wait for the window's iframe #imp-sandbox-frame");
     browser_step(wd, webdriver_switch_to_frame(wd, &el), "switch into #imp-sandbox-frame");
     browser_step(wd, webdriver_wait_element(wd, css, BROWSER_STEP_TIMEOUT_MS, &el),
@@ -2440,8 +2439,7 @@ static char *browser_console_errors(struct webdriver *wd)
                   "cannot read the browser's console log: %ld %s", r.status, r.body);
     char *errors = xstrdup("");
     const cJSON *entry;
-    cJSON_ArrayForEach(entry, entries)
-    {
+    cJSON_ArrayForEach (entry, entries) {
         const char *level = jstr(entry, "level");
         const char *message = jstr(entry, "message");
         if (!level || strcmp(level, "SEVERE") != 0 || (message && strstr(message, "favicon")))
@@ -2687,8 +2685,7 @@ static Suite *suite_sandbox_conformance(void)
           &checkout_chai_redirects, &checkout_kicc_redirects_only_on_mobile,
           &checkout_naverpay_redirect_mode, &checkout_customer_uid_reuse_replaces_key,
           &checkout_prepared_amount_matches, &checkout_html_is_escaped_and_csp,
-          &checkout_assets_served, &checkout_in_a_real_browser, &checkout_webhook_timing,
-          NULL}},
+          &checkout_assets_served, &checkout_in_a_real_browser, &checkout_webhook_timing, NULL}},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         TCase *tc = tcase_create(groups[g].name);

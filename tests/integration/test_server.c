@@ -45,8 +45,7 @@ static const char *error_code(const struct http_client_response *r)
 
 /* Starts billkeyd (extra env may be NULL) on a fresh database named after db_prefix, asserting
  * it started; returns the database URL (the caller passes it to stop_billkeyd()). */
-static char *start_billkeyd(struct billkeyd_proc *p, const char *db_prefix,
-                            const char *const *env)
+static char *start_billkeyd(struct billkeyd_proc *p, const char *db_prefix, const char *const *env)
 {
     char *db = testlib_create_database(db_prefix);
     ck_assert_int_eq(billkeyd_start(p, db, env), 0);
@@ -153,8 +152,8 @@ START_TEST(error_shapes_over_http)
     char *big = xmalloc(big_len + 1);
     memset(big, 'a', big_len);
     big[big_len] = '\0';
-    struct http_client_request post_big = {.method = "GET", .url = u, .body = big,
-                                           .content_type = "application/json"};
+    struct http_client_request post_big = {
+        .method = "GET", .url = u, .body = big, .content_type = "application/json"};
     ck_assert_int_eq(http_client_do(&post_big, &r), 0);
     ck_assert_int_eq(r.status, 413);
     ck_assert_str_eq(error_code(&r), "payload_too_large");
@@ -371,8 +370,7 @@ START_TEST(logs_are_json_lines_without_secrets)
     ck_assert_int_eq(wait_status(&p, "/readyz", 200, 15000), 200);
     char *u = url(&p, "/healthz");
     struct http_client_response r;
-    const char *hdrs[] = {"X-Request-Id: log-check-1",
-                          "Authorization: Bearer " MERCHANT_KEY, NULL};
+    const char *hdrs[] = {"X-Request-Id: log-check-1", "Authorization: Bearer " MERCHANT_KEY, NULL};
     struct http_client_request rq = {.url = u, .headers = hdrs};
     http_client_do(&rq, &r);
     http_client_response_release(&r);
@@ -410,7 +408,6 @@ START_TEST(logs_are_json_lines_without_secrets)
     stop_billkeyd(&p, db);
 }
 END_TEST
-
 
 /* SIGTERM while a request is half uploaded: the request still completes (200), new connections
  * are refused, and billkeyd exits 0 once it is done. */
@@ -677,9 +674,10 @@ START_TEST(hostile_framing)
     free(out);
 
     /* after an early 413 the rest of the stream is not parsed as a new request */
-    static const char pipelined[] = "POST /payments/complete HTTP/1.1\r\nHost: x\r\n"
-                                    "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-                                    "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char pipelined[] =
+        "POST /payments/complete HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     out = raw_exchange(&p, pipelined, sizeof pipelined - 1, &closed);
     ck_assert_msg(strncmp(out, "HTTP/1.1 413", 12) == 0, "reply: %s", out);
     ck_assert_int_eq(count_status_lines(out), 1);

@@ -15,9 +15,13 @@
 static char **build_env(const char *database_url, const char *const *extra_env)
 {
     char *static_dir = testlib_source_path("static");
-    const char *defaults[] = {"PORT=0", "LISTEN_ADDR=127.0.0.1", "IAMPORT_API_KEY=test_key",
-                              "IAMPORT_API_SECRET=test_secret_value", "LOG_LEVEL=debug",
-                              "IAMPORT_BASE_URL=http://127.0.0.1:9", NULL};
+    const char *defaults[] = {"PORT=0",
+                              "LISTEN_ADDR=127.0.0.1",
+                              "IAMPORT_API_KEY=test_key",
+                              "IAMPORT_API_SECRET=test_secret_value",
+                              "LOG_LEVEL=debug",
+                              "IAMPORT_BASE_URL=http://127.0.0.1:9",
+                              NULL};
     const char *passthrough[] = {"PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL};
     size_t cap = 64, n = 0;
     char **env = xcalloc(cap, sizeof *env);

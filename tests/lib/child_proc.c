@@ -26,9 +26,8 @@ static void sleep_ms(long ms)
 }
 
 /* In the child: stdout+stderr to log_path, optionally die with the parent, exec. Never returns. */
-static _Noreturn void exec_child(const char *bin, const char *const *argv,
-                                 const char *const *env, const char *log_path,
-                                 bool die_with_parent, pid_t parent)
+static _Noreturn void exec_child(const char *bin, const char *const *argv, const char *const *env,
+                                 const char *log_path, bool die_with_parent, pid_t parent)
 {
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)

@@ -13,8 +13,8 @@ char *db_test_fresh_database(const char *prefix)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    char *unique = xasprintf("%s_%lx%lx", prefix, (unsigned long)now.tv_sec,
-                             (unsigned long)now.tv_nsec);
+    char *unique =
+        xasprintf("%s_%lx%lx", prefix, (unsigned long)now.tv_sec, (unsigned long)now.tv_nsec);
     char *url = testlib_create_database(unique);
     free(unique);
     return url;

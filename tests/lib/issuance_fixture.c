@@ -77,8 +77,7 @@ void fx_start(struct fx *fx, const char *const *extra_env)
     memset(fx, 0, sizeof *fx);
     fx->db_url = testlib_create_database("issuance");
     ck_assert_int_eq(sandbox_start(&fx->sandbox, NULL), 0);
-    start_billkeyd(fx, &fx->billkeyd, extra_env, fx->public_base_url,
-                   sizeof fx->public_base_url);
+    start_billkeyd(fx, &fx->billkeyd, extra_env, fx->public_base_url, sizeof fx->public_base_url);
 }
 
 void fx_start_billkeyd(struct fx *fx, struct billkeyd_proc *p, const char *const *extra_env)
@@ -124,9 +123,10 @@ cJSON *fx_checkout_ok(const struct fx *fx, const char *json_body)
 
 cJSON *fx_checkout_plan(const struct fx *fx, const char *pg, long long amount, int charge_now)
 {
-    char *body = xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%lld,"
-                           "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
-                           pg, amount, charge_now ? "true" : "false");
+    char *body =
+        xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%lld,"
+                  "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
+                  pg, amount, charge_now ? "true" : "false");
     cJSON *co = fx_checkout_ok(fx, body);
     free(body);
     return co;
@@ -186,10 +186,9 @@ void fx_window_submit(const struct fx *fx, const cJSON *request_pay, int mobile,
     char *form = xasprintf("params=%s&mobile=%d", escaped, mobile ? 1 : 0);
     memset(out, 0, sizeof *out);
 
-    long status = sandbox_call_auth(&fx->sandbox, "POST",
-                                    decline ? "/__sandbox/window/decline"
-                                            : "/__sandbox/window/approve",
-                                    NULL, NULL, form, &r);
+    long status = sandbox_call_auth(
+        &fx->sandbox, "POST", decline ? "/__sandbox/window/decline" : "/__sandbox/window/approve",
+        NULL, NULL, form, &r);
     ck_assert_msg(status == 200 || status == 302, "window submit -> %ld: %s", status, r.body);
     if (status == 302) {
         ck_assert_ptr_nonnull(r.location);
@@ -272,8 +271,8 @@ char *fx_sql(const struct fx *fx, const char *sql, const char *const *params)
     char *err = NULL;
     PGresult *res = db_test_select(fx->db_url, sql, n, params, &err);
     ck_assert_msg(res != NULL, "%s", err);
-    char *value = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? xstrdup(PQgetvalue(res, 0, 0))
-                                                                : NULL;
+    char *value =
+        PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
     PQclear(res);
     return value;
 }

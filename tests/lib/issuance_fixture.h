@@ -50,11 +50,11 @@ const cJSON *fx_request_pay(const cJSON *co);
 
 /* What the sandbox's checkout window did. Owned strings; fx_window_release() frees them. */
 struct fx_window {
-    int redirected;     /* 1: a 302 to m_redirect_url (location set), 0: the callback page */
-    char *location;     /* the redirect target with imp_uid, merchant_uid, imp_success, ... */
-    cJSON *rsp;         /* the callback's rsp object (callback mode), else NULL */
-    char *imp_uid;      /* from rsp or the redirect query; NULL when none was created */
-    int success;        /* rsp.success, or imp_success=true in the redirect */
+    int redirected; /* 1: a 302 to m_redirect_url (location set), 0: the callback page */
+    char *location; /* the redirect target with imp_uid, merchant_uid, imp_success, ... */
+    cJSON *rsp;     /* the callback's rsp object (callback mode), else NULL */
+    char *imp_uid;  /* from rsp or the redirect query; NULL when none was created */
+    int success;    /* rsp.success, or imp_success=true in the redirect */
 };
 /* Posts the window's Approve (or Decline) button for this request_pay object, as a PC (mobile 0)
  * or mobile (1) browser would. Aborts the test unless the sandbox answers 200 or 302. */

@@ -90,8 +90,7 @@ int sandbox_stop(struct sandbox_proc *p)
 
 int sandbox_run_once(const char *const *argv_tail, char **output)
 {
-    return child_run_once(testlib_env("IAMPORT_SANDBOX_BIN"), argv_tail, NULL, true, 10000,
-                          output);
+    return child_run_once(testlib_env("IAMPORT_SANDBOX_BIN"), argv_tail, NULL, true, 10000, output);
 }
 
 long sandbox_call_auth(const struct sandbox_proc *p, const char *method, const char *path,

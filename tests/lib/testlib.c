@@ -27,7 +27,8 @@ const char *testlib_env(const char *name)
 {
     const char *v = getenv(name);
     if (!v || !*v)
-        ck_abort_msg("environment variable %s is not set (run the suite via scripts/test.sh)", name);
+        ck_abort_msg("environment variable %s is not set (run the suite via scripts/test.sh)",
+                     name);
     return v;
 }
 

@@ -30,8 +30,7 @@ static void assert_tree(const cJSON *got, const char *want_json, const char *inp
     cJSON *want = cJSON_Parse(want_json);
     ck_assert_msg(want != NULL, "bad expectation '%s'", want_json);
     char *got_text = cJSON_PrintUnformatted(got);
-    ck_assert_msg(cJSON_Compare(got, want, 1), "'%s' gave %s, want %s", input, got_text,
-                  want_json);
+    ck_assert_msg(cJSON_Compare(got, want, 1), "'%s' gave %s, want %s", input, got_text, want_json);
     cJSON_free(got_text);
     cJSON_Delete(want);
 }
@@ -45,20 +44,19 @@ static void expect_failure_len(const char *content_type, const char *data, size_
     cJSON *out = (cJSON *)1;
     enum body_status st = body_parse(content_type, data, len, &out, &err);
     int shown = len > 200 ? 200 : (int)len; /* Check cannot carry huge failure messages */
-    ck_assert_msg(st == want_status, "'%.*s' as %s: status %d, want %d (message '%s')", shown,
-                  data, content_type ? content_type : "(null)", st, want_status, err.message);
+    ck_assert_msg(st == want_status, "'%.*s' as %s: status %d, want %d (message '%s')", shown, data,
+                  content_type ? content_type : "(null)", st, want_status, err.message);
     ck_assert_ptr_null(out);
-    ck_assert_msg(strcmp(err.field, want_field) == 0, "'%.*s': field '%s', want '%s'", shown,
-                  data, err.field, want_field);
-    ck_assert_msg(strcmp(err.message, want_message) == 0, "'%.*s': message '%s', want '%s'",
-                  shown, data, err.message, want_message);
+    ck_assert_msg(strcmp(err.field, want_field) == 0, "'%.*s': field '%s', want '%s'", shown, data,
+                  err.field, want_field);
+    ck_assert_msg(strcmp(err.message, want_message) == 0, "'%.*s': message '%s', want '%s'", shown,
+                  data, err.message, want_message);
 }
 
 static void expect_failure(const char *content_type, const char *text, const char *want_field,
                            const char *want_message)
 {
-    expect_failure_len(content_type, text, strlen(text), BODY_MALFORMED, want_field,
-                       want_message);
+    expect_failure_len(content_type, text, strlen(text), BODY_MALFORMED, want_field, want_message);
 }
 
 /* ---- both encodings give the same tree ---- */
@@ -76,7 +74,8 @@ static const struct {
     {"s[0][a]=1&s[1][a]=2&s[0][b]=3", "{\"s\":[{\"a\":\"1\",\"b\":\"3\"},{\"a\":\"2\"}]}"},
     {"a=hello+world%21", "{\"a\":\"hello world!\"}"},
     {"%ED%95%9C=%EA%B8%80", "{\"\xED\x95\x9C\":\"\xEA\xB8\x80\"}"},
-    {"name=\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99", "{\"name\":\"\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99\"}"},
+    {"name=\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99",
+     "{\"name\":\"\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99\"}"},
     {"a=", "{\"a\":\"\"}"},
     {"a", "{\"a\":\"\"}"},
     {"&&a=1&&", "{\"a\":\"1\"}"},
@@ -143,7 +142,8 @@ static const struct {
     {"{\"a\":\"\\\"{{\\\\\"}", "{\"a\":\"\\\"{{\\\\\"}"},
     {"{\"a\":\"\\ud83d\\udcb3\"}", "{\"a\":\"\xF0\x9F\x92\xB3\"}"},
     {"{\"a\":1e-400}", "{\"a\":0}"},
-    {"{\"s\":[{\"x\":1},{\"x\":1}],\"t\":{\"x\":1}}", "{\"s\":[{\"x\":1},{\"x\":1}],\"t\":{\"x\":1}}"},
+    {"{\"s\":[{\"x\":1},{\"x\":1}],\"t\":{\"x\":1}}",
+     "{\"s\":[{\"x\":1},{\"x\":1}],\"t\":{\"x\":1}}"},
     {"{\"a\":[1,-2,3.5],\"b\":null,\"c\":true,\"d\":false}",
      "{\"a\":[1,-2,3.5],\"b\":null,\"c\":true,\"d\":false}"},
 };
@@ -390,7 +390,8 @@ static const struct {
     {"a[b]c=1", "a[b]c", "unexpected 'c' after ']' in field name 'a[b]c'"},
     {"a[b]]=1", "a[b]]", "unexpected ']' after ']' in field name 'a[b]]'"},
     {"a[-1]=1", "a[-1]", "negative index '-1' in 'a[-1]'"},
-    {"a[99999999999]=1", "a[99999999999]", "index '99999999999' in 'a[99999999999]' is larger than 1000"},
+    {"a[99999999999]=1", "a[99999999999]",
+     "index '99999999999' in 'a[99999999999]' is larger than 1000"},
     {"a[1001]=1", "a[1001]", "index '1001' in 'a[1001]' is larger than 1000"},
     {"a[01]=1", "a[01]", "index '01' in 'a[01]' has a leading zero"},
     {"a[00]=1", "a[00]", "index '00' in 'a[00]' has a leading zero"},
@@ -565,8 +566,10 @@ static const struct {
     {"application/json; charset=utf-8; charset=latin1", "unsupported charset 'latin1'"},
     {"application/json; charset", "malformed content type parameter 'charset'"},
     {"application/json; charset=utf-8 x", "malformed content type parameter 'charset'"},
-    {"application/json; charset=\"utf-8", "unterminated quoted value of content type parameter 'charset'"},
-    {"text/\x01\xff", "unsupported content type 'text/?" "?'"},
+    {"application/json; charset=\"utf-8",
+     "unterminated quoted value of content type parameter 'charset'"},
+    {"text/\x01\xff", "unsupported content type 'text/?"
+                      "?'"},
 };
 
 START_TEST(content_type_rejected)
@@ -596,8 +599,8 @@ END_TEST
 
 START_TEST(empty_body_is_empty_object)
 {
-    static const char *const types[] = {NULL, JSON_TYPE, FORM_TYPE, "text/plain", "garbage;;=",
-                                        "application/json; charset=latin1"};
+    static const char *const types[] = {
+        NULL, JSON_TYPE, FORM_TYPE, "text/plain", "garbage;;=", "application/json; charset=latin1"};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         struct body_error err;
         cJSON *out = NULL;
@@ -651,9 +654,8 @@ START_TEST(query_parses_like_form)
     ck_assert_int_eq(body_parse_query("", &out, &err), BODY_OK);
     assert_tree(out, "{}", "empty query");
     cJSON_Delete(out);
-    ck_assert_int_eq(body_parse_query("imp_uid=imp_1&merchant_uid=m%201&imp_success=true",
-                                      &out, &err),
-                     BODY_OK);
+    ck_assert_int_eq(
+        body_parse_query("imp_uid=imp_1&merchant_uid=m%201&imp_success=true", &out, &err), BODY_OK);
     assert_tree(out, "{\"imp_uid\":\"imp_1\",\"merchant_uid\":\"m 1\",\"imp_success\":\"true\"}",
                 "landing query");
     cJSON_Delete(out);

@@ -219,8 +219,7 @@ static const struct bad_case {
     {"PORT", "-1", "PORT: -1 is out of range 0..65535\n"},
     {"PORT", "4294967376", "PORT: 4294967376 is out of range 0..65535\n"}, /* 2^32+80 */
     {"PORT", "99999999999999999999", "PORT: '99999999999999999999' is out of range 0..65535\n"},
-    {"PORT", "-99999999999999999999",
-     "PORT: '-99999999999999999999' is out of range 0..65535\n"},
+    {"PORT", "-99999999999999999999", "PORT: '-99999999999999999999' is out of range 0..65535\n"},
     {"HTTP_MAX_CONNECTIONS", "0", "HTTP_MAX_CONNECTIONS: 0 is out of range 1..10000\n"},
     {"HTTP_MAX_CONNECTIONS", "10001", "HTTP_MAX_CONNECTIONS: 10001 is out of range 1..10000\n"},
     {"HTTP_TIMEOUT_SECONDS", "0", "HTTP_TIMEOUT_SECONDS: 0 is out of range 1..3600\n"},
@@ -303,8 +302,8 @@ START_TEST(sizes_with_suffixes)
         const char *value;
         size_t bytes;
     } cases[] = {
-        {"1k", 1024},      {"1024", 1024},    {"64K", 65536},         {"2000", 2000},
-        {"16m", 16777216}, {"16M", 16777216}, {"16384k", 16777216},   {"0001k", 1024},
+        {"1k", 1024},      {"1024", 1024},    {"64K", 65536},       {"2000", 2000},
+        {"16m", 16777216}, {"16M", 16777216}, {"16384k", 16777216}, {"0001k", 1024},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct config cfg;
@@ -341,8 +340,7 @@ static const struct bad_case bad_strings[] = {
     {"LISTEN_ADDR", "127.0.0.1 ", "LISTEN_ADDR: '127.0.0.1 ' is not an IPv4 or IPv6 address\n"},
     {"LISTEN_ADDR", "::1::", "LISTEN_ADDR: '::1::' is not an IPv4 or IPv6 address\n"},
     {"LISTEN_ADDR", "[::1]", "LISTEN_ADDR: '[::1]' is not an IPv4 or IPv6 address\n"},
-    {"LISTEN_ADDR", "fe80::1%eth0",
-     "LISTEN_ADDR: 'fe80::1%eth0' is not an IPv4 or IPv6 address\n"},
+    {"LISTEN_ADDR", "fe80::1%eth0", "LISTEN_ADDR: 'fe80::1%eth0' is not an IPv4 or IPv6 address\n"},
     {"LOG_LEVEL", "verbose", "LOG_LEVEL: 'verbose' is not one of debug, info, warn, error\n"},
     {"LOG_LEVEL", "INFO", "LOG_LEVEL: 'INFO' is not one of debug, info, warn, error\n"},
     {"LOG_LEVEL", "info ", "LOG_LEVEL: 'info ' is not one of debug, info, warn, error\n"},
@@ -391,8 +389,8 @@ START_TEST(addresses_and_levels_accepted)
     static const struct {
         const char *name;
         enum log_level level;
-    } levels[] = {{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN},
-                  {"error", LOG_ERROR}};
+    } levels[] = {
+        {"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         struct config cfg;
         expect_ok("LOG_LEVEL", levels[i].name, &cfg);
@@ -441,8 +439,9 @@ START_TEST(secrets_never_echoed)
     static const struct bad_case cases[] = {
         {"DATABASE_URL", "postgres://u:" SECRET_MARK "\n@h/db",
          "DATABASE_URL: the value contains a control character\n"},
-        {"IAMPORT_API_KEY", SECRET_MARK "\x01", "IAMPORT_API_KEY: the value contains a control "
-                                                "character\n"},
+        {"IAMPORT_API_KEY", SECRET_MARK "\x01",
+         "IAMPORT_API_KEY: the value contains a control "
+         "character\n"},
         {"IAMPORT_API_SECRET", "\t" SECRET_MARK,
          "IAMPORT_API_SECRET: the value contains a control character\n"},
         {"BILLKEY_API_KEYS", SECRET_MARK "abcdefghijkl",
@@ -510,10 +509,10 @@ END_TEST
 static const struct bad_case bad_api_keys[] = {
     {"BILLKEY_API_KEYS", "shop", "BILLKEY_API_KEYS: entry 1 has no ':' separating name and key\n"},
     {"BILLKEY_API_KEYS", " ", "BILLKEY_API_KEYS: entry 1 is empty\n"},
-    {"BILLKEY_API_KEYS", ",", "BILLKEY_API_KEYS: entry 1 is empty\nBILLKEY_API_KEYS: entry 2 is "
-                              "empty\n"},
-    {"BILLKEY_API_KEYS", "shop:abcdefghijklmnop,",
-     "BILLKEY_API_KEYS: entry 2 is empty\n"},
+    {"BILLKEY_API_KEYS", ",",
+     "BILLKEY_API_KEYS: entry 1 is empty\nBILLKEY_API_KEYS: entry 2 is "
+     "empty\n"},
+    {"BILLKEY_API_KEYS", "shop:abcdefghijklmnop,", "BILLKEY_API_KEYS: entry 2 is empty\n"},
     {"BILLKEY_API_KEYS", ":abcdefghijklmnop",
      "BILLKEY_API_KEYS: entry 1 has an invalid name (want 1-32 of A-Z a-z 0-9 _ . -)\n"},
     {"BILLKEY_API_KEYS", "bad name:abcdefghijklmnop",
@@ -524,8 +523,8 @@ static const struct bad_case bad_api_keys[] = {
      "BILLKEY_API_KEYS: entry 1 has an invalid name (want 1-32 of A-Z a-z 0-9 _ . -)\n"},
     {"BILLKEY_API_KEYS", "shop:abcdefghijklmno",
      "BILLKEY_API_KEYS: entry 1 has a key shorter than 16 characters\n"},
-    {"BILLKEY_API_KEYS", "shop:",
-     "BILLKEY_API_KEYS: entry 1 has a key shorter than 16 characters\n"},
+    {"BILLKEY_API_KEYS",
+     "shop:", "BILLKEY_API_KEYS: entry 1 has a key shorter than 16 characters\n"},
     {"BILLKEY_API_KEYS", ":",
      "BILLKEY_API_KEYS: entry 1 has an invalid name (want 1-32 of A-Z a-z 0-9 _ . -)\n"
      "BILLKEY_API_KEYS: entry 1 has a key shorter than 16 characters\n"},
@@ -582,13 +581,20 @@ START_TEST(api_key_lookup)
 {
     struct config cfg;
     expect_ok("BILLKEY_API_KEYS", "shop:abcdefghijklmnop,admin:ABCDEFGHIJKLMNOP0123", &cfg);
-    ck_assert_str_eq(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnop"), "shop");
-    ck_assert_str_eq(merchant_key_name(cfg.api_keys, cfg.api_key_count, "ABCDEFGHIJKLMNOP0123"), "admin");
-    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnoq"));  /* last byte differs */
-    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmno"));   /* prefix */
-    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnopq")); /* longer */
-    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "ABCDEFGHIJKLMNOP"));  /* case matters */
-    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, "shop"));              /* a name is no key */
+    ck_assert_str_eq(merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnop"),
+                     "shop");
+    ck_assert_str_eq(merchant_key_name(cfg.api_keys, cfg.api_key_count, "ABCDEFGHIJKLMNOP0123"),
+                     "admin");
+    ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count,
+                                         "abcdefghijklmnoq")); /* last byte differs */
+    ck_assert_ptr_null(
+        merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmno")); /* prefix */
+    ck_assert_ptr_null(
+        merchant_key_name(cfg.api_keys, cfg.api_key_count, "abcdefghijklmnopq")); /* longer */
+    ck_assert_ptr_null(
+        merchant_key_name(cfg.api_keys, cfg.api_key_count, "ABCDEFGHIJKLMNOP")); /* case matters */
+    ck_assert_ptr_null(
+        merchant_key_name(cfg.api_keys, cfg.api_key_count, "shop")); /* a name is no key */
     ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, ""));
     ck_assert_ptr_null(merchant_key_name(cfg.api_keys, cfg.api_key_count, NULL));
     config_release(&cfg);
@@ -713,8 +719,7 @@ START_TEST(help_lists_every_variable)
         config_var_info(i, &info);
         char *row = xasprintf("  %s (", info.name);
         ck_assert_msg(strstr(buf, row) != NULL, "%s missing from help", info.name);
-        ck_assert_msg(strstr(buf, info.description) != NULL, "%s description missing",
-                      info.name);
+        ck_assert_msg(strstr(buf, info.description) != NULL, "%s description missing", info.name);
         free(row);
     }
     free(buf);
@@ -754,11 +759,11 @@ static int readme_table_differences(const char *readme, char *report, size_t rep
     int differences = 0;
 
     report[0] = '\0';
-#define REPORT(...)                                                                            \
-    do {                                                                                       \
-        differences++;                                                                         \
-        if (used < report_size)                                                                \
-            used += (size_t)snprintf(report + used, report_size - used, __VA_ARGS__);           \
+#define REPORT(...)                                                                                \
+    do {                                                                                           \
+        differences++;                                                                             \
+        if (used < report_size)                                                                    \
+            used += (size_t)snprintf(report + used, report_size - used, __VA_ARGS__);              \
     } while (0)
     if (!begin || !end || end < begin) {
         REPORT("config markers missing\n");
@@ -775,8 +780,7 @@ static int readme_table_differences(const char *readme, char *report, size_t rep
         const char *name = line + 3;
         const char *name_end = memchr(name, '`', (size_t)(line_end - name));
         const char *cell = name_end ? memchr(name_end, '|', (size_t)(line_end - name_end)) : NULL;
-        const char *cell_end =
-            cell ? memchr(cell + 1, '|', (size_t)(line_end - cell - 1)) : NULL;
+        const char *cell_end = cell ? memchr(cell + 1, '|', (size_t)(line_end - cell - 1)) : NULL;
         if (!cell_end) {
             REPORT("malformed row '%.*s'\n", (int)(line_end - line), line);
             continue;
@@ -799,9 +803,9 @@ static int readme_table_differences(const char *readme, char *report, size_t rep
             REPORT("README lists '%s', the code does not\n", var);
         } else {
             seen[i]++;
-            char *want = !info.default_value           ? xstrdup("(none)")
+            char *want = !info.default_value          ? xstrdup("(none)")
                          : info.default_value[0] == 0 ? xstrdup("(empty)")
-                                                       : xasprintf("`%s`", info.default_value);
+                                                      : xasprintf("`%s`", info.default_value);
             if (strcmp(want, def) != 0)
                 REPORT("'%s' default is %s in README, %s in code\n", var, def, want);
             free(want);

@@ -83,16 +83,20 @@ START_TEST(fresh_database_gets_every_migration)
     char *want = embedded_list();
     db_test_assert_query(pg, recorded_sql, want);
     free(want);
-    db_test_assert_query(pg, "SELECT count(*) FROM schema_migrations WHERE applied_at IS NULL "
-                     "OR applied_at > now()", "0");
+    db_test_assert_query(pg,
+                         "SELECT count(*) FROM schema_migrations WHERE applied_at IS NULL "
+                         "OR applied_at > now()",
+                         "0");
     db_test_assert_query(pg, "SELECT to_regclass('audit_events') IS NOT NULL", "t");
-    db_test_assert_query(pg, "SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_events_subject_at'",
-                 "CREATE INDEX audit_events_subject_at ON public.audit_events USING btree "
-                 "(subject, at)");
+    db_test_assert_query(
+        pg, "SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_events_subject_at'",
+        "CREATE INDEX audit_events_subject_at ON public.audit_events USING btree "
+        "(subject, at)");
     /* the columns' defaults and constraints */
-    db_test_assert_query(pg, "INSERT INTO audit_events (actor, action) VALUES ('a', 'b') "
-                     "RETURNING detail::text || '|' || (at IS NOT NULL) || '|' || (id > 0)",
-                 "{}|true|true");
+    db_test_assert_query(pg,
+                         "INSERT INTO audit_events (actor, action) VALUES ('a', 'b') "
+                         "RETURNING detail::text || '|' || (at IS NOT NULL) || '|' || (id > 0)",
+                         "{}|true|true");
     PGresult *r = PQexec(pg, "INSERT INTO audit_events (action) VALUES ('b')");
     ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23502");
     PQclear(r);
@@ -121,16 +125,20 @@ START_TEST(second_run_applies_nothing)
     ck_assert_int_eq(db_migrate(url, &applied, &err), DB_OK);
     ck_assert_int_eq(applied, (int)db_migration_count);
     PGconn *pg = db_test_connect(url);
-    char *before = db_test_query(pg, "SELECT string_agg(version || '@' || applied_at, ',') "
-                                   "FROM schema_migrations", NULL);
+    char *before = db_test_query(pg,
+                                 "SELECT string_agg(version || '@' || applied_at, ',') "
+                                 "FROM schema_migrations",
+                                 NULL);
 
     ck_assert_int_eq(db_migrate(url, &applied, &err), DB_OK);
     ck_assert_int_eq(applied, 0);
     ck_assert_ptr_null(err);
     ck_assert_int_eq(db_migrate(url, NULL, NULL), DB_OK); /* out-parameters are optional */
 
-    char *after = db_test_query(pg, "SELECT string_agg(version || '@' || applied_at, ',') "
-                                  "FROM schema_migrations", NULL);
+    char *after = db_test_query(pg,
+                                "SELECT string_agg(version || '@' || applied_at, ',') "
+                                "FROM schema_migrations",
+                                NULL);
     ck_assert_str_eq(after, before);
     free(before);
     free(after);
@@ -145,9 +153,11 @@ START_TEST(existing_empty_schema_migrations_is_used)
 {
     char *url = db_test_fresh_database("db_migrate");
     PGconn *pg = db_test_connect(url);
-    char *done = db_test_query(pg, "CREATE TABLE schema_migrations (version int PRIMARY KEY, "
-                                 "name text NOT NULL, applied_at timestamptz NOT NULL "
-                                 "DEFAULT now())", NULL);
+    char *done = db_test_query(pg,
+                               "CREATE TABLE schema_migrations (version int PRIMARY KEY, "
+                               "name text NOT NULL, applied_at timestamptz NOT NULL "
+                               "DEFAULT now())",
+                               NULL);
     free(done);
     int applied = -1;
     ck_assert_int_eq(db_migrate(url, &applied, NULL), DB_OK);
@@ -273,8 +283,10 @@ START_TEST(failing_migration_rolls_everything_back)
 
     /* nothing of the run is left: not even schema_migrations */
     db_test_assert_query(pg, "SELECT to_regclass('schema_migrations') IS NULL", "t");
-    db_test_assert_query(pg, "SELECT string_agg(attname, ',') FROM pg_attribute WHERE "
-                     "attrelid = 'audit_events'::regclass AND attnum > 0", "x");
+    db_test_assert_query(pg,
+                         "SELECT string_agg(attname, ',') FROM pg_attribute WHERE "
+                         "attrelid = 'audit_events'::regclass AND attnum > 0",
+                         "x");
 
     /* once the obstacle is gone, the next run succeeds */
     free(db_test_query(pg, "DROP TABLE audit_events", NULL));
@@ -292,8 +304,9 @@ START_TEST(unreachable_database_is_unavailable)
     struct timespec t0, t1;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ck_assert_int_eq(db_migrate("postgresql:///billkey?host=/nonexistent-billkey-socket-dir",
-                                &applied, &err), DB_UNAVAILABLE);
+    ck_assert_int_eq(
+        db_migrate("postgresql:///billkey?host=/nonexistent-billkey-socket-dir", &applied, &err),
+        DB_UNAVAILABLE);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 2);
     ck_assert_int_eq(applied, 0);

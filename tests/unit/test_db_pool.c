@@ -80,6 +80,7 @@ static void assert_ping(struct db_conn *c)
 
 START_TEST(sqlstate_mapping_table)
 {
+    /* clang-format off */
     static const struct {
         const char *sqlstate;
         enum db_status want;
@@ -99,6 +100,7 @@ START_TEST(sqlstate_mapping_table)
         {"2350\xc3", DB_ERROR},    {"23\n05", DB_ERROR},      {"08", DB_ERROR},
         {"2", DB_ERROR},           {"23\0" "05", DB_ERROR},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         enum db_status got = db_status_from_sqlstate(cases[i].sqlstate);
         ck_assert_msg(got == cases[i].want, "sqlstate '%s' → %s, want %s", cases[i].sqlstate,
@@ -110,12 +112,12 @@ END_TEST
 
 START_TEST(status_names_are_distinct)
 {
-    static const char *const want[] = {"ok", "not_found", "conflict", "invalid",
+    static const char *const want[] = {"ok",    "not_found",   "conflict", "invalid",
                                        "retry", "unavailable", "error"};
     for (int i = DB_OK; i <= DB_ERROR; i++)
         ck_assert_str_eq(db_status_name((enum db_status)i), want[i]);
     ck_assert_str_eq(db_status_name((enum db_status)(DB_ERROR + 1)), "unknown");
-    ck_assert_str_eq(db_status_name((enum db_status)-1), "unknown");
+    ck_assert_str_eq(db_status_name((enum db_status) - 1), "unknown");
 }
 END_TEST
 
@@ -155,14 +157,14 @@ START_TEST(statements_are_consistent)
         ck_assert_msg(s && s->name && s->sql, "statement %d has no row in db/statements.c", i);
         ck_assert_msg(s->name[0] && s->sql[0], "statement %d has an empty name or SQL", i);
         ck_assert_msg(s->nparams == highest_placeholder(s->sql),
-                      "statement '%s': nparams %d but its SQL uses up to $%d", s->name,
-                      s->nparams, highest_placeholder(s->sql));
+                      "statement '%s': nparams %d but its SQL uses up to $%d", s->name, s->nparams,
+                      highest_placeholder(s->sql));
         for (int k = 0; k < i; k++)
             ck_assert_msg(strcmp(db_statement((enum db_stmt)k)->name, s->name) != 0,
                           "statement name '%s' is used twice", s->name);
     }
     ck_assert_ptr_null(db_statement(STMT_COUNT));
-    ck_assert_ptr_null(db_statement((enum db_stmt)-1));
+    ck_assert_ptr_null(db_statement((enum db_stmt) - 1));
     ck_assert_str_eq(db_statement(STMT_PING)->sql, "SELECT 1");
 }
 END_TEST
@@ -174,8 +176,8 @@ START_TEST(statements_prepare_on_migrated_database)
     for (int i = 0; i < STMT_COUNT; i++) {
         const struct db_statement *s = db_statement((enum db_stmt)i);
         PGresult *r = PQprepare(pg, s->name, s->sql, s->nparams, NULL);
-        ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "preparing '%s' failed: %s",
-                      s->name, PQresultErrorMessage(r));
+        ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "preparing '%s' failed: %s", s->name,
+                      PQresultErrorMessage(r));
         PQclear(r);
         r = PQdescribePrepared(pg, s->name);
         ck_assert_msg(PQnparams(r) == s->nparams, "'%s': the server sees %d parameters, not %d",
@@ -241,7 +243,8 @@ START_TEST(acquire_exec_release)
 
     long id1 = 0, id2 = 0;
     ck_assert_int_eq(audit_insert(c, "merchant:1", "billing_key.issued", "rid-1",
-                                  "{\"pg\":\"kicc\",\"amount\":1000}", &id1), DB_OK);
+                                  "{\"pg\":\"kicc\",\"amount\":1000}", &id1),
+                     DB_OK);
     ck_assert_int_eq(audit_insert(c, "merchant:1", "payment.charged", NULL, NULL, &id2), DB_OK);
     ck_assert_int_gt(id1, 0);
     ck_assert_int_gt(id2, id1);
@@ -255,15 +258,16 @@ START_TEST(acquire_exec_release)
 
     /* The rows are committed (autocommit) and stored exactly. */
     PGconn *pg = db_test_connect(url);
-    char *detail = db_test_query(pg, "SELECT detail->>'amount' FROM audit_events WHERE request_id = $1",
-                               "rid-1");
+    char *detail = db_test_query(
+        pg, "SELECT detail->>'amount' FROM audit_events WHERE request_id = $1", "rid-1");
     ck_assert_str_eq(detail, "1000");
     free(detail);
     char id2text[32];
     snprintf(id2text, sizeof id2text, "%ld", id2);
-    detail = db_test_query(pg, "SELECT detail::text || '|' || (subject IS NOT NULL)::text || '|' || "
-                             "(request_id IS NULL)::text FROM audit_events WHERE id = $1::bigint",
-                         id2text);
+    detail = db_test_query(pg,
+                           "SELECT detail::text || '|' || (subject IS NOT NULL)::text || '|' || "
+                           "(request_id IS NULL)::text FROM audit_events WHERE id = $1::bigint",
+                           id2text);
     ck_assert_str_eq(detail, "{}|true|true");
     free(detail);
     ck_assert_int_eq(db_test_count(pg, "SELECT count(*) FROM audit_events"), 3);
@@ -460,8 +464,10 @@ START_TEST(discarded_connection_is_closed_and_its_locks_released)
     int pid_a = db_conn_backend_pid(a);
     const char *params[] = {"bk_discard_test"};
     ck_assert_int_eq(db_exec(a, STMT_REGISTRATION_LOCK, params, NULL), DB_OK);
-    char *got = db_test_query(admin, "SELECT pg_try_advisory_lock(hashtextextended("
-                                     "'registration:' || $1, 0))::text", "bk_discard_test");
+    char *got = db_test_query(admin,
+                              "SELECT pg_try_advisory_lock(hashtextextended("
+                              "'registration:' || $1, 0))::text",
+                              "bk_discard_test");
     ck_assert_str_eq(got, "false"); /* held by a */
     free(got);
 
@@ -469,8 +475,10 @@ START_TEST(discarded_connection_is_closed_and_its_locks_released)
     db_release(pool, a);
     ck_assert_int_eq(db_pool_open_count(pool), 0);
     for (int i = 0; i < 100; i++) { /* the backend exits asynchronously */
-        got = db_test_query(admin, "SELECT pg_try_advisory_lock(hashtextextended("
-                                   "'registration:' || $1, 0))::text", "bk_discard_test");
+        got = db_test_query(admin,
+                            "SELECT pg_try_advisory_lock(hashtextextended("
+                            "'registration:' || $1, 0))::text",
+                            "bk_discard_test");
         int free_now = strcmp(got, "true") == 0;
         free(got);
         if (free_now)
@@ -583,13 +591,13 @@ END_TEST
 static void install_error_trigger(PGconn *admin)
 {
     PQclear(PQexec(admin, "CREATE UNIQUE INDEX audit_request_once ON audit_events (request_id)"));
-    PGresult *r = PQexec(admin,
-        "CREATE FUNCTION raise_on_action() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "IF NEW.action LIKE 'raise:%' THEN "
-        "RAISE EXCEPTION 'raised %', NEW.action USING ERRCODE = substr(NEW.action, 7); "
-        "END IF; RETURN NEW; END $$; "
-        "CREATE TRIGGER raise_on_action BEFORE INSERT ON audit_events "
-        "FOR EACH ROW EXECUTE FUNCTION raise_on_action()");
+    PGresult *r = PQexec(
+        admin, "CREATE FUNCTION raise_on_action() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+               "IF NEW.action LIKE 'raise:%' THEN "
+               "RAISE EXCEPTION 'raised %', NEW.action USING ERRCODE = substr(NEW.action, 7); "
+               "END IF; RETURN NEW; END $$; "
+               "CREATE TRIGGER raise_on_action BEFORE INSERT ON audit_events "
+               "FOR EACH ROW EXECUTE FUNCTION raise_on_action()");
     ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "trigger: %s", PQresultErrorMessage(r));
     PQclear(r);
 }
@@ -607,11 +615,12 @@ START_TEST(server_errors_map_to_statuses)
     ck_assert_int_eq(audit_insert(c, "a", "first", "rid-dup", NULL, NULL), DB_OK);
     ck_assert_int_eq(audit_insert(c, "a", "second", "rid-dup", NULL, NULL), DB_CONFLICT);
     ck_assert_ptr_nonnull(strstr(db_conn_error(c), "duplicate key"));
-    ck_assert_int_eq(audit_insert(c, NULL, "no actor", NULL, NULL, NULL), DB_INVALID);  /* 23502 */
+    ck_assert_int_eq(audit_insert(c, NULL, "no actor", NULL, NULL, NULL), DB_INVALID); /* 23502 */
     ck_assert_int_eq(audit_insert(c, "a", "bad json", NULL, "{\"a\":", NULL), DB_INVALID);
     ck_assert_int_eq(audit_insert(c, "a", "bad utf8", NULL, "{\"a\":\"\xff\xfe\"}", NULL),
                      DB_INVALID); /* 22021 */
 
+    /* clang-format off */
     static const struct {
         const char *action;
         enum db_status want;
@@ -619,6 +628,7 @@ START_TEST(server_errors_map_to_statuses)
         {"raise:40001", DB_RETRY}, {"raise:40P01", DB_RETRY},   {"raise:23503", DB_INVALID},
         {"raise:22012", DB_INVALID}, {"raise:42501", DB_ERROR}, {"raise:P0001", DB_ERROR},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof raised / sizeof raised[0]; i++) {
         enum db_status got = audit_insert(c, "a", raised[i].action, NULL, NULL, NULL);
         ck_assert_msg(got == raised[i].want, "'%s' → %s", raised[i].action, db_status_name(got));
@@ -666,7 +676,8 @@ START_TEST(hostile_parameters_are_data)
     ck_assert_str_eq(got, "$1 $2 \\ \" ' 결제");
     free(got);
     ck_assert_int_eq(db_test_count(admin, "SELECT length(detail->>'blob') FROM audit_events "
-                                        "WHERE detail ? 'blob'"), (long)big_len);
+                                          "WHERE detail ? 'blob'"),
+                     (long)big_len);
     ck_assert_int_eq(db_test_count(admin, "SELECT count(*) FROM audit_events"), 2);
     free(big);
     PQfinish(admin);
@@ -700,7 +711,7 @@ START_TEST(caller_mistakes_are_reported)
     ck_assert_int_eq(db_acquire(pool, &c), DB_OK);
     ck_assert_int_eq(db_exec(c, STMT_COUNT, NULL, NULL), DB_ERROR);
     ck_assert_ptr_nonnull(strstr(db_conn_error(c), "unknown statement"));
-    ck_assert_int_eq(db_exec(c, (enum db_stmt)-5, NULL, NULL), DB_ERROR);
+    ck_assert_int_eq(db_exec(c, (enum db_stmt) - 5, NULL, NULL), DB_ERROR);
     ck_assert_int_eq(db_exec(c, STMT_AUDIT_INSERT, NULL, NULL), DB_ERROR);
     ck_assert_ptr_nonnull(strstr(db_conn_error(c), "'audit_insert' needs 5 parameters"));
     assert_ping(c); /* none of that touched the connection */
@@ -751,7 +762,7 @@ START_TEST(missing_socket_dir_is_unavailable)
     struct db_conn *c = (struct db_conn *)&url;
     struct timespec t0;
 
-    ck_assert_ptr_nonnull(pool); /* creation does not connect */
+    ck_assert_ptr_nonnull(pool);  /* creation does not connect */
     for (int i = 0; i < 3; i++) { /* the slot is given back each time */
         clock_gettime(CLOCK_MONOTONIC, &t0);
         ck_assert_int_eq(db_acquire(pool, &c), DB_UNAVAILABLE);

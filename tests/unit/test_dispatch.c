@@ -55,8 +55,7 @@ static void h_many_headers(struct request *req, struct reply *rep)
 static const struct route table[] = {
     {HTTP_POST, "/echo", h_echo, ROUTE_BODY, 0, "echo"},
     {HTTP_POST, "/merchant", h_merchant, ROUTE_MERCHANT | ROUTE_BODY, 0, "merchant"},
-    {HTTP_POST, "/iamport", h_merchant, ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 16,
-     "iamport"},
+    {HTTP_POST, "/iamport", h_merchant, ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 16, "iamport"},
     {HTTP_GET, "/iamport/silent", h_silent, ROUTE_IAMPORT, 0, "iamport_silent"},
     {HTTP_POST, "/small", h_echo, ROUTE_BODY, 8, "small"},
     {HTTP_GET, "/silent", h_silent, 0, 0, "silent"},
@@ -66,8 +65,11 @@ static const struct route table[] = {
 #define NROUTES (sizeof table / sizeof table[0])
 
 static struct merchant_key keys[] = {{(char *)"shop", (char *)"merchant-key-0123456789abcdef"}};
-static const struct http_site site = {.routes = table, .route_count = NROUTES, .max_body = 1024,
-                                      .merchant_keys = keys, .merchant_key_count = 1};
+static const struct http_site site = {.routes = table,
+                                      .route_count = NROUTES,
+                                      .max_body = 1024,
+                                      .merchant_keys = keys,
+                                      .merchant_key_count = 1};
 
 static void make(struct request *req, const char *method, const char *path, const char *ctype,
                  const char *body)
@@ -105,8 +107,8 @@ static void expect_reply(const char *method, const char *path, const char *ctype
     struct reply rep;
     make(&req, method, path, ctype, body);
     cJSON *b = run(&req, &rep);
-    ck_assert_msg(rep.status == status, "%s %s (%s) -> %d, want %d", method, path,
-                  body ? body : "", rep.status, status);
+    ck_assert_msg(rep.status == status, "%s %s (%s) -> %d, want %d", method, path, body ? body : "",
+                  rep.status, status);
     if (code)
         ck_assert_str_eq(error_code(b), code);
     cJSON_Delete(b);
@@ -183,8 +185,8 @@ START_TEST(wrong_content_type_is_415)
         struct reply rep;
         make(&req, "POST", "/echo", types[i], "a=1");
         cJSON *b = run(&req, &rep);
-        ck_assert_msg(rep.status == 415, "content type '%s' gave %d", types[i] ? types[i] : "(none)",
-                      rep.status);
+        ck_assert_msg(rep.status == 415, "content type '%s' gave %d",
+                      types[i] ? types[i] : "(none)", rep.status);
         ck_assert_str_eq(error_code(b), "unsupported_media_type");
         cJSON_Delete(b);
         reply_release(&rep);
@@ -249,8 +251,8 @@ START_TEST(default_headers_survive_a_handler_using_every_slot)
         reply_init(&rep);
         http_dispatch(&site, &req, &rep);
         for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-            ck_assert_msg(reply_header(&rep, defaults[i]) != NULL,
-                          "%d handler headers: no %s", header_budget, defaults[i]);
+            ck_assert_msg(reply_header(&rep, defaults[i]) != NULL, "%d handler headers: no %s",
+                          header_budget, defaults[i]);
         int fits = header_budget + 4 <= REPLY_MAX_HEADERS;
         ck_assert_int_eq(rep.status, fits ? 200 : 500);
         ck_assert_str_eq(reply_header(&rep, "X-Content-Type-Options"), "nosniff");
@@ -302,8 +304,10 @@ START_TEST(request_ids_in_and_out)
     reply_release(&rep);
     request_release(&req);
 
-    static const char *bad[] = {"", "has space", "<script>", "quote\"", "a\nb",
-                                "12345678901234567890123456789012345678901234567890123456789012345"};
+    static const char *bad[] = {
+        "",         "has space",
+        "<script>", "quote\"",
+        "a\nb",     "12345678901234567890123456789012345678901234567890123456789012345"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         make(&req, "GET", "/things/x", NULL, NULL);
         request_add_header(&req, "X-Request-Id", bad[i]);
@@ -444,8 +448,8 @@ START_TEST(merchant_tokens_in_every_iamport_form)
             struct request req;
             struct reply rep;
             post_with(&site, paths[p], forms[i].header, forms[i].value, "{}", &req, &rep);
-            ck_assert_msg(rep.status == 200, "%s %s form %zu -> %d %.*s", paths[p],
-                          forms[i].header, i, rep.status, (int)rep.body_len, rep.body);
+            ck_assert_msg(rep.status == 200, "%s %s form %zu -> %d %.*s", paths[p], forms[i].header,
+                          i, rep.status, (int)rep.body_len, rep.body);
             ck_assert_str_eq(rep.body, "{\"merchant\":\"shop\"}");
             reply_release(&rep);
             request_release(&req);

@@ -38,7 +38,8 @@ START_TEST(payment_status_maps_to_ledger_status)
     } cases[] = {
         {IAMPORT_PAYMENT_PAID, "paid", NULL, "paid", ""},
         {IAMPORT_PAYMENT_PAID, "paid", "ignored", "paid", ""},
-        {IAMPORT_PAYMENT_FAILED, "failed", "[F113] 카드 한도초과", "failed", "[F113] 카드 한도초과"},
+        {IAMPORT_PAYMENT_FAILED, "failed", "[F113] 카드 한도초과", "failed",
+         "[F113] 카드 한도초과"},
         {IAMPORT_PAYMENT_FAILED, "failed", NULL, "failed", "the charge was declined"},
         {IAMPORT_PAYMENT_CANCELLED, "cancelled", NULL, "cancelled", ""},
         {IAMPORT_PAYMENT_READY, "ready", NULL, "unknown", "iamport reports status 'ready'"},

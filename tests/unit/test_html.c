@@ -27,11 +27,17 @@ END_TEST
 
 START_TEST(invalid_utf8_and_controls)
 {
-    expect_escape("a\xff" "b", 0, "a\xef\xbf\xbd" "b");
-    expect_escape("\xc0\xaf", 0, "\xef\xbf\xbd\xef\xbf\xbd");          /* overlong '/' */
+    expect_escape("a\xff"
+                  "b",
+                  0,
+                  "a\xef\xbf\xbd"
+                  "b");
+    expect_escape("\xc0\xaf", 0, "\xef\xbf\xbd\xef\xbf\xbd");                 /* overlong '/' */
     expect_escape("\xed\xa0\x80", 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* surrogate */
-    expect_escape("\xe2\x82", 0, "\xef\xbf\xbd\xef\xbf\xbd");          /* truncated */
-    expect_escape("a\r\nb\tc\x7f" "d", 0, "a  b c d");
+    expect_escape("\xe2\x82", 0, "\xef\xbf\xbd\xef\xbf\xbd");                 /* truncated */
+    expect_escape("a\r\nb\tc\x7f"
+                  "d",
+                  0, "a  b c d");
     expect_escape("x\xc2\x85y", 0, "x y"); /* C1 control NEL */
     expect_escape("\xf0\x9f\x98\x80", 0, "\xf0\x9f\x98\x80");
 }
@@ -61,7 +67,7 @@ START_TEST(utf8_helpers)
     ck_assert_int_eq(utf8_valid("\xe2\x82"), 0);
     ck_assert_int_eq(utf8_valid(NULL), 1);
     char buf[16];
-    strcpy(buf, "ab\xed\x99");   /* the start of 홍 (ed 99 8d) */
+    strcpy(buf, "ab\xed\x99"); /* the start of 홍 (ed 99 8d) */
     utf8_trim_partial(buf);
     ck_assert_str_eq(buf, "ab");
     strcpy(buf, "ab홍");

@@ -35,7 +35,7 @@ START_TEST(refusals_leave_an_empty_string)
     char cu[IDS_CUSTOMER_UID_MAX + 1] = "x";
     ck_assert_int_eq(ids_registration_merchant_uid(small, sizeof small), -1);
     ck_assert_str_eq(small, "");
-    const char *bad[] = {"", "PAYCO", "pay co", "pay_co", "kakaopay.CID", "abcdefghijklmnopq",
+    const char *bad[] = {"",     "PAYCO", "pay co", "pay_co", "kakaopay.CID", "abcdefghijklmnopq",
                          "../x", "페이코"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         strcpy(cu, "x");

@@ -208,6 +208,7 @@ struct expect {
     const char *reason; /* a fragment of the reason */
 };
 
+/* clang-format off */
 #define A(r) {ISSUANCE_ACCEPT, 0, r}
 #define F(r) {ISSUANCE_FAIL, 0, r}
 #define N(r) {ISSUANCE_NOT_COMPLETED, 0, r}
@@ -217,6 +218,7 @@ struct expect {
     {st, 0, AMT_ZERO, display, kakaopay}, {st, 0, AMT_WINDOW, display, kakaopay},                 \
         {st, 0, AMT_OTHER, display, kakaopay}, {st, 9900, AMT_ZERO, display, kakaopay},           \
         {st, 9900, AMT_WINDOW, display, kakaopay}, {st, 9900, AMT_OTHER, display, kakaopay}
+/* clang-format on */
 
 /* Every status × window amount (0: issue only, 9900: the price) × payment amount, for the
  * display-only PGs (PAYCO, KICC, CHAI, NaverPay: the window shows the amount, charges nothing)
@@ -260,8 +262,8 @@ static const char *const all_pgs[] = {"payco", "kakaopay", "kicc", "chai", "nave
 static const char *status_text(enum iamport_payment_status st)
 {
     static const char *const text[] = {
-        [IAMPORT_PAYMENT_READY] = "ready",         [IAMPORT_PAYMENT_PAID] = "paid",
-        [IAMPORT_PAYMENT_FAILED] = "failed",       [IAMPORT_PAYMENT_CANCELLED] = "cancelled",
+        [IAMPORT_PAYMENT_READY] = "ready",   [IAMPORT_PAYMENT_PAID] = "paid",
+        [IAMPORT_PAYMENT_FAILED] = "failed", [IAMPORT_PAYMENT_CANCELLED] = "cancelled",
         [IAMPORT_PAYMENT_UNKNOWN] = "weird",
     };
     return text[st];
@@ -271,7 +273,8 @@ static const char *status_text(enum iamport_payment_status st)
 static struct iamport_payment table_payment(size_t row, const char *pg_provider,
                                             const char *customer_uid, const char *usage)
 {
-    struct iamport_payment p = payment(pg_provider, amount_of(table[row].amount, table[row].window));
+    struct iamport_payment p =
+        payment(pg_provider, amount_of(table[row].amount, table[row].window));
     p.status = table[row].status;
     p.status_text = (char *)status_text(table[row].status);
     p.fail_reason = (char *)"[F01] declined";
@@ -301,10 +304,8 @@ START_TEST(table_with_the_right_identity)
             struct issuance_check c = check(pg, table[row].window, &p);
             snprintf(what, sizeof what, "row %zu (%s, window %lld, amount %lld) on %s", row,
                      p.status_text, (long long)table[row].window, (long long)p.amount, pg);
-            assert_check(&c,
-                         strcmp(pg, "kakaopay") == 0 ? &table[row].kakaopay
-                                                     : &table[row].display,
-                         what);
+            assert_check(
+                &c, strcmp(pg, "kakaopay") == 0 ? &table[row].kakaopay : &table[row].display, what);
         }
     }
 }
@@ -326,8 +327,8 @@ static int took_money(const struct iamport_payment *p)
 START_TEST(table_with_a_wrong_identity)
 {
     static const char *const customer_uids[] = {CU, "cu_other", NULL};
-    static const char *const payment_pgs[] = {"payco",        "kakaopay", "kicc", "chai",
-                                              "naverpay",     "html5_inicis", NULL};
+    static const char *const payment_pgs[] = {"payco",    "kakaopay",     "kicc", "chai",
+                                              "naverpay", "html5_inicis", NULL};
     static const char *const usages[] = {"issue", "payment", NULL};
     char what[200], want_reason[200];
     size_t checked = 0;

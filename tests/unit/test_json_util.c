@@ -73,7 +73,7 @@ static const struct {
     {"\"abc\"", 3, JSON_OK},
     {"\"abcd\"", 3, JSON_TOO_LONG},
     {"\"abcd\"", 0, JSON_OK},
-    {"\"\xED\x99\x8D\"", 3, JSON_OK},     /* length is in bytes: one Hangul syllable is 3 */
+    {"\"\xED\x99\x8D\"", 3, JSON_OK}, /* length is in bytes: one Hangul syllable is 3 */
     {"\"\xED\x99\x8D\"", 2, JSON_TOO_LONG},
     {"\"\"", 1, JSON_OK},
     {"123", 0, JSON_WRONG_TYPE},
@@ -120,8 +120,8 @@ static const struct {
     {"1e3", JSON_OK, 1000},
     {"9007199254740991", JSON_OK, INT64_C(9007199254740991)},
     {"-9007199254740991", JSON_OK, -INT64_C(9007199254740991)},
-    {"9007199254740992", JSON_OUT_OF_RANGE, 0},  /* 2^53 */
-    {"9007199254740993", JSON_OUT_OF_RANGE, 0},  /* 2^53+1 parses as 2^53 */
+    {"9007199254740992", JSON_OUT_OF_RANGE, 0}, /* 2^53 */
+    {"9007199254740993", JSON_OUT_OF_RANGE, 0}, /* 2^53+1 parses as 2^53 */
     {"-9007199254740993", JSON_OUT_OF_RANGE, 0},
     {"1e300", JSON_OUT_OF_RANGE, 0},
     {"1.5", JSON_WRONG_TYPE, 0},
@@ -153,7 +153,7 @@ static const struct {
     {"\"1,000\"", JSON_WRONG_TYPE, 0},
     {"\"0x10\"", JSON_WRONG_TYPE, 0},
     {"\"12\\n\"", JSON_WRONG_TYPE, 0},
-    {"\"\xD9\xA3\"", JSON_WRONG_TYPE, 0}, /* ARABIC-INDIC DIGIT THREE */
+    {"\"\xD9\xA3\"", JSON_WRONG_TYPE, 0},     /* ARABIC-INDIC DIGIT THREE */
     {"\"\xEF\xBC\x91\"", JSON_WRONG_TYPE, 0}, /* FULLWIDTH DIGIT ONE */
     {"\"NaN\"", JSON_WRONG_TYPE, 0},
     {"true", JSON_WRONG_TYPE, 0},
@@ -167,10 +167,10 @@ START_TEST(int64_values)
     cJSON *obj = holder(int_cases[_i].value_json);
     int64_t out = 77;
     int present = -1;
-    enum json_status st = json_get_int64(obj, "v", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out,
-                                         &present, NULL);
-    ck_assert_msg(st == int_cases[_i].want, "%s: status %d, want %d", int_cases[_i].value_json,
-                  st, int_cases[_i].want);
+    enum json_status st =
+        json_get_int64(obj, "v", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, &present, NULL);
+    ck_assert_msg(st == int_cases[_i].want, "%s: status %d, want %d", int_cases[_i].value_json, st,
+                  int_cases[_i].want);
     ck_assert_int_eq(present, 1);
     if (st == JSON_OK)
         ck_assert_int_eq(out, int_cases[_i].value);
@@ -187,15 +187,18 @@ START_TEST(int64_nonfinite_number)
     cJSON_AddNumberToObject(obj, "inf", HUGE_VAL);
     cJSON_AddNumberToObject(obj, "nan", NAN);
     int64_t out = 5;
-    ck_assert_int_eq(json_get_int64(obj, "inf", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL, NULL),
-                     JSON_WRONG_TYPE);
-    ck_assert_int_eq(json_get_int64(obj, "nan", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL, NULL),
-                     JSON_WRONG_TYPE);
+    ck_assert_int_eq(
+        json_get_int64(obj, "inf", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL, NULL),
+        JSON_WRONG_TYPE);
+    ck_assert_int_eq(
+        json_get_int64(obj, "nan", JSON_REQUIRED, INT64_MIN, INT64_MAX, &out, NULL, NULL),
+        JSON_WRONG_TYPE);
     ck_assert_int_eq(out, 5);
     cJSON_Delete(obj);
 }
 END_TEST
 
+/* clang-format off */
 static const struct {
     const char *value_json;
     enum json_status want;
@@ -206,14 +209,15 @@ static const struct {
     {"\"1\"", JSON_OK},            {"\"100000000\"", JSON_OK},
     {"\"100000001\"", JSON_OUT_OF_RANGE}, {"\"-5\"", JSON_OUT_OF_RANGE},
 };
+/* clang-format on */
 
 START_TEST(int64_range)
 {
     cJSON *obj = holder(range_cases[_i].value_json);
     int64_t out = 0;
     enum json_status st = json_get_int64(obj, "v", JSON_REQUIRED, 1, 100000000, &out, NULL, NULL);
-    ck_assert_msg(st == range_cases[_i].want, "%s: status %d, want %d",
-                  range_cases[_i].value_json, st, range_cases[_i].want);
+    ck_assert_msg(st == range_cases[_i].want, "%s: status %d, want %d", range_cases[_i].value_json,
+                  st, range_cases[_i].want);
     cJSON_Delete(obj);
 }
 END_TEST
@@ -233,7 +237,8 @@ START_TEST(int64_absent)
     ck_assert_int_eq(out, 42);
     ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 0, 10, &out, &present, NULL),
                      JSON_MISSING);
-    ck_assert_int_eq(json_get_int64(obj, "n", JSON_REQUIRED, 0, 10, &out, NULL, NULL), JSON_MISSING);
+    ck_assert_int_eq(json_get_int64(obj, "n", JSON_REQUIRED, 0, 10, &out, NULL, NULL),
+                     JSON_MISSING);
     ck_assert_int_eq(out, 42);
     cJSON_Delete(obj);
 }
@@ -241,6 +246,7 @@ END_TEST
 
 /* ---- json_get_bool ---- */
 
+/* clang-format off */
 static const struct {
     const char *value_json;
     enum json_status want;
@@ -256,6 +262,7 @@ static const struct {
     {"1", JSON_WRONG_TYPE, 0},        {"0", JSON_WRONG_TYPE, 0},
     {"[]", JSON_WRONG_TYPE, 0},       {"{}", JSON_WRONG_TYPE, 0},
 };
+/* clang-format on */
 
 START_TEST(bool_values)
 {
@@ -309,28 +316,22 @@ START_TEST(messages_carry_details)
     struct json_error e;
     ck_assert_int_eq(json_get_int64(obj, "amount", JSON_REQUIRED, 1, 100000000, &n, NULL, &e),
                      JSON_OUT_OF_RANGE);
-    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
-                     "amount: out of range 1..100000000");
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf), "amount: out of range 1..100000000");
     ck_assert_int_eq(json_get_int64(obj, "price", JSON_REQUIRED, 1, 100, &n, NULL, &e),
                      JSON_WRONG_TYPE);
-    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
-                     "price: must be an integer");
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf), "price: must be an integer");
     ck_assert_int_eq(json_get_int64(obj, "missing", JSON_REQUIRED, 1, 100, &n, NULL, &e),
                      JSON_MISSING);
-    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
-                     "missing: required");
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf), "missing: required");
     ck_assert_int_eq(json_get_str(obj, "name", JSON_REQUIRED, 40, &s, &e), JSON_TOO_LONG);
-    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
-                     "name: longer than 40 bytes");
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf), "name: longer than 40 bytes");
     ck_assert_int_eq(json_get_str(obj, "memo", JSON_REQUIRED, 0, &s, &e), JSON_WRONG_TYPE);
     ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
                      "memo: must not contain control characters");
     ck_assert_int_eq(json_get_str(obj, "title", JSON_REQUIRED, 0, &s, &e), JSON_WRONG_TYPE);
-    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
-                     "title: must be a string");
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf), "title: must be a string");
     ck_assert_int_eq(json_get_bool(obj, "flag", JSON_REQUIRED, &b, NULL, &e), JSON_WRONG_TYPE);
-    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
-                     "flag: must be a boolean");
+    ck_assert_str_eq(json_error_message(&e, buf, sizeof buf), "flag: must be a boolean");
     ck_assert_int_eq(json_get_int64(obj, "big", JSON_REQUIRED, INT64_MIN, INT64_MAX, &n, NULL, &e),
                      JSON_OUT_OF_RANGE);
     ck_assert_str_eq(json_error_message(&e, buf, sizeof buf),
@@ -347,13 +348,11 @@ START_TEST(messages_without_details)
                      "zzz: has the wrong type");
     ck_assert_str_eq(generic_message(JSON_OUT_OF_RANGE, "zzz", buf, sizeof buf),
                      "zzz: out of range");
-    ck_assert_str_eq(generic_message(JSON_TOO_LONG, "zzz", buf, sizeof buf),
-                     "zzz: too long");
+    ck_assert_str_eq(generic_message(JSON_TOO_LONG, "zzz", buf, sizeof buf), "zzz: too long");
     ck_assert_str_eq(generic_message(JSON_MISSING, "zzz", buf, sizeof buf), "zzz: required");
     ck_assert_str_eq(generic_message(JSON_OK, "zzz", buf, sizeof buf), "zzz: ok");
     ck_assert_str_eq(generic_message(JSON_MISSING, NULL, buf, sizeof buf), "value: required");
-    ck_assert_str_eq(generic_message((enum json_status)99, "zzz", buf, sizeof buf),
-                     "zzz: invalid");
+    ck_assert_str_eq(generic_message((enum json_status)99, "zzz", buf, sizeof buf), "zzz: invalid");
 
     /* details live in the caller's json_error: another getter's failure is not used, and a
      * getter that succeeds leaves err untouched */
@@ -395,9 +394,8 @@ START_TEST(add_str_or_null_and_print)
     json_add_str_or_null(obj, "fail_reason", NULL);
     json_add_str_or_null(obj, "name", "\xED\x99\x8D \"q\"\n");
     char *text = json_print(obj);
-    ck_assert_str_eq(text,
-                     "{\"imp_uid\":\"imp_123\",\"fail_reason\":null,\"name\":\"\xED\x99\x8D "
-                     "\\\"q\\\"\\n\"}");
+    ck_assert_str_eq(text, "{\"imp_uid\":\"imp_123\",\"fail_reason\":null,\"name\":\"\xED\x99\x8D "
+                           "\\\"q\\\"\\n\"}");
     cJSON_free(text);
     cJSON_Delete(obj);
     ck_assert_ptr_null(json_print(NULL));
@@ -429,24 +427,26 @@ START_TEST(getters_over_parsed_bodies)
     for (size_t i = 0; i < 2; i++) {
         cJSON *root = NULL;
         struct body_error err;
-        ck_assert_int_eq(body_parse(bodies[i].type, bodies[i].body, strlen(bodies[i].body),
-                                    &root, &err),
-                         BODY_OK);
+        ck_assert_int_eq(
+            body_parse(bodies[i].type, bodies[i].body, strlen(bodies[i].body), &root, &err),
+            BODY_OK);
         const char *uid;
         int64_t amount = 0, vat = -1;
         int pay_now = 0, present = 0;
-        ck_assert_int_eq(json_get_str(root, "customer_uid", JSON_REQUIRED, 80, &uid, NULL), JSON_OK);
-        ck_assert_str_eq(uid, "c1");
-        ck_assert_int_eq(json_get_int64(root, "amount", JSON_REQUIRED, 1, 100000000, &amount,
-                                        &present, NULL),
+        ck_assert_int_eq(json_get_str(root, "customer_uid", JSON_REQUIRED, 80, &uid, NULL),
                          JSON_OK);
+        ck_assert_str_eq(uid, "c1");
+        ck_assert_int_eq(
+            json_get_int64(root, "amount", JSON_REQUIRED, 1, 100000000, &amount, &present, NULL),
+            JSON_OK);
         ck_assert_int_eq(amount, 1000);
         ck_assert_int_eq(present, 1);
         const cJSON *extra = cJSON_GetObjectItemCaseSensitive(root, "extra");
-        ck_assert_int_eq(json_get_int64(extra, "vat", JSON_OPTIONAL, 0, 100000000, &vat, NULL, NULL),
-                         JSON_OK);
+        ck_assert_int_eq(
+            json_get_int64(extra, "vat", JSON_OPTIONAL, 0, 100000000, &vat, NULL, NULL), JSON_OK);
         ck_assert_int_eq(vat, 0);
-        ck_assert_int_eq(json_get_bool(root, "pay_now", JSON_REQUIRED, &pay_now, NULL, NULL), JSON_OK);
+        ck_assert_int_eq(json_get_bool(root, "pay_now", JSON_REQUIRED, &pay_now, NULL, NULL),
+                         JSON_OK);
         ck_assert_int_eq(pay_now, 1);
         cJSON_Delete(root);
     }

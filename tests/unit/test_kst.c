@@ -56,7 +56,7 @@ START_TEST(years_beyond_four_digits_give_empty)
 {
     char out[9] = "xxxxxxxx";
     ck_assert_str_eq(date_at(253402268399LL * S, out), "99991231"); /* 9999-12-31T14:59:59Z */
-    ck_assert_str_eq(date_at(253402268400LL * S, out), "");          /* year 10000 in Korea */
+    ck_assert_str_eq(date_at(253402268400LL * S, out), "");         /* year 10000 in Korea */
     ck_assert_str_eq(date_at(INT64_MAX, out), "");
     ck_assert_str_eq(date_at(INT64_MIN / 2, out), "");
 }

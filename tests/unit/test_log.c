@@ -53,15 +53,15 @@ START_TEST(card_numbers_are_masked)
         {"card 4092123412341234 ok", "card 409212******1234 ok"},
         {"card 4092-1234-1234-1234", "card 4092-12**-****-1234"},
         {"card 4092 1234 1234 1234", "card 4092 12** **** 1234"},
-        {"imp_123456789012", "imp_123456789012"},              /* 12 digits: not a card */
-        {"1700000000", "1700000000"},                          /* timestamps stay */
-        {"12345678901234567890", "12345678901234567890"},      /* 20 digits: not a card */
+        {"imp_123456789012", "imp_123456789012"},         /* 12 digits: not a card */
+        {"1700000000", "1700000000"},                     /* timestamps stay */
+        {"12345678901234567890", "12345678901234567890"}, /* 20 digits: not a card */
         {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *got = log_scrub(cases[i].in);
-        ck_assert_msg(strcmp(got, cases[i].out) == 0, "scrub('%s') = '%s', want '%s'",
-                      cases[i].in, got, cases[i].out);
+        ck_assert_msg(strcmp(got, cases[i].out) == 0, "scrub('%s') = '%s', want '%s'", cases[i].in,
+                      got, cases[i].out);
         free(got);
     }
 }

@@ -61,8 +61,15 @@ START_TEST(bad_headers_get_401)
 {
     expect_401(NULL, "missing 'Authorization: Bearer <merchant API key>' header",
                "Bearer realm=\"billkey\"");
-    const char *shapes[] = {"", "Bearer", "Bearer ", "Basic c2hvcDprZXk=", KEY, "Bearer" KEY,
-                            "Bearer " KEY " extra", "Token " KEY, "Bearer ' OR 1=1 --"};
+    const char *shapes[] = {"",
+                            "Bearer",
+                            "Bearer ",
+                            "Basic c2hvcDprZXk=",
+                            KEY,
+                            "Bearer" KEY,
+                            "Bearer " KEY " extra",
+                            "Token " KEY,
+                            "Bearer ' OR 1=1 --"};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         expect_401(shapes[i], "the 'Authorization' header must be 'Bearer <merchant API key>'",
                    "Bearer realm=\"billkey\"");

@@ -73,8 +73,7 @@ START_TEST(expires_at_exactly_its_expiry)
     ck_assert_int_eq(verify_at(keys, NKEYS, token, EXPIRY - 1, &name), MERCHANT_TOKEN_OK);
     ck_assert_int_eq(verify_at(keys, NKEYS, token, EXPIRY, &name), MERCHANT_TOKEN_EXPIRED);
     ck_assert_ptr_null(name);
-    ck_assert_int_eq(verify_at(keys, NKEYS, token, EXPIRY + 86400, &name),
-                     MERCHANT_TOKEN_EXPIRED);
+    ck_assert_int_eq(verify_at(keys, NKEYS, token, EXPIRY + 86400, &name), MERCHANT_TOKEN_EXPIRED);
     /* milliseconds count: 1 ms before the second is still valid */
     struct clock c = clock_fixed(EXPIRY * 1000 - 1);
     ck_assert_int_eq(merchant_token_verify(keys, NKEYS, token, &c, NULL, NULL), MERCHANT_TOKEN_OK);
@@ -125,8 +124,7 @@ START_TEST(removed_and_rotated_keys_refuse_old_tokens)
     const char *name;
     issue(0, token);
     /* removed: only the other keys are configured */
-    ck_assert_int_eq(verify_at(keys + 1, NKEYS - 1, token, NOW, &name),
-                     MERCHANT_TOKEN_UNKNOWN_KEY);
+    ck_assert_int_eq(verify_at(keys + 1, NKEYS - 1, token, NOW, &name), MERCHANT_TOKEN_UNKNOWN_KEY);
     ck_assert_int_eq(verify_at(NULL, 0, token, NOW, &name), MERCHANT_TOKEN_UNKNOWN_KEY);
     /* rotated: same name, new secret */
     struct merchant_key rotated = {(char *)"shop", (char *)"shop_key_rotated_0123456789"};
@@ -172,9 +170,15 @@ END_TEST
 START_TEST(garbage_is_malformed)
 {
     static const char *const bad[] = {
-        "", "bkt1", "bkt1.", "bkt1....", "bkt2.shop.1766800000.0123456789abcdef0123456789abcdef."
+        "",
+        "bkt1",
+        "bkt1.",
+        "bkt1....",
+        "bkt2.shop.1766800000.0123456789abcdef0123456789abcdef."
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-        "shop_key_0123456789abcdef", "Bearer bkt1.shop", " bkt1.shop.1.2.3",
+        "shop_key_0123456789abcdef",
+        "Bearer bkt1.shop",
+        " bkt1.shop.1.2.3",
         /* empty name, bad name characters */
         "bkt1..1766800000.0123456789abcdef0123456789abcdef."
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",

@@ -38,8 +38,7 @@ static const struct {
 START_TEST(decodes)
 {
     size_t len = BAD, bad_at = BAD;
-    char *out = percent_decode(cases[_i].in, strlen(cases[_i].in), cases[_i].flags, &len,
-                               &bad_at);
+    char *out = percent_decode(cases[_i].in, strlen(cases[_i].in), cases[_i].flags, &len, &bad_at);
     if (!cases[_i].want) {
         ck_assert_msg(out == NULL, "'%s' decoded to '%s'", cases[_i].in, out ? out : "");
         ck_assert_uint_eq(bad_at, cases[_i].bad_at);

@@ -8,7 +8,8 @@
 #define MU "bk_0123456789abcdef01234567"
 #define BASE "https://shop.example"
 #define LANDING "\"m_redirect_url\":\"" BASE "/payments/complete/mobile\""
-#define BUYER "\"buyer_name\":\"홍길동\",\"buyer_email\":\"a@b.kr\",\"buyer_tel\":\"010-1234-5678\","
+#define BUYER                                                                                      \
+    "\"buyer_name\":\"홍길동\",\"buyer_email\":\"a@b.kr\",\"buyer_tel\":\"010-1234-5678\","
 
 /* The PG settings the builder reads; suffixes set when with_ids. */
 static struct pg_settings make_config(int with_ids)
@@ -51,8 +52,11 @@ END_TEST
 
 START_TEST(find_is_exact)
 {
-    const char *bad[] = {"PAYCO", "Payco", "", " payco", "payco ", "kakaopay.TCSUBSCRIP",
-                         "naver", "tosspay", "payco\n", "'; DROP TABLE registrations; --"};
+    const char *bad[] = {"PAYCO",   "Payco",
+                         "",        " payco",
+                         "payco ",  "kakaopay.TCSUBSCRIP",
+                         "naver",   "tosspay",
+                         "payco\n", "'; DROP TABLE registrations; --"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(pg_profile_find(bad[i]) == NULL, "'%s' found", bad[i]);
     ck_assert_ptr_null(pg_profile_find(NULL));
@@ -79,8 +83,8 @@ END_TEST
 START_TEST(window_amount_and_first_charge_per_pg)
 {
     /* rows: payco, kakaopay, kicc, chai, naverpay; columns: charge_now 0, 1 */
-    static const int64_t window[5][2] = {{9900, 9900}, {0, 9900}, {9900, 9900}, {0, 0},
-                                         {9900, 9900}};
+    static const int64_t window[5][2] = {
+        {9900, 9900}, {0, 9900}, {9900, 9900}, {0, 0}, {9900, 9900}};
     static const int again[5][2] = {{0, 1}, {0, 0}, {0, 1}, {0, 1}, {0, 1}};
     for (size_t i = 0; i < 5; i++) {
         for (int now = 0; now < 2; now++) {
@@ -164,8 +168,10 @@ END_TEST
 START_TEST(request_pay_carries_hostile_text_as_strings)
 {
     struct pg_settings cfg = make_config(0);
-    struct pg_checkout co = {.merchant_uid = MU, .customer_uid = "cu_x",
-                             .name = "</script><script>alert(1)</script>\"'", .price = 100};
+    struct pg_checkout co = {.merchant_uid = MU,
+                             .customer_uid = "cu_x",
+                             .name = "</script><script>alert(1)</script>\"'",
+                             .price = 100};
     cJSON *rp = pg_profile_request_pay(pg_profile_find("payco"), &cfg, &co);
     char *text = cJSON_PrintUnformatted(rp);
     ck_assert_ptr_nonnull(strstr(text, "\"name\":\"</script><script>alert(1)</script>\\\"'\""));

@@ -68,9 +68,17 @@ END_TEST
 
 START_TEST(unknown_paths_are_404)
 {
-    static const char *paths[] = {"/", "/healthz/", "/healthzz", "/HEALTHZ", "//healthz",
-                                  "/subscribe/customers/", "/subscribe/customers//x",
-                                  "/subscribe/customers/a/b", "/static", "healthz", "",
+    static const char *paths[] = {"/",
+                                  "/healthz/",
+                                  "/healthzz",
+                                  "/HEALTHZ",
+                                  "//healthz",
+                                  "/subscribe/customers/",
+                                  "/subscribe/customers//x",
+                                  "/subscribe/customers/a/b",
+                                  "/static",
+                                  "healthz",
+                                  "",
                                   "/payments/complete/mobile/extra"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct request req;

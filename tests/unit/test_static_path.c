@@ -134,7 +134,9 @@ static const struct {
     /* NUL and control characters, raw and encoded */
     {"index.html%00.png", STATIC_BAD_PATH},
     {"index.html\n", STATIC_BAD_PATH},
-    {"a\x01" "b", STATIC_BAD_PATH},
+    {"a\x01"
+     "b",
+     STATIC_BAD_PATH},
     {"a\x7f", STATIC_BAD_PATH},
     {"%0aindex.html", STATIC_BAD_PATH},
     {"%7f", STATIC_BAD_PATH},
@@ -231,8 +233,7 @@ START_TEST(bad_roots_and_lengths)
                      STATIC_NOT_FOUND);
     free(missing_root);
     char *file_root = xasprintf("%s/outside.txt", tmp_dir);
-    ck_assert_int_eq(static_resolve(file_root, "index.html", &fd, &size, &mime),
-                     STATIC_NOT_FOUND);
+    ck_assert_int_eq(static_resolve(file_root, "index.html", &fd, &size, &mime), STATIC_NOT_FOUND);
     free(file_root);
     ck_assert_int_eq(static_resolve(NULL, "index.html", &fd, &size, &mime), STATIC_NOT_FOUND);
     ck_assert_int_eq(static_resolve(www_dir, NULL, &fd, &size, &mime), STATIC_BAD_PATH);

@@ -37,7 +37,11 @@ START_TEST(repair_replaces_each_bad_byte)
         const char *out;
     } cases[] = {
         {"ok 신한", 10, "ok 신한"},
-        {"a\xFF" "b", 3, "a\xEF\xBF\xBD" "b"},
+        {"a\xFF"
+         "b",
+         3,
+         "a\xEF\xBF\xBD"
+         "b"},
         {"\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},
         {"end\xE2\x82", 5, "end\xEF\xBF\xBD\xEF\xBF\xBD"},
         {"", 0, ""},
