@@ -95,6 +95,18 @@ static const struct db_statement statements[STMT_COUNT] = {
                                     "WHERE b.customer_id = $1 "
                                     "ORDER BY b.created_at, b.customer_uid",
                                     1},
+    [STMT_BILLING_KEY_GET] = {"billing_key_get",
+                              "SELECT b.customer_uid, b.customer_id, b.pg_provider, b.pg, "
+                              "b.card_name, b.card_number, b.status, r.buyer_name, "
+                              "r.buyer_email, r.buyer_tel FROM billing_keys b "
+                              "JOIN registrations r ON r.customer_uid = b.customer_uid "
+                              "WHERE b.customer_uid = $1",
+                              1},
+    [STMT_BILLING_KEY_MARK_DELETED] = {"billing_key_mark_deleted",
+                                       "UPDATE billing_keys SET status = 'deleted' "
+                                       "WHERE customer_uid = $1 AND status = 'active' "
+                                       "RETURNING customer_uid",
+                                       1},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

@@ -40,6 +40,12 @@ enum db_stmt {
                                    $5 iamport JSON text; only from requested/unknown */
     STMT_CUSTOMER_BILLING_KEYS, /* $1 customer_id → one row per billing key (see
                                    server/billing/customer.c for the columns) */
+    /* ---- merchant API (003_merchant_api.sql) ---- */
+    STMT_BILLING_KEY_GET,       /* $1 customer_uid → customer_uid, customer_id, pg_provider, pg,
+                                   card_name, card_number, status, buyer_name, buyer_email,
+                                   buyer_tel (server/billing/billing_key.c) */
+    STMT_BILLING_KEY_MARK_DELETED, /* $1 customer_uid → customer_uid when an active key was
+                                      marked deleted */
     STMT_COUNT
 };
 /* clang-format on */
