@@ -98,6 +98,9 @@ static const struct config_var config_vars[] = {
      "naverProductCode sent with NaverPay registrations (blocks duplicate sign-ups)"},
     {"NAVERPAY_CHAIN_ID", CONFIG_STRING, "", 0, 0, 0, FIELD(naverpay_chain_id),
      "naverChainId for group merchants (empty: not sent)"},
+    {"CHARGE_AMOUNT_MAX", CONFIG_INT, "100000000", 100, 2000000000, 0,
+     FIELD(charge_amount_max),
+     "largest amount (won) the merchant API charges or books in one payment, 100..2000000000"},
 };
 /* clang-format on */
 

@@ -39,6 +39,7 @@ struct config {
     char *pg_chai_public_key;       /* PG_CHAI_PUBLIC_KEY, "" when unset */
     char *naverpay_product_code;    /* NAVERPAY_PRODUCT_CODE */
     char *naverpay_chain_id;        /* NAVERPAY_CHAIN_ID, "" when unset */
+    int charge_amount_max;          /* CHARGE_AMOUNT_MAX, won */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

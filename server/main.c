@@ -165,6 +165,7 @@ int main(int argc, char **argv)
                         .public_base_url = cfg.public_base_url,
                     },
                 .clock = &clock_system,
+                .charge_amount_max = cfg.charge_amount_max,
             },
         .static_dir = cfg.static_dir,
         .imp_code = cfg.imp_code,

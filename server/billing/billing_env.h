@@ -2,6 +2,8 @@
 #ifndef BILLKEY_BILLING_ENV_H
 #define BILLKEY_BILLING_ENV_H
 
+#include <stdint.h>
+
 #include "server/billing/pg_profile.h"
 
 struct clock;
@@ -15,6 +17,7 @@ struct billing_env {
     struct iamport_client *iamport; /* NULL: iamport calls answer "unavailable" */
     struct pg_settings pg;          /* per-PG ids and the checkout's landing URL */
     const struct clock *clock;      /* NULL: the system clock */
+    int64_t charge_amount_max;      /* CHARGE_AMOUNT_MAX: the merchant API's ceiling, won */
 };
 
 #endif

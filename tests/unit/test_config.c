@@ -118,6 +118,7 @@ START_TEST(defaults_apply)
     ck_assert_str_eq(cfg.static_dir, "static");
     ck_assert_int_eq(cfg.iamport_connect_timeout_ms, 3000);
     ck_assert_int_eq(cfg.iamport_timeout_ms, 15000);
+    ck_assert_int_eq(cfg.charge_amount_max, 100000000);
     ck_assert_str_eq(cfg.iamport_api_key, "imp_key_1234");
     config_release(&cfg);
     ck_assert_ptr_null(cfg.listen_addr);
@@ -146,6 +147,7 @@ START_TEST(every_variable_is_read)
     env_set("STATIC_DIR", "/srv/billkey/static");
     env_set("IAMPORT_CONNECT_TIMEOUT_MS", "100");
     env_set("IAMPORT_TIMEOUT_MS", "120000");
+    env_set("CHARGE_AMOUNT_MAX", "2000000000");
     ck_assert_int_eq(config_load(&cfg, fake_getenv, &errors), 0);
     ck_assert_ptr_null(errors);
     ck_assert_int_eq(cfg.port, 0);
@@ -165,6 +167,7 @@ START_TEST(every_variable_is_read)
     ck_assert_str_eq(cfg.static_dir, "/srv/billkey/static");
     ck_assert_int_eq(cfg.iamport_connect_timeout_ms, 100);
     ck_assert_int_eq(cfg.iamport_timeout_ms, 120000);
+    ck_assert_int_eq(cfg.charge_amount_max, 2000000000);
     config_release(&cfg);
 }
 END_TEST
@@ -229,6 +232,7 @@ static const struct bad_case {
     {"IAMPORT_CONNECT_TIMEOUT_MS", "99",
      "IAMPORT_CONNECT_TIMEOUT_MS: 99 is out of range 100..60000\n"},
     {"IAMPORT_TIMEOUT_MS", "120001", "IAMPORT_TIMEOUT_MS: 120001 is out of range 100..120000\n"},
+    {"CHARGE_AMOUNT_MAX", "99", "CHARGE_AMOUNT_MAX: 99 is out of range 100..2000000000\n"},
 };
 
 START_TEST(bad_integers)
@@ -729,7 +733,7 @@ END_TEST
 START_TEST(variable_table_is_exposed)
 {
     struct config_var_info info;
-    ck_assert_uint_eq(config_var_count(), 26);
+    ck_assert_uint_eq(config_var_count(), 27);
     config_var_info(0, &info);
     ck_assert_str_eq(info.name, "PORT");
     ck_assert_str_eq(info.default_value, "8080");
