@@ -55,7 +55,20 @@ static void route_error(const struct route *route, const struct request *req, st
         reply_error(rep, req, status, code, field, "%s", message);
 }
 
-static void parse_body(const struct route *route, struct request *req, struct reply *rep)
+/* The handler, inside the site's middleware when that applies to this route and method. */
+static void run_handler(const struct http_site *site, const struct route *route,
+                        struct request *req, struct reply *rep)
+{
+    const struct http_middleware *mw = site->middleware;
+    if (mw && mw->wrap && (route->flags & mw->route_flags) == mw->route_flags &&
+        (req->method_bit & mw->methods))
+        mw->wrap(mw->ctx, route, req, rep);
+    else
+        route->handler(req, rep);
+}
+
+static void parse_body(const struct http_site *site, const struct route *route, struct request *req,
+                       struct reply *rep)
 {
     struct body_error err;
     cJSON *parsed = NULL;
@@ -64,7 +77,7 @@ static void parse_body(const struct route *route, struct request *req, struct re
     switch (st) {
     case BODY_OK:
         req->body = parsed;
-        route->handler(req, rep);
+        run_handler(site, route, req, rep);
         return;
     case BODY_UNSUPPORTED_MEDIA_TYPE:
         route_error(route, req, rep, 415, "unsupported_media_type", NULL,
@@ -120,9 +133,9 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
             goto out;
     }
     if (route->flags & ROUTE_BODY)
-        parse_body(route, req, rep);
+        parse_body(site, route, req, rep);
     else
-        route->handler(req, rep);
+        run_handler(site, route, req, rep);
 
     if (rep->status == 0)
         route_error(route, req, rep, 500, "internal", NULL, "handler for '%s' produced no reply",
