@@ -1,32 +1,30 @@
 /* The Idempotency-Key middleware of merchant POSTs: claim, run once, store or replay (server/billing/idempotency.c). */
 #include "routes/idempotency_wrap.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-
 #include "server/billing/idempotency.h"
 #include "server/core/log.h"
 
 #define HEADER "Idempotency-Key"
 
-/* An answer of this middleware: billkey's error shape naming the header, or iamport's envelope
- * with code 1 on ROUTE_IAMPORT routes. */
-static void refuse(const struct route *route, const struct request *req, struct reply *rep,
-                   int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static void refuse(const struct route *route, const struct request *req, struct reply *rep,
-                   int status, const char *code, const char *fmt, ...)
-{
-    char message[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
-    if (route->flags & ROUTE_IAMPORT)
-        reply_iamport(rep, status, 1, message, NULL);
-    else
-        reply_error(rep, req, status, code, HEADER, "%s", message);
-}
+/* The refusals, by decision; iamport-compatible routes get them in the envelope with code 1. */
+struct refusal {
+    int status;
+    const char *code;
+    const char *message;
+};
+/* clang-format off */
+static const struct refusal refusals[] = {
+    [IDEMPOTENCY_MISMATCH] = {422, "idempotency_key_reused",
+        HEADER ": this key was already used for a different request (method, path or body); "
+        "send a new key for a new request"},
+    [IDEMPOTENCY_IN_PROGRESS] = {409, "idempotency_key_in_progress",
+        HEADER ": the first request with this key is still running; retry once it has answered"},
+    [IDEMPOTENCY_UNAVAILABLE] = {503, "database_unavailable",
+        HEADER ": cannot check the key (the database is unavailable); nothing was done, try "
+        "again"},
+};
+/* clang-format on */
+#define IAMPORT_REFUSAL_CODE 1
 
 /* After the handler of a claimed key: a 5xx (or no answer, or a file) gives the key up so that a
  * retry runs again; anything else is stored for replay. */
@@ -65,37 +63,25 @@ void route_idempotency_wrap(void *ctx, const struct route *route, struct request
         return;
     }
     if (!idempotency_key_valid(key)) {
-        refuse(route, req, rep, 400, "invalid_idempotency_key",
-               HEADER ": must be 1 to %d printable ASCII characters", IDEMPOTENCY_KEY_MAX);
+        http_route_error(route, req, rep, 400, IAMPORT_REFUSAL_CODE, "invalid_idempotency_key",
+                         HEADER, HEADER ": must be 1 to %d printable ASCII characters",
+                         IDEMPOTENCY_KEY_MAX);
         return;
     }
     idempotency_request_hash(req->method, req->path, req->raw_body, req->raw_body_len, hash);
-    switch (idempotency_begin(env, &claim, hash, &stored, req->request_id)) {
-    case IDEMPOTENCY_NEW:
+    enum idempotency_decision d = idempotency_begin(env, &claim, hash, &stored, req->request_id);
+    if (d == IDEMPOTENCY_NEW) {
         route->handler(req, rep);
         settle(env, &claim, req, rep);
-        break;
-    case IDEMPOTENCY_REPLAY:
+    } else if (d == IDEMPOTENCY_REPLAY) {
         reply_bytes(rep, stored.status,
                     stored.content_type ? stored.content_type : "application/json", stored.body,
                     stored.body_len);
         reply_set_header(rep, "Idempotent-Replayed", "true");
-        break;
-    case IDEMPOTENCY_MISMATCH:
-        refuse(route, req, rep, 422, "idempotency_key_reused",
-               HEADER ": this key was already used for a different request (method, path or "
-                      "body); send a new key for a new request");
-        break;
-    case IDEMPOTENCY_IN_PROGRESS:
-        refuse(route, req, rep, 409, "idempotency_key_in_progress",
-               HEADER ": the first request with this key is still running; retry once it has "
-                      "answered");
-        break;
-    case IDEMPOTENCY_UNAVAILABLE:
-        refuse(route, req, rep, 503, "database_unavailable",
-               HEADER ": cannot check the key (the database is unavailable); nothing was done, "
-                      "try again");
-        break;
+    } else {
+        const struct refusal *r = &refusals[d];
+        http_route_error(route, req, rep, r->status, IAMPORT_REFUSAL_CODE, r->code, HEADER, "%s",
+                         r->message);
     }
     idempotency_reply_release(&stored);
 }

@@ -176,6 +176,12 @@ struct http_site {
  * headers added). Returns the matched route or NULL. */
 const struct route *http_dispatch(const struct http_site *site, struct request *req,
                                   struct reply *rep);
+/* An error for a matched route: billkey's one error shape (reply_error with code and field), or
+ * on ROUTE_IAMPORT routes iamport's envelope {"code":iamport_code,"message":…,"response":null}
+ * with the same message. Dispatch's own errors use iamport_code -1. */
+void http_route_error(const struct route *route, const struct request *req, struct reply *rep,
+                      int status, int iamport_code, const char *code, const char *field,
+                      const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* The cap that applies to a request for this route (route's max_body, else the default). */
 size_t http_route_body_cap(const struct route *route, size_t default_max);
 
