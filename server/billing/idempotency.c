@@ -65,7 +65,7 @@ void idempotency_request_hash(const char *method, const char *path, const char *
     digest_part(md, body, body ? body_len : 0);
     EVP_DigestFinal_ex(md, digest, &digest_len);
     EVP_MD_CTX_free(md);
-    for (unsigned int i = 0; i < digest_len && 2 * i + 1 < IDEMPOTENCY_HASH_LEN + 1; i++) {
+    for (unsigned int i = 0; i < digest_len && i < IDEMPOTENCY_HASH_LEN / 2; i++) {
         out[2 * i] = hex[digest[i] >> 4];
         out[2 * i + 1] = hex[digest[i] & 0x0f];
     }
