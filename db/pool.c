@@ -38,7 +38,7 @@ struct db_pool {
 static const char *const status_names[] = {
     [DB_OK] = "ok",           [DB_NOT_FOUND] = "not_found",     [DB_CONFLICT] = "conflict",
     [DB_INVALID] = "invalid", [DB_RETRY] = "retry",             [DB_UNAVAILABLE] = "unavailable",
-    [DB_ERROR] = "error",
+    [DB_FORBIDDEN] = "forbidden", [DB_ERROR] = "error",
 };
 /* clang-format on */
 
@@ -69,6 +69,8 @@ enum db_status db_status_from_sqlstate(const char *sqlstate)
     if (strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
         strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0)
         return DB_UNAVAILABLE;
+    if (strcmp(sqlstate, "42501") == 0)
+        return DB_FORBIDDEN;
     return DB_ERROR;
 }
 

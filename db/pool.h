@@ -14,11 +14,13 @@ enum db_status {
     DB_INVALID,     /* other 23xxx integrity violations, 22xxx data exceptions */
     DB_RETRY,       /* 40001 serialization_failure, 40P01 deadlock_detected */
     DB_UNAVAILABLE, /* cannot connect, connection lost (08xxx, 57P01..57P03), pool wait timed out */
+    DB_FORBIDDEN,   /* 42501 insufficient_privilege: the role may not do this (a missing grant, or
+                       the append-only trigger of audit_events refusing UPDATE/DELETE/TRUNCATE) */
     DB_ERROR        /* anything else, including caller mistakes (bad statement id, NULL params) */
 };
 
-/* "ok", "not_found", "conflict", "invalid", "retry", "unavailable", "error"; "unknown" for a
- * value outside the enum. Static storage. */
+/* "ok", "not_found", "conflict", "invalid", "retry", "unavailable", "forbidden", "error";
+ * "unknown" for a value outside the enum. Static storage. */
 const char *db_status_name(enum db_status st);
 /* Maps a 5-character SQLSTATE. NULL (libpq reports no SQLSTATE when the connection itself
  * failed) → DB_UNAVAILABLE; anything that is not 5 characters of [0-9A-Z] → DB_ERROR. */

@@ -107,6 +107,32 @@ static const struct db_statement statements[STMT_COUNT] = {
                                        "WHERE customer_uid = $1 AND status = 'active' "
                                        "RETURNING customer_uid",
                                        1},
+    [STMT_IDEMPOTENCY_CLAIM] = {"idempotency_claim",
+                                "INSERT INTO idempotency_keys (api_key_name, idempotency_key, "
+                                "request_hash) VALUES ($1, $2, $3) "
+                                "ON CONFLICT (api_key_name, idempotency_key) DO UPDATE SET "
+                                "request_hash = EXCLUDED.request_hash, "
+                                "claim = gen_random_uuid(), created_at = now() "
+                                "WHERE idempotency_keys.http_status IS NULL "
+                                "AND idempotency_keys.created_at < now() - $4::interval "
+                                "RETURNING claim::text",
+                                4},
+    [STMT_IDEMPOTENCY_GET] = {"idempotency_get",
+                              "SELECT request_hash, http_status, content_type, response_body "
+                              "FROM idempotency_keys "
+                              "WHERE api_key_name = $1 AND idempotency_key = $2",
+                              2},
+    [STMT_IDEMPOTENCY_FINISH] = {"idempotency_finish",
+                                 "UPDATE idempotency_keys SET http_status = $4::integer, "
+                                 "content_type = $5, response_body = $6 "
+                                 "WHERE api_key_name = $1 AND idempotency_key = $2 "
+                                 "AND claim = $3::uuid AND http_status IS NULL RETURNING 1",
+                                 6},
+    [STMT_IDEMPOTENCY_RELEASE] = {"idempotency_release",
+                                  "DELETE FROM idempotency_keys "
+                                  "WHERE api_key_name = $1 AND idempotency_key = $2 "
+                                  "AND claim = $3::uuid AND http_status IS NULL",
+                                  3},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

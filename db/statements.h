@@ -46,6 +46,18 @@ enum db_stmt {
                                    buyer_tel (server/billing/billing_key.c) */
     STMT_BILLING_KEY_MARK_DELETED, /* $1 customer_uid → customer_uid when an active key was
                                       marked deleted */
+    /* ---- Idempotency-Key (003_merchant_api.sql, 005_idempotency_claims.sql) ---- */
+    STMT_IDEMPOTENCY_CLAIM,     /* $1 api_key_name, $2 key, $3 request_hash, $4 lease interval
+                                   ("10 minutes"): inserts the claim, or takes over one whose
+                                   request never finished within the lease → claim (uuid text);
+                                   0 rows: the key is taken */
+    STMT_IDEMPOTENCY_GET,       /* $1 api_key_name, $2 key → request_hash, http_status (NULL
+                                   while running), content_type, response_body */
+    STMT_IDEMPOTENCY_FINISH,    /* $1 api_key_name, $2 key, $3 claim, $4 http_status,
+                                   $5 content_type, $6 response_body → 1 when stored (0 rows:
+                                   the claim was lost) */
+    STMT_IDEMPOTENCY_RELEASE,   /* $1 api_key_name, $2 key, $3 claim: deletes the unfinished
+                                   claim so that a retry runs again */
     STMT_COUNT
 };
 /* clang-format on */

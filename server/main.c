@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "db/pool.h"
+#include "routes/idempotency_wrap.h"
 #include "routes/route_env.h"
 #include "routes/routes.h"
 #include "server/config.h"
@@ -175,6 +176,7 @@ int main(int argc, char **argv)
         .merchant_keys = cfg.api_keys,
         .merchant_key_count = cfg.api_key_count,
     };
+    struct http_middleware idempotency = route_idempotency_middleware(&env.billing);
     struct http_site site = {
         .routes = billkey_routes,
         .route_count = billkey_route_count,
@@ -182,6 +184,7 @@ int main(int argc, char **argv)
         .merchant_keys = cfg.api_keys,
         .merchant_key_count = cfg.api_key_count,
         .clock = &clock_system,
+        .middleware = &idempotency,
         .ctx = &env,
     };
     struct http_server_options hopts = {

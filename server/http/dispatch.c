@@ -36,13 +36,9 @@ static void add_default_headers(const struct request *req, struct reply *rep)
         reply_set_header(rep, "Referrer-Policy", "no-referrer");
 }
 
-/* An error dispatch makes for a matched route: billkey's error shape, or iamport's envelope
- * (code -1, the same message) on ROUTE_IAMPORT routes. */
-static void route_error(const struct route *route, const struct request *req, struct reply *rep,
-                        int status, const char *code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void route_error(const struct route *route, const struct request *req, struct reply *rep,
-                        int status, const char *code, const char *field, const char *fmt, ...)
+void http_route_error(const struct route *route, const struct request *req, struct reply *rep,
+                      int status, int iamport_code, const char *code, const char *field,
+                      const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -50,12 +46,25 @@ static void route_error(const struct route *route, const struct request *req, st
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     if (route->flags & ROUTE_IAMPORT)
-        reply_iamport(rep, status, -1, message, NULL);
+        reply_iamport(rep, status, iamport_code, message, NULL);
     else
         reply_error(rep, req, status, code, field, "%s", message);
 }
 
-static void parse_body(const struct route *route, struct request *req, struct reply *rep)
+/* The handler, inside the site's middleware when that applies to this route and method. */
+static void run_handler(const struct http_site *site, const struct route *route,
+                        struct request *req, struct reply *rep)
+{
+    const struct http_middleware *mw = site->middleware;
+    if (mw && mw->wrap && (route->flags & mw->route_flags) == mw->route_flags &&
+        (req->method_bit & mw->methods))
+        mw->wrap(mw->ctx, route, req, rep);
+    else
+        route->handler(req, rep);
+}
+
+static void parse_body(const struct http_site *site, const struct route *route, struct request *req,
+                       struct reply *rep)
 {
     struct body_error err;
     cJSON *parsed = NULL;
@@ -64,20 +73,21 @@ static void parse_body(const struct route *route, struct request *req, struct re
     switch (st) {
     case BODY_OK:
         req->body = parsed;
-        route->handler(req, rep);
+        run_handler(site, route, req, rep);
         return;
     case BODY_UNSUPPORTED_MEDIA_TYPE:
-        route_error(route, req, rep, 415, "unsupported_media_type", NULL,
-                    "send the body as application/json or application/x-www-form-urlencoded (%s)",
-                    err.message);
+        http_route_error(
+            route, req, rep, 415, -1, "unsupported_media_type", NULL,
+            "send the body as application/json or application/x-www-form-urlencoded (%s)",
+            err.message);
         return;
     case BODY_MALFORMED:
-        route_error(route, req, rep, 400, "malformed_body", err.field[0] ? err.field : NULL, "%s",
-                    err.message);
+        http_route_error(route, req, rep, 400, -1, "malformed_body",
+                         err.field[0] ? err.field : NULL, "%s", err.message);
         return;
     }
-    route_error(route, req, rep, 400, "malformed_body", NULL,
-                "the request body could not be parsed");
+    http_route_error(route, req, rep, 400, -1, "malformed_body", NULL,
+                     "the request body could not be parsed");
 }
 
 const struct route *http_dispatch(const struct http_site *site, struct request *req,
@@ -105,8 +115,8 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
 
     size_t cap = http_route_body_cap(route, site->max_body);
     if (req->body_too_large || req->raw_body_len > cap) {
-        route_error(route, req, rep, 413, "payload_too_large", NULL,
-                    "request body is larger than %zu bytes", cap);
+        http_route_error(route, req, rep, 413, -1, "payload_too_large", NULL,
+                         "request body is larger than %zu bytes", cap);
         goto out;
     }
     if (route->flags & ROUTE_MERCHANT) {
@@ -120,13 +130,13 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
             goto out;
     }
     if (route->flags & ROUTE_BODY)
-        parse_body(route, req, rep);
+        parse_body(site, route, req, rep);
     else
-        route->handler(req, rep);
+        run_handler(site, route, req, rep);
 
     if (rep->status == 0)
-        route_error(route, req, rep, 500, "internal", NULL, "handler for '%s' produced no reply",
-                    route->name);
+        http_route_error(route, req, rep, 500, -1, "internal", NULL,
+                         "handler for '%s' produced no reply", route->name);
 out:
     add_default_headers(req, rep);
     return route;

@@ -137,28 +137,51 @@ unsigned http_method_bit(const char *method);
 enum router_result router_match(const struct route *routes, size_t count, struct request *req,
                                 const struct route **out, char *allow, size_t allow_len);
 
+/* Code dispatch runs around the handler of some routes, after authentication and body parsing,
+ * for work that needs both the request and the reply but not the route's own logic (billkey's
+ * Idempotency-Key, routes/idempotency_wrap.c). A route opts in through its flags alone: the
+ * middleware applies when the route has every flag of `route_flags` and the request's method is
+ * one of `methods`. Everything is borrowed and must outlive the server. */
+struct http_middleware {
+    unsigned route_flags; /* enum route_flags the route must all have (0: every route) */
+    unsigned methods;     /* enum http_method bits the request's method must be one of */
+    /* Runs instead of route->handler and calls route->handler(req, rep) itself, once or not at
+     * all (answering from elsewhere). ctx is the `ctx` below. A reply left without a status
+     * becomes dispatch's 500, as for a bare handler. */
+    void (*wrap)(void *ctx, const struct route *route, struct request *req, struct reply *rep);
+    void *ctx;
+};
+
 /* What dispatch serves: the route table, the default body cap, the merchant API keys that
  * ROUTE_MERCHANT routes accept (directly or through merchant tokens, which expire by `clock`),
- * and the context every handler gets as req->ctx. Everything is borrowed and must outlive the
- * server. */
+ * the middleware (if any) and the context every handler gets as req->ctx. Everything is
+ * borrowed and must outlive the server. */
 struct http_site {
     const struct route *routes;
     size_t route_count;
     size_t max_body;                          /* default body cap */
     const struct merchant_key *merchant_keys; /* NULL when none: merchant routes answer 401 */
     size_t merchant_key_count;
-    const struct clock *clock; /* merchant token expiry; NULL: the system clock */
+    const struct clock *clock;                /* merchant token expiry; NULL: the system clock */
+    const struct http_middleware *middleware; /* NULL: every handler runs bare */
     void *ctx;
 };
 
 /* The whole pipeline without sockets: route lookup (404/405 + Allow), body cap (413), merchant
  * authentication (401), body parsing for ROUTE_BODY routes (415 / 400 naming the field), then
  * the handler; on ROUTE_IAMPORT routes those errors use iamport's envelope with code -1 (the
- * 401 is exactly {"code":-1,"message":"Unauthorized","response":null}). Sets req->ctx to
+ * 401 is exactly {"code":-1,"message":"Unauthorized","response":null}); the handler runs
+ * inside site->middleware when that applies to the route and method. Sets req->ctx to
  * site->ctx. Always leaves a complete reply (status set, X-Request-Id and default security
  * headers added). Returns the matched route or NULL. */
 const struct route *http_dispatch(const struct http_site *site, struct request *req,
                                   struct reply *rep);
+/* An error for a matched route: billkey's one error shape (reply_error with code and field), or
+ * on ROUTE_IAMPORT routes iamport's envelope {"code":iamport_code,"message":…,"response":null}
+ * with the same message. Dispatch's own errors use iamport_code -1. */
+void http_route_error(const struct route *route, const struct request *req, struct reply *rep,
+                      int status, int iamport_code, const char *code, const char *field,
+                      const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* The cap that applies to a request for this route (route's max_body, else the default). */
 size_t http_route_body_cap(const struct route *route, size_t default_max);
 

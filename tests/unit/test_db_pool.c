@@ -93,7 +93,7 @@ START_TEST(sqlstate_mapping_table)
         {"57P02", DB_UNAVAILABLE}, {"57P03", DB_UNAVAILABLE}, {"57P04", DB_ERROR},
         {"57014", DB_ERROR},       {"42P01", DB_ERROR},       {"42601", DB_ERROR},
         {"25P02", DB_ERROR},       {"53300", DB_ERROR},       {"XX000", DB_ERROR},
-        {"00000", DB_ERROR},
+        {"00000", DB_ERROR},       {"42501", DB_FORBIDDEN},   {"42500", DB_ERROR},
         /* hostile: wrong length, lower case, junk, embedded NUL */
         {"", DB_ERROR},            {"2350", DB_ERROR},        {"235050", DB_ERROR},
         {"23505 ", DB_ERROR},      {" 23505", DB_ERROR},      {"40p01", DB_ERROR},
@@ -112,8 +112,8 @@ END_TEST
 
 START_TEST(status_names_are_distinct)
 {
-    static const char *const want[] = {"ok",    "not_found",   "conflict", "invalid",
-                                       "retry", "unavailable", "error"};
+    static const char *const want[] = {"ok",    "not_found",   "conflict",  "invalid",
+                                       "retry", "unavailable", "forbidden", "error"};
     for (int i = DB_OK; i <= DB_ERROR; i++)
         ck_assert_str_eq(db_status_name((enum db_status)i), want[i]);
     ck_assert_str_eq(db_status_name((enum db_status)(DB_ERROR + 1)), "unknown");
@@ -626,7 +626,7 @@ START_TEST(server_errors_map_to_statuses)
         enum db_status want;
     } raised[] = {
         {"raise:40001", DB_RETRY}, {"raise:40P01", DB_RETRY},   {"raise:23503", DB_INVALID},
-        {"raise:22012", DB_INVALID}, {"raise:42501", DB_ERROR}, {"raise:P0001", DB_ERROR},
+        {"raise:22012", DB_INVALID}, {"raise:42501", DB_FORBIDDEN}, {"raise:P0001", DB_ERROR},
     };
     /* clang-format on */
     for (size_t i = 0; i < sizeof raised / sizeof raised[0]; i++) {

@@ -564,6 +564,76 @@ START_TEST(iamport_route_errors_use_the_envelope)
 }
 END_TEST
 
+/* Counts its runs and the route it saw; answers 299 itself when ctx says so, else runs the
+ * handler and tags the reply. */
+static int wrap_runs;
+static const char *wrap_route;
+static void wrap_counting(void *ctx, const struct route *route, struct request *req,
+                          struct reply *rep)
+{
+    wrap_runs++;
+    wrap_route = route->name;
+    if (*(const int *)ctx) {
+        reply_bytes(rep, 299, "text/plain", "wrapped", 7);
+        return;
+    }
+    route->handler(req, rep);
+    reply_set_header(rep, "X-Wrapped", "1");
+}
+
+/* The middleware runs around exactly the routes whose flags and method it names, after
+ * authentication and body parsing; everything else runs bare. */
+START_TEST(middleware_wraps_only_the_routes_its_flags_name)
+{
+    int answer_itself = 0;
+    struct http_middleware mw = {.route_flags = ROUTE_MERCHANT,
+                                 .methods = HTTP_POST,
+                                 .wrap = wrap_counting,
+                                 .ctx = &answer_itself};
+    struct http_site wrapped = site;
+    wrapped.middleware = &mw;
+    static const struct {
+        const char *method, *path, *auth, *body;
+        int status, runs;
+    } cases[] = {
+        {"POST", "/merchant", "Bearer merchant-key-0123456789abcdef", "{}", 200, 1},
+        {"POST", "/iamport", "Bearer merchant-key-0123456789abcdef", "{}", 200, 1},
+        {"POST", "/merchant", NULL, "{}", 401, 0}, /* auth first */
+        {"POST", "/merchant", "Bearer merchant-key-0123456789abcdef", "{no", 400, 0}, /* parse */
+        {"POST", "/echo", NULL, "{}", 200, 0},       /* not a merchant route */
+        {"DELETE", "/things/1", NULL, NULL, 200, 0}, /* not a POST */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        struct reply rep;
+        wrap_runs = 0;
+        make(&req, cases[i].method, cases[i].path, "application/json", cases[i].body);
+        if (cases[i].auth)
+            request_add_header(&req, "Authorization", cases[i].auth);
+        reply_init(&rep);
+        http_dispatch(&wrapped, &req, &rep);
+        ck_assert_msg(rep.status == cases[i].status, "case %zu -> %d", i, rep.status);
+        ck_assert_msg(wrap_runs == cases[i].runs, "case %zu: %d runs", i, wrap_runs);
+        ck_assert_int_eq(reply_header(&rep, "X-Wrapped") != NULL, cases[i].runs);
+        ck_assert_ptr_nonnull(reply_header(&rep, "X-Request-Id"));
+        reply_release(&rep);
+        request_release(&req);
+    }
+    /* A middleware that answers without the handler: its reply goes out with the defaults. */
+    answer_itself = 1;
+    struct request req;
+    struct reply rep;
+    post_with(&wrapped, "/merchant", "Authorization", "Bearer merchant-key-0123456789abcdef", "{}",
+              &req, &rep);
+    ck_assert_int_eq(rep.status, 299);
+    ck_assert_str_eq(wrap_route, "merchant");
+    ck_assert_ptr_null(reply_header(&rep, "X-Wrapped"));
+    ck_assert_ptr_nonnull(reply_header(&rep, "X-Request-Id"));
+    reply_release(&rep);
+    request_release(&req);
+}
+END_TEST
+
 static Suite *suite_dispatch(void)
 {
     Suite *s = suite_create("dispatch");
@@ -585,6 +655,7 @@ static Suite *suite_dispatch(void)
     tcase_add_test(tc, iamport_routes_refuse_with_the_envelope);
     tcase_add_test(tc, token_expiry_follows_the_site_clock);
     tcase_add_test(tc, iamport_route_errors_use_the_envelope);
+    tcase_add_test(tc, middleware_wraps_only_the_routes_its_flags_name);
     suite_add_tcase(s, tc);
     return s;
 }
