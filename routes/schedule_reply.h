@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "routes/route_env.h"
 #include "server/billing/schedule.h"
 #include "server/http/http.h"
 
@@ -25,6 +26,22 @@ static inline void schedule_reply(struct reply *rep, struct schedule_answer *a)
     reply_iamport(rep, a->http_status, a->code, a->message[0] ? a->message : NULL, a->response);
     a->response = NULL;
     schedule_answer_release(a);
+}
+
+/* A schedule call on the request's body (schedule_book, schedule_revoke). */
+typedef void (*schedule_body_call)(const struct billing_env *env, const struct schedule_actor *who,
+                                   const cJSON *body, struct schedule_answer *out);
+
+/* The whole handler of a POST schedule route: who asks, the call on req->body, the reply. */
+static inline void schedule_route_body(struct request *req, struct reply *rep,
+                                       schedule_body_call call)
+{
+    char actor[SCHEDULE_ACTOR_SIZE];
+    struct schedule_actor who;
+    struct schedule_answer a;
+    schedule_actor_of(req, actor, &who);
+    call(&route_env(req)->billing, &who, req->body, &a);
+    schedule_reply(rep, &a);
 }
 
 #endif

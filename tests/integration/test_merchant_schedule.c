@@ -62,6 +62,16 @@ static void expect(const struct http_client_response *r, long status, int code, 
         ck_assert(cJSON_IsNull(http_client_body_response(r)));
 }
 
+/* call() and expect(), for answers that need no further look. */
+static void expect_call(const struct fx *fx, const char *method, const char *path, const char *json,
+                        const char *form, long status, int code, const char *message)
+{
+    struct http_client_response r;
+    call(fx, method, path, json, form, &r);
+    expect(&r, status, code, message);
+    http_client_response_release(&r);
+}
+
 /* How many requests the sandbox got for method + path (exact). */
 static int upstream_count(const struct fx *fx, const char *method, const char *path)
 {
@@ -133,6 +143,16 @@ static void book(const struct fx *fx, const char *cu, const char *items,
     free(body);
 }
 
+/* book() and expect(). */
+static void expect_book(const struct fx *fx, const char *cu, const char *items, long status,
+                        int code, const char *message)
+{
+    struct http_client_response r;
+    book(fx, cu, items, &r);
+    expect(&r, status, code, message);
+    http_client_response_release(&r);
+}
+
 static void book_ok(const struct fx *fx, const char *cu, const char *items, int count)
 {
     struct http_client_response r;
@@ -200,9 +220,7 @@ START_TEST(schedule_books_executes_and_refreshes)
     free(path);
 
     /* the sandbox runs sch-a two days later; the lookup brings billkey's rows up to date */
-    call(&fx, "GET", "/subscribe/payments/schedule/sch-a", NULL, NULL, &r);
-    expect(&r, 200, 0, NULL);
-    http_client_response_release(&r);
+    expect_call(&fx, "GET", "/subscribe/payments/schedule/sch-a", NULL, NULL, 200, 0, NULL);
     ck_assert_int_eq(audit_count(&fx, "schedule.refreshed"), 0);
     cJSON_Delete(
         sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/clock", "{\"advance_seconds\":129600}"));
@@ -232,9 +250,8 @@ START_TEST(schedule_books_executes_and_refreshes)
     expect_row(&fx, "sch-b", "scheduled", "scheduled");
 
     /* a merchant_uid nobody booked: iamport's 404 */
-    call(&fx, "GET", "/subscribe/payments/schedule/nobody", NULL, NULL, &r);
-    expect(&r, 404, -1, SCHEDULE_MSG_NOT_FOUND);
-    http_client_response_release(&r);
+    expect_call(&fx, "GET", "/subscribe/payments/schedule/nobody", NULL, NULL, 404, -1,
+                SCHEDULE_MSG_NOT_FOUND);
 
     free(pay_imp);
     free(row_imp);
@@ -333,9 +350,7 @@ START_TEST(bad_bodies_are_refused_before_iamport)
                 "RETURNING customer_uid",
                 p));
     char *one = item("m1", at, 100);
-    book(&fx, cu, one, &r);
-    expect(&r, 200, 1, SCHEDULE_MSG_NO_CUSTOMER);
-    http_client_response_release(&r);
+    expect_book(&fx, cu, one, 200, 1, SCHEDULE_MSG_NO_CUSTOMER);
     ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 0);
     free(one);
     free(cu);
@@ -418,15 +433,11 @@ START_TEST(iamport_refusal_passes_through_and_frees_the_merchant_uid)
                      200);
     http_client_response_release(&r);
     char *a = item("taken", at, 100);
-    book(&fx, cu, a, &r);
-    expect(&r, 200, 1, SCHEDULE_MSG_DUPLICATE);
-    http_client_response_release(&r);
+    expect_book(&fx, cu, a, 200, 1, SCHEDULE_MSG_DUPLICATE);
     expect_row(&fx, "taken", "refused", "not_sent");
     ck_assert_int_eq(audit_count(&fx, "schedule.refused"), 1);
     /* billkey does not hold the merchant_uid against the merchant: iamport decides again */
-    book(&fx, cu, a, &r);
-    expect(&r, 200, 1, SCHEDULE_MSG_DUPLICATE);
-    http_client_response_release(&r);
+    expect_book(&fx, cu, a, 200, 1, SCHEDULE_MSG_DUPLICATE);
     ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 3);
     free(a);
     free(direct);
@@ -511,9 +522,8 @@ START_TEST(unschedule_by_merchant_uid_and_customer)
     http_client_response_release(&r);
     expect_row(&fx, "u-2", "revoked", "revoked");
 
-    call(&fx, "POST", "/subscribe/payments/unschedule", NULL, "merchant_uid[]=u-3", &r);
-    expect(&r, 200, 0, NULL);
-    http_client_response_release(&r);
+    expect_call(&fx, "POST", "/subscribe/payments/unschedule", NULL, "merchant_uid[]=u-3", 200, 0,
+                NULL);
     expect_row(&fx, "u-3", "revoked", "revoked");
     expect_row(&fx, "u-4", "scheduled", "scheduled");
 
@@ -525,15 +535,12 @@ START_TEST(unschedule_by_merchant_uid_and_customer)
     expect_row(&fx, "u-4", "revoked", "revoked");
     ck_assert_int_eq(audit_count(&fx, "schedule.revoked"), 4);
 
-    call(&fx, "POST", "/subscribe/payments/unschedule", body, NULL, &r);
-    expect(&r, 200, 1, NOTHING_TO_REVOKE);
-    http_client_response_release(&r);
-    call(&fx, "POST", "/subscribe/payments/unschedule", "{}", NULL, &r);
-    expect(&r, 200, 1, "파라미터 누락: customer_uid");
-    http_client_response_release(&r);
-    call(&fx, "POST", "/subscribe/payments/unschedule", "{\"merchant_uid\":[1]}", NULL, &r);
-    expect(&r, 200, 1, "merchant_uid 는 문자열 또는 문자열 배열이어야 합니다.");
-    http_client_response_release(&r);
+    expect_call(&fx, "POST", "/subscribe/payments/unschedule", body, NULL, 200, 1,
+                NOTHING_TO_REVOKE);
+    expect_call(&fx, "POST", "/subscribe/payments/unschedule", "{}", NULL, 200, 1,
+                "파라미터 누락: customer_uid");
+    expect_call(&fx, "POST", "/subscribe/payments/unschedule", "{\"merchant_uid\":[1]}", NULL, 200,
+                1, "merchant_uid 는 문자열 또는 문자열 배열이어야 합니다.");
     ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/unschedule"), 5);
 
     free(body);
