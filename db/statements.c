@@ -133,6 +133,38 @@ static const struct db_statement statements[STMT_COUNT] = {
                                   "WHERE api_key_name = $1 AND idempotency_key = $2 "
                                   "AND claim = $3::uuid AND http_status IS NULL",
                                   3},
+    [STMT_SCHEDULE_CLAIM] =
+        {"schedule_claim",
+         "WITH prev AS (SELECT status FROM payments WHERE merchant_uid = $1) "
+         "INSERT INTO payments (merchant_uid, customer_uid, kind, amount, name, tax_free, status, "
+         "created_by, request) SELECT $1, $2, 'scheduled', $3::bigint, $4, $5::bigint, "
+         "'requested', $6, $7::jsonb WHERE NOT EXISTS (SELECT 1 FROM registrations "
+         "WHERE merchant_uid = $1) ON CONFLICT (merchant_uid) DO UPDATE SET customer_uid = "
+         "EXCLUDED.customer_uid, amount = EXCLUDED.amount, name = EXCLUDED.name, tax_free = "
+         "EXCLUDED.tax_free, status = 'requested', created_by = EXCLUDED.created_by, request = "
+         "EXCLUDED.request, imp_uid = NULL, fail_reason = NULL, iamport = NULL, updated_at = now() "
+         "WHERE payments.kind = 'scheduled' AND payments.status IN ('not_sent', 'unknown') "
+         "RETURNING merchant_uid, (SELECT status FROM prev)",
+         7},
+    [STMT_SCHEDULE_ROW_CLAIM] =
+        {"schedule_row_claim",
+         "INSERT INTO schedules (merchant_uid, customer_uid, schedule_at, amount, name, "
+         "created_by) VALUES ($1, $2, $3::bigint, $4::bigint, $5, $6) ON CONFLICT (merchant_uid) "
+         "DO UPDATE SET customer_uid = EXCLUDED.customer_uid, schedule_at = EXCLUDED.schedule_at, "
+         "amount = EXCLUDED.amount, name = EXCLUDED.name, created_by = EXCLUDED.created_by, "
+         "schedule_status = 'requested', payment_status = NULL, imp_uid = NULL, fail_reason = "
+         "NULL, executed_at = 0, revoked_at = 0, updated_at = now()",
+         6},
+    [STMT_SCHEDULE_RECORD] =
+        {"schedule_record",
+         "WITH s AS (UPDATE schedules SET schedule_status = $2, payment_status = $3, imp_uid = $4, "
+         "fail_reason = $5, executed_at = $6::bigint, revoked_at = $7::bigint, updated_at = now() "
+         "WHERE merchant_uid = $1 AND (schedule_status, payment_status, imp_uid, fail_reason, "
+         "executed_at, revoked_at) IS DISTINCT FROM ($2, $3, $4, $5, $6::bigint, $7::bigint) "
+         "RETURNING merchant_uid) UPDATE payments SET status = $8, imp_uid = $4, fail_reason = $5, "
+         "iamport = coalesce($9::jsonb, iamport), updated_at = now() WHERE merchant_uid IN "
+         "(SELECT merchant_uid FROM s) RETURNING merchant_uid",
+         9},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

@@ -58,6 +58,20 @@ enum db_stmt {
                                    the claim was lost) */
     STMT_IDEMPOTENCY_RELEASE,   /* $1 api_key_name, $2 key, $3 claim: deletes the unfinished
                                    claim so that a retry runs again */
+    /* ---- schedules (server/billing/schedule_ledger.c) ---- */
+    STMT_SCHEDULE_CLAIM,        /* $1 merchant_uid, $2 customer_uid, $3 amount, $4 name,
+                                   $5 tax_free, $6 created_by, $7 request JSON text: a new kind
+                                   'scheduled' payments row 'requested', or one taken back from
+                                   a schedule 'not_sent'/'unknown' → merchant_uid, previous
+                                   status (NULL when new); 0 rows when the merchant_uid is used
+                                   (payments or registrations) */
+    STMT_SCHEDULE_ROW_CLAIM,    /* $1 merchant_uid, $2 customer_uid, $3 schedule_at,
+                                   $4 amount, $5 name, $6 created_by: the schedules row,
+                                   'requested' (reset when it existed) */
+    STMT_SCHEDULE_RECORD,       /* $1 merchant_uid, $2 schedule_status, $3 payment_status,
+                                   $4 imp_uid, $5 fail_reason, $6 executed_at, $7 revoked_at,
+                                   $8 payments.status, $9 iamport JSON text|NULL: both rows, when
+                                   anything differs → merchant_uid (0 rows: unknown or same) */
     STMT_COUNT
 };
 /* clang-format on */

@@ -20,6 +20,17 @@ const struct route billkey_routes[] = {
     /* iamport-compatible merchant API */
     {HTTP_POST, "/users/getToken", route_users_get_token, ROUTE_BODY | ROUTE_IAMPORT, 4 * 1024,
      "users_get_token"},
+    {HTTP_POST, "/subscribe/payments/schedule", route_subscribe_schedule,
+     ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 1024 * 1024, "subscribe_schedule"},
+    {HTTP_POST, "/subscribe/payments/unschedule", route_subscribe_unschedule,
+     ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 256 * 1024, "subscribe_unschedule"},
+    {HTTP_GET, "/subscribe/payments/schedule/{merchant_uid}", route_subscribe_schedule_show,
+     ROUTE_IAMPORT | ROUTE_MERCHANT, 0, "subscribe_schedule_show"},
+    {HTTP_GET, "/subscribe/payments/schedule/customers/{customer_uid}",
+     route_subscribe_schedule_customer, ROUTE_IAMPORT | ROUTE_MERCHANT, 0,
+     "subscribe_schedule_customer"},
+    {HTTP_GET, "/subscribe/customers/{customer_uid}/schedules", route_subscribe_schedule_customer,
+     ROUTE_IAMPORT | ROUTE_MERCHANT, 0, "subscribe_customer_schedules"},
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},

@@ -26,4 +26,11 @@ void route_customers_show(struct request *req, struct reply *rep);
 /* iamport-compatible merchant API: routes/users_get_token.c */
 void route_users_get_token(struct request *req, struct reply *rep);
 
+/* iamport-compatible schedules: routes/subscribe_schedule.c, subscribe_unschedule.c,
+ * subscribe_schedule_show.c, subscribe_schedule_customer.c */
+void route_subscribe_schedule(struct request *req, struct reply *rep);
+void route_subscribe_unschedule(struct request *req, struct reply *rep);
+void route_subscribe_schedule_show(struct request *req, struct reply *rep);
+void route_subscribe_schedule_customer(struct request *req, struct reply *rep);
+
 #endif

@@ -276,6 +276,7 @@ struct iamport_schedule {
     char *schedule_status_text;
     char *payment_status; /* NULL before execution, then "paid" | "failed" | "cancelled" */
     char *fail_reason;
+    char *pg_provider, *pg_id, *customer_id, *promotion_id;
 };
 void iamport_schedule_release(struct iamport_schedule *schedule);
 
@@ -292,7 +293,7 @@ struct iamport_schedule_item {
     const char *merchant_uid; /* required */
     int64_t schedule_at;      /* required, unix seconds > 0 */
     int64_t amount;           /* required, 1..IAMPORT_AMOUNT_MAX */
-    const char *name;         /* required */
+    const char *name;         /* NULL = not sent (iamport names the order itself) */
     const char *currency;     /* NULL = "KRW" */
     int64_t tax_free;         /* 0 = not sent */
     const char *buyer_name, *buyer_email, *buyer_tel, *buyer_addr, *buyer_postcode;
@@ -305,7 +306,8 @@ enum iamport_status iamport_schedule(struct iamport_client *client, const char *
                                      const struct iamport_schedule_item *items, size_t n,
                                      struct iamport_schedule_list *out, struct iamport_error *err);
 /* POST /subscribe/payments/unschedule (money-moving). customer_uid alone revokes all of that
- * customer's pending schedules; with merchant_uids (n >= 1) only those. Nothing to revoke ->
+ * customer's pending schedules; with merchant_uids (n >= 1) only those (customer_uid may then be
+ * NULL: not sent). Nothing to revoke ->
  * IAMPORT_E_API (code 1). */
 enum iamport_status iamport_unschedule(struct iamport_client *client, const char *customer_uid,
                                        const char *const *merchant_uids, size_t n,

@@ -27,7 +27,8 @@ enum iamport_schedule_status iamport_schedule_status_parse(const char *text)
 /* clang-format off */
 #define SCHEDULE_STRINGS(X)                                                                        \
     X(imp_uid) X(currency) X(name) X(buyer_name) X(buyer_email) X(buyer_tel) X(buyer_addr)         \
-    X(buyer_postcode) X(payment_status) X(fail_reason)
+    X(buyer_postcode) X(payment_status) X(fail_reason) X(pg_provider) X(pg_id) X(customer_id)    \
+    X(promotion_id)
 
 #define SCHEDULE_TIMES(X) X(executed_at) X(revoked_at)
 /* clang-format on */

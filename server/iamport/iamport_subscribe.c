@@ -108,8 +108,6 @@ static enum iamport_status check_schedule_fields(const struct iamport_schedule_i
     if (item->schedule_at <= 0)
         return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "schedule_at %lld is not a unix time",
                             (long long)item->schedule_at);
-    if (!item->name)
-        return iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "name is missing");
     return IAMPORT_OK;
 }
 
@@ -176,7 +174,8 @@ enum iamport_status iamport_unschedule(struct iamport_client *c, const char *cus
 {
     struct iamport_error local;
     err = iamport_begin(err, &local, out, sizeof *out);
-    enum iamport_status st = iamport_check_id("customer_uid", customer_uid, err);
+    enum iamport_status st =
+        customer_uid || n == 0 ? iamport_check_id("customer_uid", customer_uid, err) : IAMPORT_OK;
     if (st != IAMPORT_OK)
         return st;
     if (n > 0 && !merchant_uids)

@@ -1376,7 +1376,8 @@ START_TEST(schedule_list_get_unschedule_execute)
     iamport_schedule_list_release(&list);
 
     const char *revoke[] = {"s_2"};
-    ck_assert_int_eq(iamport_unschedule(client, CUSTOMER, revoke, 1, &list, &err), IAMPORT_OK);
+    /* merchant_uids alone, without customer_uid */
+    ck_assert_int_eq(iamport_unschedule(client, NULL, revoke, 1, &list, &err), IAMPORT_OK);
     ck_assert_uint_eq(list.count, 1);
     ck_assert_str_eq(list.items[0].merchant_uid, "s_2");
     ck_assert_int_eq(list.items[0].schedule_status, IAMPORT_SCHEDULE_REVOKED);
@@ -1528,7 +1529,7 @@ START_TEST(invalid_arguments_send_nothing)
                      IAMPORT_E_INVALID_ARGUMENT);
     ck_assert_ptr_nonnull(strstr(err.detail, "schedule item 1"));
     items[1].schedule_at = 4102444800;
-    items[1].name = NULL;
+    items[1].amount = 0;
     ck_assert_int_eq(iamport_schedule(client, "c", items, 2, &list, &err),
                      IAMPORT_E_INVALID_ARGUMENT);
     ck_assert_int_eq(iamport_schedule(client, "c", items, 0, &list, &err),
