@@ -26,13 +26,14 @@ static const struct refusal refusals[] = {
 /* clang-format on */
 #define IAMPORT_REFUSAL_CODE 1
 
-/* After the handler of a claimed key: a 5xx (or no answer, or a file) gives the key up so that a
- * retry runs again; anything else is stored for replay. */
+/* After the handler of a claimed key: a 5xx, an answer marked retry ("outcome unknown", "not
+ * sent"), no answer or a file gives the key up so that a retry runs again; anything else is
+ * stored for replay. */
 static void settle(const struct billing_env *env, const struct idempotency_claim *claim,
                    const struct request *req, const struct reply *rep)
 {
     enum db_status st = DB_INVALID;
-    if (rep->status >= 200 && rep->status < 500 && rep->file_fd < 0) {
+    if (rep->status >= 200 && rep->status < 500 && !rep->retry && rep->file_fd < 0) {
         st = idempotency_finish(env, claim, rep->status, rep->content_type, rep->body,
                                 rep->body_len);
         if (st == DB_OK)

@@ -24,6 +24,7 @@ static inline void schedule_actor_of(const struct request *req, char buf[SCHEDUL
 static inline void schedule_reply(struct reply *rep, struct schedule_answer *a)
 {
     reply_iamport(rep, a->http_status, a->code, a->message[0] ? a->message : NULL, a->response);
+    rep->retry = a->retry;
     a->response = NULL;
     schedule_answer_release(a);
 }

@@ -16,6 +16,7 @@ struct schedule_answer {
     int code;
     char message[512]; /* "" = null */
     cJSON *response;
+    int retry; /* 1: outcome unknown or not sent: the merchant retries with the same merchant_uids */
 };
 
 void schedule_answer_release(struct schedule_answer *a);

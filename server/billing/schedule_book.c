@@ -353,6 +353,7 @@ static const char *run(struct book *b, struct schedule_answer *out, cJSON *detai
     if (count_state(b, ITEM_UNKNOWN) > 0) {
         set_pending(b, ITEM_NOT_SENT);
         schedule_answer_set(out, 200, -1, "%s", SCHEDULE_MSG_UNKNOWN);
+        out->retry = 1;
         return "schedule.unknown";
     }
     enum iamport_status st = send(b, &err);
@@ -366,6 +367,7 @@ static const char *run(struct book *b, struct schedule_answer *out, cJSON *detai
         log_msg(LOG_WARN, b->who->request_id, "schedule not sent (%s): %s", iamport_status_name(st),
                 err.detail);
         schedule_answer_set(out, 200, -1, "%s", SCHEDULE_MSG_NOT_SENT);
+        out->retry = 1;
         return "schedule.not_sent";
     }
     if (st != IAMPORT_OK && !iamport_outcome_unknown(st, &err)) {
@@ -381,6 +383,7 @@ static const char *run(struct book *b, struct schedule_answer *out, cJSON *detai
     }
     if (count_state(b, ITEM_FOUND) != b->n) {
         schedule_answer_set(out, 200, -1, "%s", SCHEDULE_MSG_UNKNOWN);
+        out->retry = 1;
         return "schedule.unknown";
     }
     out->http_status = 200;

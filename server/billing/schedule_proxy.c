@@ -87,6 +87,7 @@ void schedule_revoke(const struct billing_env *env, const struct schedule_actor 
         schedule_answer_set(out, 200, -1,
                             "예약 취소 결과를 알 수 없습니다 (iamport 응답 없음). 같은 요청을 "
                             "다시 보내도 안전합니다: outcome unknown, safe to retry.");
+        out->retry = 1;
         goto out;
     }
     if (st != IAMPORT_OK) {

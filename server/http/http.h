@@ -78,6 +78,8 @@ struct reply {
     size_t file_size;
     struct http_kv headers[REPLY_MAX_HEADERS];
     size_t header_count;
+    int retry; /* 1: the answer says "not done, retry" (outcome unknown, not sent): an
+                  Idempotency-Key gives the key up instead of storing it */
 };
 
 void reply_init(struct reply *rep);
