@@ -46,6 +46,14 @@ enum db_stmt {
                                    buyer_tel (server/billing/billing_key.c) */
     STMT_BILLING_KEY_MARK_DELETED, /* $1 customer_uid → customer_uid when an active key was
                                       marked deleted */
+    /* ---- merchant lookups, cancels, key deletion (issue 8) ---- */
+    STMT_PAYMENT_REFRESH,       /* $1 merchant_uid, $2 status (paid|failed|cancelled),
+                                   $3 imp_uid, $4 cancel_amount, $5 iamport JSON text: the row
+                                   follows iamport (a cancelled row stays cancelled,
+                                   cancel_amount never shrinks; not when the row holds another
+                                   imp_uid) → status, cancel_amount (0 rows: none to refresh) */
+    STMT_SCHEDULE_REVOKE,       /* $1 merchant_uid, $2 revoked_at (UNIX s): a pending schedule
+                                   and its payments row become revoked → merchant_uid */
     STMT_COUNT
 };
 /* clang-format on */

@@ -20,6 +20,21 @@ const struct route billkey_routes[] = {
     /* iamport-compatible merchant API */
     {HTTP_POST, "/users/getToken", route_users_get_token, ROUTE_BODY | ROUTE_IAMPORT, 4 * 1024,
      "users_get_token"},
+    {HTTP_GET, "/payments/find/{merchant_uid}", route_payments_find, ROUTE_IAMPORT | ROUTE_MERCHANT,
+     0, "payments_find"},
+    {HTTP_GET, "/payments/find/{merchant_uid}/{status}", route_payments_find,
+     ROUTE_IAMPORT | ROUTE_MERCHANT, 0, "payments_find_status"},
+    {HTTP_POST, "/payments/cancel", route_payments_cancel,
+     ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 16 * 1024, "payments_cancel"},
+    {HTTP_GET, "/payments/{imp_uid}", route_payments_show, ROUTE_IAMPORT | ROUTE_MERCHANT, 0,
+     "payments_show"},
+    {HTTP_GET, "/subscribe/customers/{customer_uid}", route_subscribe_customers_show,
+     ROUTE_IAMPORT | ROUTE_MERCHANT, 0, "subscribe_customers_show"},
+    {HTTP_DELETE, "/subscribe/customers/{customer_uid}", route_subscribe_customers_delete,
+     ROUTE_IAMPORT | ROUTE_MERCHANT, 0, "subscribe_customers_delete"},
+    /* key-in registration: refused without reading the body (card numbers) */
+    {HTTP_POST, "/subscribe/customers/{customer_uid}", route_subscribe_customers_create,
+     ROUTE_IAMPORT | ROUTE_MERCHANT, 64 * 1024, "subscribe_customers_create"},
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},

@@ -26,4 +26,14 @@ void route_customers_show(struct request *req, struct reply *rep);
 /* iamport-compatible merchant API: routes/users_get_token.c */
 void route_users_get_token(struct request *req, struct reply *rep);
 
+/* iamport-compatible lookups, cancels and billing keys: routes/payments_show.c, payments_find.c
+ * (both find forms), payments_cancel.c, subscribe_customers_show.c, subscribe_customers_delete.c,
+ * subscribe_customers_create.c (key-in refused) */
+void route_payments_show(struct request *req, struct reply *rep);
+void route_payments_find(struct request *req, struct reply *rep);
+void route_payments_cancel(struct request *req, struct reply *rep);
+void route_subscribe_customers_show(struct request *req, struct reply *rep);
+void route_subscribe_customers_delete(struct request *req, struct reply *rep);
+void route_subscribe_customers_create(struct request *req, struct reply *rep);
+
 #endif
