@@ -55,6 +55,20 @@ static int known_key(const struct billing_env *env, const char *customer_uid, bo
     return known;
 }
 
+/* iamport's Customer as sent, or its refusal; releases *cu. */
+static void answer_customer(enum iamport_status st, struct iamport_customer *cu,
+                            const struct iamport_error *err, const char *what,
+                            struct merchant_answer *out)
+{
+    if (st == IAMPORT_OK) {
+        merchant_answer_ok(out, cu->raw);
+        cu->raw = NULL;
+    } else {
+        merchant_answer_upstream(out, st, err, what);
+    }
+    iamport_customer_release(cu);
+}
+
 void customer_key_get(const struct billing_env *env, const char *customer_uid,
                       struct merchant_answer *out)
 {
@@ -63,13 +77,7 @@ void customer_key_get(const struct billing_env *env, const char *customer_uid,
     if (merchant_answer_no_iamport(env, out) || !known_key(env, customer_uid, false, out))
         return;
     enum iamport_status st = iamport_get_customer(env->iamport, customer_uid, &cu, &err);
-    if (st == IAMPORT_OK) {
-        merchant_answer_ok(out, cu.raw);
-        cu.raw = NULL;
-    } else {
-        merchant_answer_upstream(out, st, &err, "빌링키 조회");
-    }
-    iamport_customer_release(&cu);
+    answer_customer(st, &cu, &err, "빌링키 조회", out);
 }
 
 /* One step's audit row, plus the local change it stands for. */
@@ -128,11 +136,7 @@ static cJSON *step_detail(const char *customer_uid, const char *result, enum iam
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "customer_uid", customer_uid);
     cJSON_AddStringToObject(d, "result", result);
-    cJSON *up = cJSON_AddObjectToObject(d, "upstream");
-    cJSON_AddStringToObject(up, "status", iamport_status_name(st));
-    cJSON_AddNumberToObject(up, "http_status", err->http_status);
-    cJSON_AddNumberToObject(up, "code", err->code);
-    json_add_str_or_null(up, "message", err->message[0] ? err->message : NULL);
+    merchant_answer_audit_upstream(d, st, err);
     return d;
 }
 
@@ -200,11 +204,5 @@ void customer_key_delete(const struct billing_env *env, const char *customer_uid
     json_add_str_or_null(r.detail, "reason", reason);
     json_add_str_or_null(r.detail, "requester", requester);
     record_step(env, &r);
-    if (st == IAMPORT_OK) {
-        merchant_answer_ok(out, cu.raw);
-        cu.raw = NULL;
-    } else {
-        merchant_answer_upstream(out, st, &err, "빌링키 삭제");
-    }
-    iamport_customer_release(&cu);
+    answer_customer(st, &cu, &err, "빌링키 삭제", out);
 }

@@ -82,6 +82,16 @@ void merchant_answer_upstream(struct merchant_answer *a, enum iamport_status st,
                            iamport_status_name(st), err->detail[0] ? err->detail : err->message);
 }
 
+void merchant_answer_audit_upstream(cJSON *detail, enum iamport_status st,
+                                    const struct iamport_error *err)
+{
+    cJSON *up = cJSON_AddObjectToObject(detail, "upstream");
+    cJSON_AddStringToObject(up, "status", iamport_status_name(st));
+    cJSON_AddNumberToObject(up, "http_status", err->http_status);
+    cJSON_AddNumberToObject(up, "code", err->code);
+    json_add_str_or_null(up, "message", err->message[0] ? err->message : NULL);
+}
+
 int merchant_answer_no_iamport(const struct billing_env *env, struct merchant_answer *a)
 {
     if (env->iamport)

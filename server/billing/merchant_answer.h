@@ -37,6 +37,10 @@ void merchant_answer_too_long(struct merchant_answer *a, const char *field, size
  * refuses is 200 / 1; unreachable or unreadable iamport is 502 / -1 naming `what`. */
 void merchant_answer_upstream(struct merchant_answer *a, enum iamport_status st,
                               const struct iamport_error *err, const char *what);
+/* Adds "upstream": {status, http_status, code, message} (what iamport answered) to an audit
+ * detail object. */
+void merchant_answer_audit_upstream(cJSON *detail, enum iamport_status st,
+                                    const struct iamport_error *err);
 /* 1 (and 503 / -1 in *a) when env has no iamport client, else 0. */
 int merchant_answer_no_iamport(const struct billing_env *env, struct merchant_answer *a);
 /* The database could not be used: 503 / -1. */

@@ -90,11 +90,7 @@ static cJSON *audit_detail(const struct payment_cancel_request *req, const char 
         cJSON_AddNumberToObject(d, "checksum", (double)req->checksum);
     json_add_str_or_null(d, "reason", req->reason);
     cJSON_AddStringToObject(d, "result", result);
-    cJSON *up = cJSON_AddObjectToObject(d, "upstream");
-    cJSON_AddStringToObject(up, "status", iamport_status_name(st));
-    cJSON_AddNumberToObject(up, "http_status", err->http_status);
-    cJSON_AddNumberToObject(up, "code", err->code);
-    json_add_str_or_null(up, "message", err->message[0] ? err->message : NULL);
+    merchant_answer_audit_upstream(d, st, err);
     if (p) {
         cJSON_AddStringToObject(d, "payment_status", iamport_payment_status_name(p->status));
         cJSON_AddNumberToObject(d, "cancel_amount", (double)p->cancel_amount);

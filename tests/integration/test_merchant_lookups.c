@@ -58,6 +58,16 @@ static void issued_release(struct issued *k)
     free(k->imp_uid);
 }
 
+/* fx_start, then one active key (two when b is given) and an empty sandbox request log. */
+static void start_with_keys(struct fx *fx, struct issued *a, struct issued *b)
+{
+    fx_start(fx, NULL);
+    issue_key(fx, "cust-a", a);
+    if (b)
+        issue_key(fx, "cust-b", b);
+    cJSON_Delete(sandbox_ctl(&fx->sandbox, "DELETE", "/__sandbox/requests", NULL));
+}
+
 /* A merchant call to billkeyd with FX_API_KEY (NULL key: none). Returns the status. */
 static long call(const struct fx *fx, const char *method, const char *path, const char *key,
                  const char *content_type, const char *body, struct http_client_response *r)
@@ -190,8 +200,7 @@ START_TEST(payment_lookups_pass_iamport_through_and_refresh_the_ledger)
     struct fx fx;
     struct issued k;
     struct http_client_response r;
-    fx_start(&fx, NULL);
-    issue_key(&fx, "cust-lookup", &k);
+    start_with_keys(&fx, &k, NULL);
 
     /* a ledger row left unknown is settled by the lookup */
     const char *p[] = {k.merchant_uid, NULL};
@@ -278,8 +287,7 @@ START_TEST(partial_then_full_cancel_follow_iamport_in_the_ledger_and_audit)
     struct fx fx;
     struct issued k;
     struct http_client_response r;
-    fx_start(&fx, NULL);
-    issue_key(&fx, "cust-cancel", &k);
+    start_with_keys(&fx, &k, NULL);
 
     char *body =
         xasprintf("{\"imp_uid\":\"%s\",\"amount\":3000,\"reason\":\"부분 환불\"}", k.imp_uid);
@@ -422,10 +430,7 @@ START_TEST(a_cancel_that_times_out_is_looked_up_never_sent_again)
     struct fx fx;
     struct issued taken, lost;
     struct http_client_response r;
-    fx_start(&fx, NULL);
-    issue_key(&fx, "cust-taken", &taken);
-    issue_key(&fx, "cust-lost", &lost);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "DELETE", "/__sandbox/requests", NULL));
+    start_with_keys(&fx, &taken, &lost);
 
     /* processed upstream, then the connection dropped: the lookup finds the cancel */
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
@@ -474,10 +479,8 @@ START_TEST(customer_lookup_refuses_keys_billkey_never_issued)
     struct fx fx;
     struct issued k;
     struct http_client_response r;
-    fx_start(&fx, NULL);
-    issue_key(&fx, "cust-show", &k);
+    start_with_keys(&fx, &k, NULL);
     sandbox_add_customer(&fx.sandbox, "sandbox_only", NULL);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "DELETE", "/__sandbox/requests", NULL));
 
     char *path = xasprintf("/subscribe/customers/%s", k.customer_uid);
     merchant(&fx, "GET", path, NULL, &r);
@@ -543,9 +546,7 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
     struct fx fx;
     struct issued k, bare;
     struct http_client_response r;
-    fx_start(&fx, NULL);
-    issue_key(&fx, "cust-del", &k);
-    issue_key(&fx, "cust-bare", &bare);
+    start_with_keys(&fx, &k, &bare);
     long long at = (long long)time(NULL) + 7200;
     book(&fx, k.customer_uid, "sch-1", at);
     book(&fx, k.customer_uid, "sch-2", at + 86400);
