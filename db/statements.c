@@ -165,6 +165,26 @@ static const struct db_statement statements[STMT_COUNT] = {
          "iamport = coalesce($9::jsonb, iamport), updated_at = now() WHERE merchant_uid IN "
          "(SELECT merchant_uid FROM s) RETURNING merchant_uid",
          9},
+    [STMT_PAYMENT_REFRESH] = {"payment_refresh",
+                              "UPDATE payments SET status = CASE WHEN payments.status = "
+                              "'cancelled' THEN 'cancelled' ELSE $2 END, "
+                              "imp_uid = coalesce(payments.imp_uid, $3), "
+                              "cancel_amount = greatest(payments.cancel_amount, $4::bigint), "
+                              "iamport = $5::jsonb, updated_at = now() "
+                              "WHERE merchant_uid = $1 "
+                              "AND (payments.imp_uid IS NULL OR payments.imp_uid = $3) "
+                              "RETURNING status, cancel_amount",
+                              5},
+    [STMT_SCHEDULE_REVOKE] = {"schedule_revoke",
+                              "WITH s AS (UPDATE schedules SET schedule_status = 'revoked', "
+                              "revoked_at = $2::bigint, updated_at = now() "
+                              "WHERE merchant_uid = $1 AND schedule_status IN "
+                              "('requested', 'scheduled', 'unknown') RETURNING merchant_uid), "
+                              "p AS (UPDATE payments SET status = 'revoked', updated_at = now() "
+                              "WHERE merchant_uid IN (SELECT merchant_uid FROM s) "
+                              "AND status IN ('requested', 'scheduled', 'unknown')) "
+                              "SELECT merchant_uid FROM s",
+                              2},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

@@ -72,6 +72,14 @@ enum db_stmt {
                                    $4 imp_uid, $5 fail_reason, $6 executed_at, $7 revoked_at,
                                    $8 payments.status, $9 iamport JSON text|NULL: both rows, when
                                    anything differs → merchant_uid (0 rows: unknown or same) */
+    /* ---- merchant lookups, cancels, key deletion (issue 8) ---- */
+    STMT_PAYMENT_REFRESH,       /* $1 merchant_uid, $2 status (paid|failed|cancelled),
+                                   $3 imp_uid, $4 cancel_amount, $5 iamport JSON text: the row
+                                   follows iamport (a cancelled row stays cancelled,
+                                   cancel_amount never shrinks; not when the row holds another
+                                   imp_uid) → status, cancel_amount (0 rows: none to refresh) */
+    STMT_SCHEDULE_REVOKE,       /* $1 merchant_uid, $2 revoked_at (UNIX s): a pending schedule
+                                   and its payments row become revoked → merchant_uid */
     STMT_COUNT
 };
 /* clang-format on */

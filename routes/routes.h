@@ -32,5 +32,14 @@ void route_subscribe_schedule(struct request *req, struct reply *rep);
 void route_subscribe_unschedule(struct request *req, struct reply *rep);
 void route_subscribe_schedule_show(struct request *req, struct reply *rep);
 void route_subscribe_schedule_customer(struct request *req, struct reply *rep);
+/* iamport-compatible lookups, cancels and billing keys: routes/payments_show.c, payments_find.c
+ * (both find forms), payments_cancel.c, subscribe_customers_show.c, subscribe_customers_delete.c,
+ * subscribe_customers_create.c (key-in refused) */
+void route_payments_show(struct request *req, struct reply *rep);
+void route_payments_find(struct request *req, struct reply *rep);
+void route_payments_cancel(struct request *req, struct reply *rep);
+void route_subscribe_customers_show(struct request *req, struct reply *rep);
+void route_subscribe_customers_delete(struct request *req, struct reply *rep);
+void route_subscribe_customers_create(struct request *req, struct reply *rep);
 
 #endif

@@ -347,6 +347,7 @@ struct iamport_customer {
     int64_t inserted;
     int64_t updated;
     bool sandbox;
+    cJSON *raw; /* owned: the Customer object as iamport sent it (get/delete); NULL if not kept */
 };
 void iamport_customer_release(struct iamport_customer *customer);
 

@@ -25,6 +25,7 @@ void iamport_customer_release(struct iamport_customer *cu)
         return;
     iamport_json_free_strings(customer_strings, IAMPORT_COUNT(customer_strings), cu);
     free(cu->customer_uid);
+    cJSON_Delete(cu->raw);
     memset(cu, 0, sizeof *cu);
 }
 
@@ -54,10 +55,15 @@ enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport
     return st;
 }
 
+/* iamport_reader for struct iamport_customer: keeps the response as out->raw. */
 static enum iamport_status read_customer(cJSON *response, void *out, struct iamport_error *err)
 {
-    enum iamport_status st = iamport_customer_from_json(response, out, err);
-    cJSON_Delete(response);
+    struct iamport_customer *customer = out;
+    enum iamport_status st = iamport_customer_from_json(response, customer, err);
+    if (st == IAMPORT_OK)
+        customer->raw = response;
+    else
+        cJSON_Delete(response);
     return st;
 }
 

@@ -1427,9 +1427,16 @@ START_TEST(customer_get_and_delete)
     ck_assert_str_eq(cu.card_number, "4092-12**-****-1234");
     ck_assert_ptr_null(cu.customer_name);
     ck_assert_int_gt(cu.inserted, 0);
+    /* the Customer object is kept as iamport sent it, for proxies that pass it on */
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cu.raw, "card_name")),
+                     "신한카드");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cu.raw, "customer_name")));
     iamport_customer_release(&cu);
+    ck_assert_ptr_null(cu.raw);
     ck_assert_int_eq(iamport_delete_customer(client, CUSTOMER, "해지 요청", &cu, &err), IAMPORT_OK);
     ck_assert_str_eq(cu.customer_uid, CUSTOMER);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cu.raw, "customer_uid")),
+                     CUSTOMER);
     iamport_customer_release(&cu);
     cJSON *entry = last_request("DELETE", "/subscribe/customers/" CUSTOMER);
     ck_assert_str_eq(

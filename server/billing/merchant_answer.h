@@ -1,0 +1,54 @@
+/* What an iamport-compatible merchant call answers: HTTP status, iamport code, message, response. */
+#ifndef BILLKEY_MERCHANT_ANSWER_H
+#define BILLKEY_MERCHANT_ANSWER_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/billing/billing_env.h"
+#include "server/core/json_util.h"
+#include "server/iamport/iamport.h"
+
+/* Filled by the domain's merchant calls (payment_lookup, payment_cancel, customer_key); the
+ * handler turns it into iamport's envelope. The caller owns it (usually on the stack) and
+ * releases it with merchant_answer_release(). */
+struct merchant_answer {
+    int http_status;   /* 200, or iamport's status for its own refusals */
+    int code;          /* 0 success, 1 business refusal, -1 non-200 */
+    char message[512]; /* "" = null (success) */
+    cJSON *response;   /* owned; NULL = null (never NULL when code is 0) */
+    int retry;         /* 1: "not done, retry" (outcome unknown, not sent): never stored as final */
+};
+
+/* Code 0 with `response` (taken; NULL becomes {} so that a success is never null). */
+void merchant_answer_ok(struct merchant_answer *a, cJSON *response);
+/* A refusal with this status, code and printf message (response null). */
+void merchant_answer_refuse(struct merchant_answer *a, int http_status, int code, const char *fmt,
+                            ...) __attribute__((format(printf, 4, 5)));
+/* billkey's own validation refusal for a json_util getter failure, as HTTP 200 / code 1 with
+ * iamport's wording naming the field ("파라미터 누락: amount", "amount 는 1 이상 … 이하의
+ * 정수여야 합니다.", …). */
+void merchant_answer_field(struct merchant_answer *a, const struct json_error *e);
+/* A string field longer than max_chars characters: 200 / 1, iamport's wording. */
+void merchant_answer_too_long(struct merchant_answer *a, const char *field, size_t max_chars,
+                              size_t chars);
+/* An iamport call that did not succeed: iamport's own refusals (IAMPORT_E_API,
+ * IAMPORT_E_NOT_FOUND) pass through with its HTTP status, code and message; an id the client
+ * refuses is 200 / 1; unreachable or unreadable iamport is 502 / -1 naming `what`. */
+void merchant_answer_upstream(struct merchant_answer *a, enum iamport_status st,
+                              const struct iamport_error *err, const char *what);
+/* Adds "upstream": {status, http_status, code, message} (what iamport answered) to an audit
+ * detail object. */
+void merchant_answer_audit_upstream(cJSON *detail, enum iamport_status st,
+                                    const struct iamport_error *err);
+/* 1 (and 503 / -1 in *a) when env has no iamport client, else 0. */
+int merchant_answer_no_iamport(const struct billing_env *env, struct merchant_answer *a);
+/* The database could not be used: 503 / -1. */
+void merchant_answer_db_unavailable(struct merchant_answer *a, const char *what);
+/* Hands the response over (the answer keeps null). */
+cJSON *merchant_answer_take_response(struct merchant_answer *a);
+/* Frees the response and zeroes the answer. */
+void merchant_answer_release(struct merchant_answer *a);
+
+#endif
