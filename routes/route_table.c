@@ -20,6 +20,8 @@ const struct route billkey_routes[] = {
     /* iamport-compatible merchant API */
     {HTTP_POST, "/users/getToken", route_users_get_token, ROUTE_BODY | ROUTE_IAMPORT, 4 * 1024,
      "users_get_token"},
+    {HTTP_POST, "/subscribe/payments/again", route_subscribe_payments_again,
+     ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 16 * 1024, "subscribe_payments_again"},
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},
