@@ -79,6 +79,47 @@ static void expect_payment(const struct http_client_response *r, const char *mu,
                       times[i], r->body);
 }
 
+/* again + the Payment it must answer (code 0, status). */
+static void again_paid(const struct fx *fx, const struct billkeyd_proc *p, const char *body,
+                       const char *mu, const char *status)
+{
+    struct http_client_response r;
+    again(fx, p, body, 0, &r);
+    expect_payment(&r, mu, status);
+    http_client_response_release(&r);
+}
+
+/* again + the refusal it must answer (HTTP 200, code, message). */
+static void again_refused(const struct fx *fx, const struct billkeyd_proc *p, const char *body,
+                          int code, const char *message)
+{
+    struct http_client_response r;
+    again(fx, p, body, 0, &r);
+    expect(&r, code, message);
+    http_client_response_release(&r);
+}
+
+/* One test's world: the fixture, an active key of a PG and an again body for one merchant_uid. */
+struct world {
+    struct fx fx;
+    char *cu;
+    char *body;
+};
+
+static void world_start(struct world *w, const char *const *env, const char *pg, const char *mu)
+{
+    fx_start(&w->fx, env);
+    w->cu = active_key(&w->fx, pg);
+    w->body = body_for(w->cu, mu, PRICE);
+}
+
+static void world_stop(struct world *w)
+{
+    free(w->body);
+    free(w->cu);
+    fx_stop(&w->fx);
+}
+
 /* payments row of mu as "status|kind|created_by|amount|fail_reason?" (caller frees). */
 static char *row(const struct fx *fx, const char *mu)
 {
@@ -267,61 +308,48 @@ END_TEST
 /* A deleted key is refused like an unknown one, without calling iamport. */
 START_TEST(a_deleted_key_is_an_unknown_customer)
 {
-    struct fx fx;
-    struct http_client_response r;
-    fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "kicc");
-    const char *p[] = {cu, NULL};
-    free(fx_sql(&fx,
+    struct world w;
+    world_start(&w, NULL, "kicc", "order-del");
+    const char *p[] = {w.cu, NULL};
+    free(fx_sql(&w.fx,
                 "UPDATE billing_keys SET status = 'deleted' WHERE customer_uid = $1 "
                 "RETURNING 1",
                 p));
-    char *body = body_for(cu, "order-del", PRICE);
-    again(&fx, NULL, body, 0, &r);
-    expect(&r, 1, AGAIN_MSG_UNKNOWN_CUSTOMER);
-    http_client_response_release(&r);
-    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
-    ck_assert_int_eq(requests(&fx, "/"), 0);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    again_refused(&w.fx, NULL, w.body, 1, AGAIN_MSG_UNKNOWN_CUSTOMER);
+    ck_assert_int_eq(fx_count(&w.fx, "SELECT count(*) FROM payments"), 0);
+    ck_assert_int_eq(requests(&w.fx, "/"), 0);
+    world_stop(&w);
 }
 END_TEST
 
 /* A merchant_uid seen before, paid or a registration's, is refused locally with iamport's text. */
 START_TEST(a_used_merchant_uid_is_refused_locally)
 {
-    struct fx fx;
+    struct world w;
     struct http_client_response r;
-    fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco");
-    char *body = body_for(cu, "order-dup", PRICE);
-    again(&fx, NULL, body, 0, &r);
-    expect_payment(&r, "order-dup", "paid");
-    http_client_response_release(&r);
-    char *other_amount = body_for(cu, "order-dup", PRICE + 1);
+    world_start(&w, NULL, "payco", "order-dup");
+    again_paid(&w.fx, NULL, w.body, "order-dup", "paid");
+    char *other_amount = body_for(w.cu, "order-dup", PRICE + 1);
     const char *regs_mu = NULL;
-    char *reg = fx_sql(&fx, "SELECT merchant_uid FROM registrations", NULL);
+    char *reg = fx_sql(&w.fx, "SELECT merchant_uid FROM registrations", NULL);
     regs_mu = reg;
-    char *on_registration = body_for(cu, regs_mu, PRICE);
-    const char *bodies[] = {body, other_amount, on_registration};
+    char *on_registration = body_for(w.cu, regs_mu, PRICE);
+    const char *bodies[] = {w.body, other_amount, on_registration};
     for (size_t i = 0; i < 3; i++) {
-        again(&fx, NULL, bodies[i], 0, &r);
+        again(&w.fx, NULL, bodies[i], 0, &r);
         expect(&r, 1, AGAIN_MSG_DUPLICATE);
         http_client_response_release(&r);
     }
-    expect_row(&fx, "order-dup", "paid|again|shop|9900|f");
-    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 1);
-    ck_assert_int_eq(audits(&fx, "order-dup", "payment.requested"), 1);
-    ck_assert_int_eq(requests(&fx, AGAIN), 1);
-    ck_assert_int_eq(charges(&fx, "order-dup"), 1);
-    ck_assert_int_eq(charges(&fx, regs_mu), 0);
+    expect_row(&w.fx, "order-dup", "paid|again|shop|9900|f");
+    ck_assert_int_eq(fx_count(&w.fx, "SELECT count(*) FROM payments"), 1);
+    ck_assert_int_eq(audits(&w.fx, "order-dup", "payment.requested"), 1);
+    ck_assert_int_eq(requests(&w.fx, AGAIN), 1);
+    ck_assert_int_eq(charges(&w.fx, "order-dup"), 1);
+    ck_assert_int_eq(charges(&w.fx, regs_mu), 0);
     free(on_registration);
     free(reg);
     free(other_amount);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    world_stop(&w);
 }
 END_TEST
 
@@ -350,18 +378,16 @@ static void *race(void *arg)
 START_TEST(concurrent_same_merchant_uid_charges_once)
 {
     int two_instances = _i;
-    struct fx fx;
+    struct world w;
     struct billkeyd_proc second;
     pthread_t threads[THREADS];
     struct racer racers[THREADS];
-    fx_start(&fx, NULL);
+    world_start(&w, NULL, "chai", "order-race");
     if (two_instances)
-        fx_start_billkeyd(&fx, &second, NULL);
-    char *cu = active_key(&fx, "chai");
-    char *body = body_for(cu, "order-race", PRICE);
+        fx_start_billkeyd(&w.fx, &second, NULL);
     for (int i = 0; i < THREADS; i++) {
         racers[i] = (struct racer){
-            .fx = &fx, .instance = two_instances && i % 2 ? &second : NULL, .body = body};
+            .fx = &w.fx, .instance = two_instances && i % 2 ? &second : NULL, .body = w.body};
         ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
     }
     int paid = 0;
@@ -375,16 +401,14 @@ START_TEST(concurrent_same_merchant_uid_charges_once)
                           "racer %d: %d %s", i, racers[i].code, racers[i].message);
     }
     ck_assert_int_eq(paid, 1);
-    expect_row(&fx, "order-race", "paid|again|shop|9900|f");
-    ck_assert_int_eq(audits(&fx, "order-race", "payment.requested"), 1);
-    ck_assert_int_eq(audits(&fx, "order-race", "payment.paid"), 1);
-    ck_assert_int_eq(requests(&fx, AGAIN), 1);
-    ck_assert_int_eq(charges(&fx, "order-race"), 1);
+    expect_row(&w.fx, "order-race", "paid|again|shop|9900|f");
+    ck_assert_int_eq(audits(&w.fx, "order-race", "payment.requested"), 1);
+    ck_assert_int_eq(audits(&w.fx, "order-race", "payment.paid"), 1);
+    ck_assert_int_eq(requests(&w.fx, AGAIN), 1);
+    ck_assert_int_eq(charges(&w.fx, "order-race"), 1);
     if (two_instances)
         fx_stop_billkeyd(&second);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    world_stop(&w);
 }
 END_TEST
 
@@ -414,9 +438,7 @@ START_TEST(a_decline_is_a_failed_payment)
     ck_assert_str_eq(l.status, "failed");
     fx_ledger_release(&l);
     /* declined is final: the same merchant_uid is a duplicate */
-    again(&fx, NULL, body, 0, &r);
-    expect(&r, 1, AGAIN_MSG_DUPLICATE);
-    http_client_response_release(&r);
+    again_refused(&fx, NULL, body, 1, AGAIN_MSG_DUPLICATE);
     ck_assert_int_eq(charges(&fx, "order-declined"), 1);
     free(body);
     free(decline);
@@ -435,22 +457,15 @@ static const char *const after_faults[] = {
 START_TEST(a_lost_answer_after_the_charge_is_looked_up)
 {
     const char *env[] = {"IAMPORT_TIMEOUT_MS=400", NULL};
-    struct fx fx;
-    struct http_client_response r;
-    fx_start(&fx, env);
-    char *cu = active_key(&fx, "kicc");
-    fault(&fx, after_faults[_i]);
-    char *body = body_for(cu, "order-lost", PRICE);
-    again(&fx, NULL, body, 0, &r);
-    expect_payment(&r, "order-lost", "paid");
-    http_client_response_release(&r);
-    expect_row(&fx, "order-lost", "paid|again|shop|9900|f");
-    ck_assert_int_eq(audits(&fx, "order-lost", "payment.paid"), 1);
-    ck_assert_int_eq(requests(&fx, "/payments/find/order-lost"), 1);
-    ck_assert_int_eq(charges(&fx, "order-lost"), 1);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    struct world w;
+    world_start(&w, env, "kicc", "order-lost");
+    fault(&w.fx, after_faults[_i]);
+    again_paid(&w.fx, NULL, w.body, "order-lost", "paid");
+    expect_row(&w.fx, "order-lost", "paid|again|shop|9900|f");
+    ck_assert_int_eq(audits(&w.fx, "order-lost", "payment.paid"), 1);
+    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-lost"), 1);
+    ck_assert_int_eq(charges(&w.fx, "order-lost"), 1);
+    world_stop(&w);
 }
 END_TEST
 
@@ -464,70 +479,50 @@ static const char *const before_faults[] = {
 START_TEST(a_lost_request_is_unknown_then_retried_once)
 {
     const char *env[] = {"IAMPORT_TIMEOUT_MS=400", NULL};
-    struct fx fx;
-    struct http_client_response r;
-    fx_start(&fx, env);
-    char *cu = active_key(&fx, "payco");
-    fault(&fx, before_faults[_i]);
-    char *body = body_for(cu, "order-unknown", PRICE);
-    again(&fx, NULL, body, 0, &r);
-    expect(&r, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
-    http_client_response_release(&r);
-    expect_row(&fx, "order-unknown", "unknown|again|shop|9900|t");
-    ck_assert_int_eq(audits(&fx, "order-unknown", "payment.unknown"), 1);
-    ck_assert_int_eq(charges(&fx, "order-unknown"), 0);
-    ck_assert_int_eq(requests(&fx, "/payments/find/order-unknown"), 1);
+    struct world w;
+    world_start(&w, env, "payco", "order-unknown");
+    fault(&w.fx, before_faults[_i]);
+    again_refused(&w.fx, NULL, w.body, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
+    expect_row(&w.fx, "order-unknown", "unknown|again|shop|9900|t");
+    ck_assert_int_eq(audits(&w.fx, "order-unknown", "payment.unknown"), 1);
+    ck_assert_int_eq(charges(&w.fx, "order-unknown"), 0);
+    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-unknown"), 1);
 
-    again(&fx, NULL, body, 0, &r);
-    expect_payment(&r, "order-unknown", "paid");
-    http_client_response_release(&r);
-    expect_row(&fx, "order-unknown", "paid|again|shop|9900|f");
-    ck_assert_int_eq(requests(&fx, "/payments/find/order-unknown"), 2); /* re-checked first */
+    again_paid(&w.fx, NULL, w.body, "order-unknown", "paid");
+    expect_row(&w.fx, "order-unknown", "paid|again|shop|9900|f");
+    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-unknown"), 2); /* re-checked first */
     if (_i == 0) /* a hung request is logged only once the sandbox lets it go */
-        ck_assert_int_eq(requests(&fx, AGAIN), 2);
-    ck_assert_int_eq(audits(&fx, "order-unknown", "payment.requested"), 2);
-    ck_assert_int_eq(audits(&fx, "order-unknown", "payment.paid"), 1);
-    ck_assert_int_eq(charges(&fx, "order-unknown"), 1);
+        ck_assert_int_eq(requests(&w.fx, AGAIN), 2);
+    ck_assert_int_eq(audits(&w.fx, "order-unknown", "payment.requested"), 2);
+    ck_assert_int_eq(audits(&w.fx, "order-unknown", "payment.paid"), 1);
+    ck_assert_int_eq(charges(&w.fx, "order-unknown"), 1);
     /* and now it is final */
-    again(&fx, NULL, body, 0, &r);
-    expect(&r, 1, AGAIN_MSG_DUPLICATE);
-    http_client_response_release(&r);
-    ck_assert_int_eq(charges(&fx, "order-unknown"), 1);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    again_refused(&w.fx, NULL, w.body, 1, AGAIN_MSG_DUPLICATE);
+    ck_assert_int_eq(charges(&w.fx, "order-unknown"), 1);
+    world_stop(&w);
 }
 END_TEST
 
 /* A retry of an unknown row must carry the original customer_uid and amount. */
 START_TEST(a_retry_with_another_amount_is_refused)
 {
-    struct fx fx;
-    struct http_client_response r;
-    fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco");
-    fault(&fx, before_faults[0]);
-    char *body = body_for(cu, "order-mismatch", PRICE);
-    again(&fx, NULL, body, 0, &r);
-    expect(&r, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
-    http_client_response_release(&r);
-    char *other = body_for(cu, "order-mismatch", PRICE + 100);
+    struct world w;
+    world_start(&w, NULL, "payco", "order-mismatch");
+    fault(&w.fx, before_faults[0]);
+    again_refused(&w.fx, NULL, w.body, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
+    char *other = body_for(w.cu, "order-mismatch", PRICE + 100);
     char *want =
         xasprintf("merchant_uid 'order-mismatch' 는 customer_uid '%s', amount %d 로 요청된 "
                   "건입니다. 같은 merchant_uid로 다시 요청할 때는 customer_uid와 amount가 "
                   "같아야 합니다.",
-                  cu, PRICE);
-    again(&fx, NULL, other, 0, &r);
-    expect(&r, 1, want);
-    http_client_response_release(&r);
-    expect_row(&fx, "order-mismatch", "unknown|again|shop|9900|t");
-    ck_assert_int_eq(requests(&fx, AGAIN), 1);
-    ck_assert_int_eq(charges(&fx, "order-mismatch"), 0);
+                  w.cu, PRICE);
+    again_refused(&w.fx, NULL, other, 1, want);
+    expect_row(&w.fx, "order-mismatch", "unknown|again|shop|9900|t");
+    ck_assert_int_eq(requests(&w.fx, AGAIN), 1);
+    ck_assert_int_eq(charges(&w.fx, "order-mismatch"), 0);
     free(want);
     free(other);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    world_stop(&w);
 }
 END_TEST
 
@@ -535,34 +530,25 @@ END_TEST
  * a fresh 'requested' row is someone else's attempt in flight: a duplicate. */
 START_TEST(a_crashed_attempt_is_rechecked)
 {
-    struct fx fx;
-    struct http_client_response r;
-    fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco");
-    const char *p[] = {"order-crashed", cu, NULL};
+    struct world w;
+    world_start(&w, NULL, "payco", "order-crashed");
+    const char *p[] = {"order-crashed", w.cu, NULL};
     const char *mu_only[] = {"order-crashed", NULL};
-    free(fx_sql(&fx,
+    free(fx_sql(&w.fx,
                 "INSERT INTO payments (merchant_uid, customer_uid, kind, amount, status, "
                 "created_by) VALUES ($1, $2, 'again', 9900, 'requested', 'shop') RETURNING 1",
                 p));
-    char *body = body_for(cu, "order-crashed", PRICE);
-    again(&fx, NULL, body, 0, &r);
-    expect(&r, 1, AGAIN_MSG_DUPLICATE);
-    http_client_response_release(&r);
-    ck_assert_int_eq(requests(&fx, "/"), 0);
-    free(fx_sql(&fx,
+    again_refused(&w.fx, NULL, w.body, 1, AGAIN_MSG_DUPLICATE);
+    ck_assert_int_eq(requests(&w.fx, "/"), 0);
+    free(fx_sql(&w.fx,
                 "UPDATE payments SET updated_at = now() - interval '1 hour' "
                 "WHERE merchant_uid = $1 RETURNING 1",
                 mu_only));
-    again(&fx, NULL, body, 0, &r);
-    expect_payment(&r, "order-crashed", "paid");
-    http_client_response_release(&r);
-    expect_row(&fx, "order-crashed", "paid|again|shop|9900|f");
-    ck_assert_int_eq(requests(&fx, "/payments/find/order-crashed"), 1);
-    ck_assert_int_eq(charges(&fx, "order-crashed"), 1);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    again_paid(&w.fx, NULL, w.body, "order-crashed", "paid");
+    expect_row(&w.fx, "order-crashed", "paid|again|shop|9900|f");
+    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-crashed"), 1);
+    ck_assert_int_eq(charges(&w.fx, "order-crashed"), 1);
+    world_stop(&w);
 }
 END_TEST
 
@@ -572,24 +558,19 @@ START_TEST(iamport_down_is_not_sent_and_retried)
 {
     struct fx fx;
     struct billkeyd_proc cut_off;
-    struct http_client_response r;
     fx_start(&fx, NULL);
     char *cu = active_key(&fx, "payco");
     char *closed = xasprintf("IAMPORT_BASE_URL=http://127.0.0.1:%d", testlib_free_port());
     const char *env[] = {closed, NULL};
     fx_start_billkeyd(&fx, &cut_off, env);
     char *body = body_for(cu, "order-down", PRICE);
-    again(&fx, &cut_off, body, 0, &r);
-    expect(&r, -1, AGAIN_MSG_NOT_SENT);
-    http_client_response_release(&r);
+    again_refused(&fx, &cut_off, body, -1, AGAIN_MSG_NOT_SENT);
     expect_row(&fx, "order-down", "not_sent|again|shop|9900|t");
     ck_assert_int_eq(audits(&fx, "order-down", "payment.not_sent"), 1);
     ck_assert_int_eq(charges(&fx, "order-down"), 0);
     fx_stop_billkeyd(&cut_off);
 
-    again(&fx, NULL, body, 0, &r);
-    expect_payment(&r, "order-down", "paid");
-    http_client_response_release(&r);
+    again_paid(&fx, NULL, body, "order-down", "paid");
     expect_row(&fx, "order-down", "paid|again|shop|9900|f");
     ck_assert_int_eq(audits(&fx, "order-down", "payment.paid"), 1);
     ck_assert_int_eq(charges(&fx, "order-down"), 1);
@@ -629,30 +610,23 @@ END_TEST
 /* A NaverPay key charged without extra.naverUseCfm gets today's Korean date. */
 START_TEST(naverpay_gets_naver_use_cfm_filled_in)
 {
-    struct fx fx;
-    struct http_client_response r;
+    struct world w;
     char today[9];
     kst_today(today);
-    fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "naverpay");
-    char *body = body_for(cu, "order-naver", PRICE);
-    again(&fx, NULL, body, 0, &r);
-    expect_payment(&r, "order-naver", "paid");
-    http_client_response_release(&r);
-    char *cfm = sent_naver_use_cfm(&fx);
+    world_start(&w, NULL, "naverpay", "order-naver");
+    again_paid(&w.fx, NULL, w.body, "order-naver", "paid");
+    char *cfm = sent_naver_use_cfm(&w.fx);
     ck_assert_str_eq(cfm, today);
     free(cfm);
     const char *p[] = {"order-naver", NULL};
-    char *stored = fx_sql(&fx,
+    char *stored = fx_sql(&w.fx,
                           "SELECT request->'extra'->>'naverUseCfm' FROM payments "
                           "WHERE merchant_uid = $1",
                           p);
     ck_assert_str_eq(stored, today);
     free(stored);
-    ck_assert_int_eq(charges(&fx, "order-naver"), 1);
-    free(body);
-    free(cu);
-    fx_stop(&fx);
+    ck_assert_int_eq(charges(&w.fx, "order-naver"), 1);
+    world_stop(&w);
 }
 END_TEST
 
