@@ -62,11 +62,14 @@ static const struct db_statement statements[STMT_COUNT] = {
                                    8},
     [STMT_FIRST_CHARGE_CLAIM] = {"first_charge_claim",
                                  "INSERT INTO payments (merchant_uid, customer_uid, kind, "
-                                 "registration_merchant_uid, amount, name, status) "
+                                 "registration_merchant_uid, amount, name, status, request) "
                                  "VALUES ($1, $2, 'first_charge', $3, $4::bigint, $5, "
-                                 "'requested') ON CONFLICT (registration_merchant_uid) "
-                                 "WHERE kind = 'first_charge' DO NOTHING RETURNING merchant_uid",
-                                 5},
+                                 "'requested', $6::jsonb) ON CONFLICT (registration_merchant_uid) "
+                                 "WHERE kind = 'first_charge' DO UPDATE SET status = 'requested', "
+                                 "request = EXCLUDED.request, updated_at = now() "
+                                 "WHERE payments.status = 'not_sent' "
+                                 "RETURNING merchant_uid, xmax = 0",
+                                 6},
     [STMT_FIRST_PAYMENT_GET] = {"first_payment_get",
                                 "SELECT merchant_uid, amount, status, imp_uid, fail_reason, kind "
                                 "FROM payments WHERE registration_merchant_uid = $1 "
@@ -185,6 +188,24 @@ static const struct db_statement statements[STMT_COUNT] = {
                               "AND status IN ('requested', 'scheduled', 'unknown')) "
                               "SELECT merchant_uid FROM s",
                               2},
+    [STMT_AGAIN_CLAIM] = {"again_claim",
+                          "INSERT INTO payments AS p (merchant_uid, customer_uid, kind, amount, "
+                          "name, status, created_by, tax_free, request) "
+                          "SELECT $1, $2, 'again', $3::bigint, $4, 'requested', $6, $5::bigint, "
+                          "$7::jsonb WHERE NOT EXISTS "
+                          "(SELECT 1 FROM registrations WHERE merchant_uid = $1) "
+                          "ON CONFLICT (merchant_uid) DO UPDATE SET status = 'requested', "
+                          "name = EXCLUDED.name, tax_free = EXCLUDED.tax_free, "
+                          "request = EXCLUDED.request, updated_at = now() "
+                          "WHERE p.kind = 'again' AND p.customer_uid = EXCLUDED.customer_uid "
+                          "AND p.amount = EXCLUDED.amount AND (p.status IN ('not_sent', "
+                          "'unknown') OR (p.status = 'requested' AND p.updated_at < now() - "
+                          "$8::bigint * interval '1 millisecond')) RETURNING xmax = 0",
+                          8},
+    [STMT_PAYMENT_LEDGER_GET] = {"payment_ledger_get",
+                                 "SELECT kind, status, customer_uid, amount FROM payments "
+                                 "WHERE merchant_uid = $1",
+                                 1},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

@@ -32,7 +32,9 @@ enum db_stmt {
                                    registration's), $2 customer_uid, $3 amount, $4 name,
                                    $5 status, $6 imp_uid, $7 fail_reason, $8 iamport JSON text */
     STMT_FIRST_CHARGE_CLAIM,    /* $1 new merchant_uid, $2 customer_uid, $3 registration
-                                   merchant_uid, $4 amount, $5 name → merchant_uid, or 0 rows
+                                   merchant_uid, $4 amount, $5 name, $6 request JSON text →
+                                   merchant_uid, inserted ('t'; 'f' when a 'not_sent' first
+                                   charge was re-claimed under its own merchant_uid), or 0 rows
                                    when the registration already has a first charge */
     STMT_FIRST_PAYMENT_GET,     /* $1 registration merchant_uid → merchant_uid, amount, status,
                                    imp_uid, fail_reason, kind of its 'issue'/'first_charge' row */
@@ -80,6 +82,13 @@ enum db_stmt {
                                    imp_uid) → status, cancel_amount (0 rows: none to refresh) */
     STMT_SCHEDULE_REVOKE,       /* $1 merchant_uid, $2 revoked_at (UNIX s): a pending schedule
                                    and its payments row become revoked → merchant_uid */
+    STMT_AGAIN_CLAIM,           /* $1 merchant_uid, $2 customer_uid, $3 amount, $4 name,
+                                   $5 tax_free, $6 created_by, $7 request JSON text, $8 stale
+                                   after (ms) → inserted ('t' new row, 'f' a not_sent, unknown
+                                   or stale requested 'again' row with the same customer_uid
+                                   and amount re-claimed), or 0 rows: the merchant_uid is taken
+                                   (any other payments row, or a registration's) */
+    STMT_PAYMENT_LEDGER_GET,    /* $1 merchant_uid → kind, status, customer_uid, amount */
     STMT_COUNT
 };
 /* clang-format on */

@@ -46,6 +46,8 @@ const struct route billkey_routes[] = {
     /* key-in registration: refused without reading the body (card numbers) */
     {HTTP_POST, "/subscribe/customers/{customer_uid}", route_subscribe_customers_create,
      ROUTE_IAMPORT | ROUTE_MERCHANT, 64 * 1024, "subscribe_customers_create"},
+    {HTTP_POST, "/subscribe/payments/again", route_subscribe_payments_again,
+     ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 16 * 1024, "subscribe_payments_again"},
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},

@@ -25,6 +25,8 @@ void route_customers_show(struct request *req, struct reply *rep);
 
 /* iamport-compatible merchant API: routes/users_get_token.c */
 void route_users_get_token(struct request *req, struct reply *rep);
+/* routes/subscribe_payments_again.c */
+void route_subscribe_payments_again(struct request *req, struct reply *rep);
 
 /* iamport-compatible schedules: routes/subscribe_schedule.c, subscribe_unschedule.c,
  * subscribe_schedule_show.c, subscribe_schedule_customer.c */

@@ -167,6 +167,8 @@ int main(int argc, char **argv)
                     },
                 .clock = &clock_system,
                 .charge_amount_max = cfg.charge_amount_max,
+                /* token + again + lookup (retried twice), each up to connect + total */
+                .charge_stale_ms = 10LL * (cfg.iamport_connect_timeout_ms + cfg.iamport_timeout_ms),
             },
         .static_dir = cfg.static_dir,
         .imp_code = cfg.imp_code,

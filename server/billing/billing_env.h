@@ -18,6 +18,9 @@ struct billing_env {
     struct pg_settings pg;          /* per-PG ids and the checkout's landing URL */
     const struct clock *clock;      /* NULL: the system clock */
     int64_t charge_amount_max;      /* CHARGE_AMOUNT_MAX: the merchant API's ceiling, won */
+    /* A 'requested' ledger row older than this is a crashed attempt (re-checked at iamport
+     * before it is charged again); longer than any iamport exchange. 0: 10 minutes. */
+    int64_t charge_stale_ms;
 };
 
 #endif

@@ -37,6 +37,15 @@ enum charge_next charge_outcome_after_failure(enum iamport_status st,
 {
     if (iamport_outcome_unknown(st, err))
         return CHARGE_LOOK_UP;
+    if (st == IAMPORT_E_TRANSPORT || st == IAMPORT_E_AUTH || st == IAMPORT_E_INVALID_ARGUMENT) {
+        /* nothing reached iamport (refused connection, no token, refused before sending) */
+        out->status = "not_sent";
+        snprintf(out->fail_reason, sizeof out->fail_reason,
+                 "the charge was not sent to iamport (%s)%s%s", iamport_status_name(st),
+                 err->detail[0] ? ": " : "", err->detail);
+        utf8_trim_partial(out->fail_reason);
+        return CHARGE_SETTLE;
+    }
     out->status = "failed";
     snprintf(out->fail_reason, sizeof out->fail_reason, "iamport refused the charge (%s)%s%s",
              iamport_status_name(st), err->message[0] ? ": " : "", err->message);

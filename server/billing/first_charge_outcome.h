@@ -6,7 +6,7 @@
 
 /* The ledger status and fail_reason of a first charge. Caller-owned, nothing allocated. */
 struct charge_outcome {
-    const char *status;    /* static: "paid", "failed", "cancelled" or "unknown" */
+    const char *status;    /* static: "paid", "failed", "cancelled", "unknown" or "not_sent" */
     char fail_reason[600]; /* "" when none; cut at a UTF-8 character boundary */
 };
 
@@ -21,7 +21,10 @@ enum charge_next {
     CHARGE_LOOK_UP, /* the charge may or may not have happened: GET /payments/find once */
 };
 
-/* After POST /subscribe/payments/again answered st (not IAMPORT_OK): when iamport refused it
+/* After POST /subscribe/payments/again answered st (not IAMPORT_OK): when nothing reached
+ * iamport (IAMPORT_E_TRANSPORT, IAMPORT_E_AUTH: no token, IAMPORT_E_INVALID_ARGUMENT) *out
+ * becomes "not_sent" with "the charge was not sent to iamport (<status>)[: <detail>]" (the
+ * same merchant_uid may be tried again) and CHARGE_SETTLE is returned; when iamport refused it
  * before charging (iamport_outcome_unknown() false), *out becomes "failed" with "iamport
  * refused the charge (<status>)[: <iamport message>]" and CHARGE_SETTLE is returned; when the
  * outcome is unknown (timeout after sending, 5xx) *out is left as it is and CHARGE_LOOK_UP is

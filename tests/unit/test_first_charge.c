@@ -83,7 +83,8 @@ static struct iamport_error error(int http_status, const char *message, int time
     return e;
 }
 
-/* Refused before charging → failed, never looked up; may-have-charged → look up, untouched. */
+/* Never sent → not_sent; refused before charging → failed, never looked up; may-have-charged →
+ * look up, untouched. */
 START_TEST(refused_is_failed_and_unknown_is_looked_up)
 {
     static const struct {
@@ -99,8 +100,9 @@ START_TEST(refused_is_failed_and_unknown_is_looked_up)
         {IAMPORT_E_API, 400, "", 0, CHARGE_SETTLE, "iamport refused the charge (api)"},
         {IAMPORT_E_NOT_FOUND, 404, "no customer", 0, CHARGE_SETTLE,
          "iamport refused the charge (not_found): no customer"},
-        {IAMPORT_E_TRANSPORT, 0, "", 0, CHARGE_SETTLE, "iamport refused the charge (transport)"},
-        {IAMPORT_E_AUTH, 401, "", 0, CHARGE_SETTLE, "iamport refused the charge (auth)"},
+        {IAMPORT_E_TRANSPORT, 0, "", 0, CHARGE_SETTLE,
+         "the charge was not sent to iamport (transport)"},
+        {IAMPORT_E_AUTH, 401, "", 0, CHARGE_SETTLE, "the charge was not sent to iamport (auth)"},
         {IAMPORT_E_HTTP, 400, "", 0, CHARGE_SETTLE, "iamport refused the charge (http)"},
         {IAMPORT_E_API, 500, "", 0, CHARGE_LOOK_UP, NULL},
         {IAMPORT_E_HTTP, 502, "", 0, CHARGE_LOOK_UP, NULL},
@@ -119,7 +121,9 @@ START_TEST(refused_is_failed_and_unknown_is_looked_up)
             ck_assert_str_eq(o.fail_reason, "stale reason");
             continue;
         }
-        ck_assert_str_eq(o.status, "failed");
+        ck_assert_str_eq(o.status, strncmp(cases[i].want_reason, "the charge was not sent", 23) == 0
+                                       ? "not_sent"
+                                       : "failed");
         ck_assert_msg(strcmp(o.fail_reason, cases[i].want_reason) == 0, "case %zu: %s", i,
                       o.fail_reason);
     }
