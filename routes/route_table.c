@@ -5,6 +5,7 @@ const struct route billkey_routes[] = {
     /* operations */
     {HTTP_GET, "/healthz", route_healthz, 0, 0, "healthz"},
     {HTTP_GET, "/readyz", route_readyz, 0, 0, "readyz"},
+    {HTTP_GET, "/openapi.json", route_openapi, 0, 0, "openapi"},
     /* billing-key issuance */
     {HTTP_POST, "/api/checkouts", route_checkouts_create, ROUTE_MERCHANT | ROUTE_BODY, 16 * 1024,
      "checkouts_create"},

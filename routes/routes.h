@@ -13,6 +13,7 @@ void route_healthz(struct request *req, struct reply *rep);     /* routes/health
 void route_readyz(struct request *req, struct reply *rep);      /* routes/readyz.c */
 void route_static_file(struct request *req, struct reply *rep); /* routes/static_files.c */
 void route_index(struct request *req, struct reply *rep);       /* routes/static_files.c */
+void route_openapi(struct request *req, struct reply *rep);     /* routes/static_files.c */
 
 /* billing-key issuance: routes/checkouts_create.c (both checkout routes), checkout_config.c,
  * payments_complete.c, payments_complete_mobile.c, customers_show.c */

@@ -1,4 +1,4 @@
-/* GET / and GET /static/<path>: files from STATIC_DIR with MIME types, caching and a CSP; no traversal. */
+/* GET /, GET /openapi.json and GET /static/<path>: files from STATIC_DIR with MIME types, caching and a CSP; no traversal. */
 #include "routes/routes.h"
 
 #include <stdio.h>
@@ -140,4 +140,11 @@ void route_static_file(struct request *req, struct reply *rep)
 void route_index(struct request *req, struct reply *rep)
 {
     serve(req, rep, "index.html");
+}
+
+/* GET /openapi.json: the OpenAPI 3.1 document of every route (tests/unit/test_openapi.c keeps it
+ * and the route table in step). */
+void route_openapi(struct request *req, struct reply *rep)
+{
+    serve(req, rep, "openapi.json");
 }

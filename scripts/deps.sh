@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages billkey needs to build, run and test, when any is missing.
-# usage: scripts/deps.sh [run|test]   (test also installs the browser-test packages and
-# clang-format for scripts/check-format.sh)
+# usage: scripts/deps.sh [run|test|bench]   (test also installs the browser-test packages,
+# clang-format for scripts/check-format.sh and Node.js for the published-client test; bench wrk)
 set -euo pipefail
 
 mode=${1:-run}
@@ -9,6 +9,11 @@ packages=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-de
           libpq-dev libssl-dev check postgresql-15 ca-certificates)
 if [ "$mode" = test ]; then
   packages+=(chromium chromium-driver clang-format)
+  # Node.js and npm run iamport's own REST client (tests/published-client). A machine may have
+  # them from elsewhere (a nodejs build that bundles npm): then nothing is installed.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+  fi
 fi
 if [ "$mode" = bench ]; then
   packages+=(wrk)

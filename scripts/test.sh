@@ -11,6 +11,13 @@ build="$root/build-test"
 cmake -S "$root" -B "$build" -DSANITIZE=ON -DWERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
+# iamport's own Node.js client, as published on npm (versions pinned by package-lock.json).
+client="$root/tests/published-client"
+if [ ! -f "$client/node_modules/.package-lock.json" ] ||
+   [ "$client/package-lock.json" -nt "$client/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$client" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 pgdir=$(mktemp -d /tmp/billkey-test-pg.XXXXXX)
 cleanup() {
   bash "$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true

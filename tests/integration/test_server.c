@@ -208,6 +208,16 @@ START_TEST(static_files_and_traversal)
     http_client_response_release(&r);
     free(u);
 
+    /* the OpenAPI document (its content is checked against the route table by test_openapi) */
+    u = url(&p, "/openapi.json");
+    ck_assert_int_eq(http_client_get(u, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "application/json");
+    ck_assert_ptr_nonnull(r.json);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(r.json, "openapi")->valuestring, "3.1.0");
+    http_client_response_release(&r);
+    free(u);
+
     static const struct {
         const char *path;
         long status;

@@ -334,3 +334,20 @@ void fx_ledger_release(struct fx_ledger *l)
     free(l->status);
     memset(l, 0, sizeof *l);
 }
+
+char *fx_active_key(const struct fx *fx, const char *pg)
+{
+    struct fx_window w;
+    struct http_client_response r;
+    cJSON *co = fx_checkout_plan(fx, pg, 9900, 0);
+    fx_window_submit(fx, fx_request_pay(co), 0, 0, &w);
+    fx_complete(fx, NULL, w.imp_uid, fx_str(co, "merchant_uid"), &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(fx_str(r.json, "status"), "active");
+    http_client_response_release(&r);
+    char *cu = xstrdup(fx_str(co, "customer_uid"));
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    cJSON_Delete(sandbox_ctl(&fx->sandbox, "DELETE", "/__sandbox/requests", NULL));
+    return cu;
+}

@@ -45,6 +45,10 @@ cJSON *fx_checkout_ok(const struct fx *fx, const char *json_body);
 /* fx_checkout_ok() for customer "cust-1", this pg and amount, the name "월 구독", buyer_tel
  * 010-1234-5678 and charge_now as given. Returns the 201 body (caller deletes). */
 cJSON *fx_checkout_plan(const struct fx *fx, const char *pg, long long amount, int charge_now);
+/* An active billing key of pg (no first charge) made through the checkout, the window and
+ * POST /payments/complete; the sandbox's request log is cleared afterwards. Returns its
+ * customer_uid (caller frees). */
+char *fx_active_key(const struct fx *fx, const char *pg);
 /* The checkout's request_pay object (borrowed from co). */
 const cJSON *fx_request_pay(const cJSON *co);
 
