@@ -29,10 +29,10 @@ static int refuse(char *message, const char *fmt, ...)
 /* "amount" or "schedules[0][amount]". */
 static const char *field_name(char buf[FIELD_NAME_SIZE], const char *prefix, const char *key)
 {
-    if (prefix && prefix[0])
-        snprintf(buf, FIELD_NAME_SIZE, "%s[%s]", prefix, key);
-    else
-        snprintf(buf, FIELD_NAME_SIZE, "%s", key);
+    int n = prefix && prefix[0] ? snprintf(buf, FIELD_NAME_SIZE, "%s[%s]", prefix, key)
+                                : snprintf(buf, FIELD_NAME_SIZE, "%s", key);
+    if (n < 0 || n >= FIELD_NAME_SIZE)
+        utf8_trim_partial(buf); /* cut: names are ASCII, but stay whole characters anyway */
     return buf;
 }
 

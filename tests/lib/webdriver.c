@@ -645,7 +645,7 @@ enum webdriver_status webdriver_execute(struct webdriver *wd, const char *script
     if (!cJSON_IsArray(args)) {
         cJSON_Delete(args);
         return set_error(wd, WEBDRIVER_E_COMMAND, "script arguments are not a JSON array: '%s'",
-                         args_json);
+                         args_json ? args_json : "(null)");
     }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "script", script);
