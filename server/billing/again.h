@@ -4,6 +4,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "server/billing/merchant_answer.h"
+
 struct billing_env;
 
 /* iamport's own messages (reference §1). */
@@ -19,18 +21,6 @@ struct billing_env;
     "결제 요청을 아임포트에 보내지 못했습니다. 같은 merchant_uid로 다시 요청하면 안전합니다 " \
     "(not sent: retry with the same merchant_uid is safe)"
 
-/* The answer in iamport's envelope. response is owned (NULL = null); again_result_release()
- * frees it. */
-struct again_result {
-    int http_status;
-    int code;
-    char message[768];  /* "" = null */
-    cJSON *response;    /* the Payment on code 0 */
-    const char *ledger; /* static: the row's status afterwards, NULL when no row was written */
-};
-
-void again_result_release(struct again_result *r);
-
 /* Charges a billing key once for the merchant whose API key is key_name (audit actor
  * "api:<key_name>"): body is iamport's again body (JSON or bracket form, parsed).
  * 1. charge_fields_read() and customer_uid: refusals are HTTP 200, code 1, the field's message;
@@ -45,6 +35,6 @@ void again_result_release(struct again_result *r);
  * code / message; unknown → 200 / -1 AGAIN_MSG_OUTCOME_UNKNOWN; not sent → 200 / -1
  * AGAIN_MSG_NOT_SENT; database down before the claim → 503 / -1. *out is zeroed first. */
 void again_charge(const struct billing_env *env, const cJSON *body, const char *key_name,
-                  const char *request_id, struct again_result *out);
+                  const char *request_id, struct merchant_answer *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* What an iamport-compatible merchant call answers: HTTP status, iamport code, message, response. */
+/* What an iamport-compatible merchant call answers (HTTP status, iamport code, message, response) and who asks. */
 #include "server/billing/merchant_answer.h"
 
 #include <inttypes.h>
@@ -34,6 +34,12 @@ void merchant_answer_refuse(struct merchant_answer *a, int http_status, int code
     va_start(ap, fmt);
     set_message(a, fmt, ap);
     va_end(ap);
+}
+
+void merchant_answer_retry(struct merchant_answer *a, const char *message)
+{
+    merchant_answer_refuse(a, 200, -1, "%s", message);
+    a->retry = 1;
 }
 
 void merchant_answer_field(struct merchant_answer *a, const struct json_error *e)
@@ -103,6 +109,12 @@ int merchant_answer_no_iamport(const struct billing_env *env, struct merchant_an
 void merchant_answer_db_unavailable(struct merchant_answer *a, const char *what)
 {
     merchant_answer_refuse(a, 503, -1, "데이터베이스를 사용할 수 없습니다 (%s)", what);
+}
+
+const char *merchant_answer_actor(char buf[MERCHANT_ACTOR_MAX], const char *key_name)
+{
+    snprintf(buf, MERCHANT_ACTOR_MAX, "api:%s", key_name ? key_name : "?");
+    return buf;
 }
 
 cJSON *merchant_answer_take_response(struct merchant_answer *a)

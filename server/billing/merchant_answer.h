@@ -1,4 +1,4 @@
-/* What an iamport-compatible merchant call answers: HTTP status, iamport code, message, response. */
+/* What an iamport-compatible merchant call answers (HTTP status, iamport code, message, response) and who asks. */
 #ifndef BILLKEY_MERCHANT_ANSWER_H
 #define BILLKEY_MERCHANT_ANSWER_H
 
@@ -10,22 +10,33 @@
 #include "server/core/json_util.h"
 #include "server/iamport/iamport.h"
 
-/* Filled by the domain's merchant calls (payment_lookup, payment_cancel, customer_key); the
- * handler turns it into iamport's envelope. The caller owns it (usually on the stack) and
- * releases it with merchant_answer_release(). */
+/* Filled by every iamport-compatible merchant call (payment_lookup, payment_cancel,
+ * customer_key, schedule_*, again); the handler turns it into iamport's envelope with
+ * merchant_reply() (routes/merchant_reply.h). The domain decides the HTTP status too, because
+ * iamport's clients read it (200 for business refusals, 404 for lookups). The caller owns it
+ * (usually on the stack, zeroed) and releases it with merchant_answer_release(). */
 struct merchant_answer {
     int http_status;   /* 200, or iamport's status for its own refusals */
-    int code;          /* 0 success, 1 business refusal, -1 non-200 */
-    char message[512]; /* "" = null (success) */
+    int code;          /* 0 success, 1 business refusal, -1 non-200 or not done */
+    char message[768]; /* "" = null (success); room for again's messages naming two uids */
     cJSON *response;   /* owned; NULL = null (never NULL when code is 0) */
     int retry;         /* 1: "not done, retry" (outcome unknown, not sent): never stored as final */
 };
+
+/* Room for an audit actor "api:<key name>" (key names are short: BILLKEY_API_KEYS). */
+#define MERCHANT_ACTOR_MAX 160
+
+/* The audit actor of the merchant API key key_name ("?" when NULL) into buf; returns buf. */
+const char *merchant_answer_actor(char buf[MERCHANT_ACTOR_MAX], const char *key_name);
 
 /* Code 0 with `response` (taken; NULL becomes {} so that a success is never null). */
 void merchant_answer_ok(struct merchant_answer *a, cJSON *response);
 /* A refusal with this status, code and printf message (response null). */
 void merchant_answer_refuse(struct merchant_answer *a, int http_status, int code, const char *fmt,
                             ...) __attribute__((format(printf, 4, 5)));
+/* "Not done, retry with the same request": HTTP 200, code -1, message, retry set (the outcome
+ * is unknown or nothing was sent; an Idempotency-Key is given up, not stored). */
+void merchant_answer_retry(struct merchant_answer *a, const char *message);
 /* billkey's own validation refusal for a json_util getter failure, as HTTP 200 / code 1 with
  * iamport's wording naming the field ("파라미터 누락: amount", "amount 는 1 이상 … 이하의
  * 정수여야 합니다.", …). */
