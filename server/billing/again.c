@@ -202,9 +202,9 @@ static void answer_result(const struct charge_result *r, struct merchant_answer 
     if (r->payment) {
         merchant_answer_ok(out, payment_reply(r->payment));
     } else if (strcmp(status, "not_sent") == 0) {
-        merchant_answer_refuse(out, 200, -1, "%s", AGAIN_MSG_NOT_SENT);
+        merchant_answer_retry(out, AGAIN_MSG_NOT_SENT);
     } else if (strcmp(status, "unknown") == 0) {
-        merchant_answer_refuse(out, 200, -1, "%s", AGAIN_MSG_OUTCOME_UNKNOWN);
+        merchant_answer_retry(out, AGAIN_MSG_OUTCOME_UNKNOWN);
     } else {
         /* iamport refused the request itself: its code and message, on HTTP 200 */
         merchant_answer_refuse(out, 200, r->err.code ? r->err.code : -1, "%s",

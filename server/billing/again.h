@@ -32,8 +32,10 @@ struct billing_env;
  *    refused, code 1).
  * 3. charge_ledger_call() with no connection held; 4. charge_ledger_settle().
  * Answers: a Payment → 200 / 0 (paid or failed: a decline); iamport's refusal → its HTTP 200 /
- * code / message; unknown → 200 / -1 AGAIN_MSG_OUTCOME_UNKNOWN; not sent → 200 / -1
- * AGAIN_MSG_NOT_SENT; database down before the claim → 503 / -1. *out is zeroed first. */
+ * code / message; unknown → 200 / -1 AGAIN_MSG_OUTCOME_UNKNOWN and not sent → 200 / -1
+ * AGAIN_MSG_NOT_SENT, both with out->retry set (the merchant retries with the same
+ * merchant_uid: never stored under an Idempotency-Key); database down before the claim →
+ * 503 / -1. *out is zeroed first. */
 void again_charge(const struct billing_env *env, const cJSON *body, const char *key_name,
                   const char *request_id, struct merchant_answer *out);
 
