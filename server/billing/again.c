@@ -11,7 +11,6 @@
 #include "server/billing/billing_key.h"
 #include "server/billing/charge_fields.h"
 #include "server/billing/charge_ledger.h"
-#include "server/billing/kst.h"
 #include "server/core/json_util.h"
 #include "server/core/log.h"
 #include "server/core/xalloc.h"
@@ -40,16 +39,8 @@ static int read_body(struct again_ctx *c, const cJSON *body, struct merchant_ans
         merchant_answer_refuse(out, 200, 1, "%s", message);
         return -1;
     }
-    switch (json_get_str(body, "customer_uid", JSON_REQUIRED, 0, &c->customer_uid, NULL)) {
-    case JSON_OK:
-        break;
-    case JSON_MISSING:
-        merchant_answer_refuse(out, 200, 1, "파라미터 누락: customer_uid");
+    if (merchant_answer_customer_uid(body, JSON_REQUIRED, &c->customer_uid, out) != 0)
         return -1;
-    default:
-        merchant_answer_refuse(out, 200, 1, "customer_uid: 제어 문자가 없는 문자열이어야 합니다.");
-        return -1;
-    }
     if (!charge_customer_uid_valid(c->customer_uid)) {
         merchant_answer_refuse(out, 200, 1,
                                "customer_uid: 1~%d자의 공백과 '/'가 없는 ASCII 문자여야 합니다.",
@@ -63,15 +54,7 @@ static int read_body(struct again_ctx *c, const cJSON *body, struct merchant_ans
 static void build_request(struct again_ctx *c, const cJSON *body)
 {
     const struct charge_fields *f = &c->f;
-    c->extra = f->extra ? cJSON_Duplicate(f->extra, 1) : NULL;
-    if (strcmp(c->key.pg_provider ? c->key.pg_provider : "", "naverpay") == 0 &&
-        !f->naver_use_cfm) {
-        char today[9];
-        kst_date(c->env->clock, today);
-        if (!c->extra)
-            c->extra = cJSON_CreateObject();
-        cJSON_AddStringToObject(c->extra, "naverUseCfm", today);
-    }
+    c->extra = charge_extra_sent(f, c->key.pg_provider, c->env->clock);
     c->rq = (struct iamport_again_request){
         .customer_uid = c->customer_uid,
         .merchant_uid = f->merchant_uid,

@@ -10,8 +10,7 @@ struct billing_env;
 
 /* iamport's own messages (reference §1). */
 #define AGAIN_MSG_UNKNOWN_CUSTOMER "등록되지 않은 구매자입니다."
-#define AGAIN_MSG_DUPLICATE                                                                        \
-    "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
+#define AGAIN_MSG_DUPLICATE MERCHANT_MSG_DUPLICATE
 /* billkey's: the charge's fate is not known; the row stays 'unknown'. */
 #define AGAIN_MSG_OUTCOME_UNKNOWN                                                                                         \
     "결제 결과를 확인하지 못했습니다. 같은 merchant_uid로 다시 요청하면 안전합니다 (outcome " \

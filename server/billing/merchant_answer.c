@@ -60,6 +60,21 @@ void merchant_answer_field(struct merchant_answer *a, const struct json_error *e
                                "파라미터 형식 오류: %s 는 제어문자가 없는 문자열이어야 합니다.", f);
 }
 
+int merchant_answer_customer_uid(const cJSON *body, int required, const char **customer_uid,
+                                 struct merchant_answer *a)
+{
+    switch (json_get_str(body, "customer_uid", required, 0, customer_uid, NULL)) {
+    case JSON_OK:
+        return 0;
+    case JSON_MISSING:
+        merchant_answer_refuse(a, 200, 1, "파라미터 누락: customer_uid");
+        return -1;
+    default:
+        merchant_answer_refuse(a, 200, 1, "customer_uid: 제어 문자가 없는 문자열이어야 합니다.");
+        return -1;
+    }
+}
+
 void merchant_answer_too_long(struct merchant_answer *a, const char *field, size_t max_chars,
                               size_t chars)
 {

@@ -23,6 +23,10 @@ struct merchant_answer {
     int retry;         /* 1: "not done, retry" (outcome unknown, not sent): never stored as final */
 };
 
+/* iamport's answer for a merchant_uid already used (again, schedule). */
+#define MERCHANT_MSG_DUPLICATE                                                                     \
+    "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
+
 /* Room for an audit actor "api:<key name>" (key names are short: BILLKEY_API_KEYS). */
 #define MERCHANT_ACTOR_MAX 160
 
@@ -41,6 +45,11 @@ void merchant_answer_retry(struct merchant_answer *a, const char *message);
  * iamport's wording naming the field ("파라미터 누락: amount", "amount 는 1 이상 … 이하의
  * 정수여야 합니다.", …). */
 void merchant_answer_field(struct merchant_answer *a, const struct json_error *e);
+/* body's customer_uid (borrowed; NULL when optional and absent): 0, or -1 with billkey's refusal
+ * in *a, 200 / 1 "파라미터 누락: customer_uid" or "customer_uid: 제어 문자가 없는 문자열이어야
+ * 합니다.". required: JSON_REQUIRED or JSON_OPTIONAL. */
+int merchant_answer_customer_uid(const cJSON *body, int required, const char **customer_uid,
+                                 struct merchant_answer *a);
 /* A string field longer than max_chars characters: 200 / 1, iamport's wording. */
 void merchant_answer_too_long(struct merchant_answer *a, const char *field, size_t max_chars,
                               size_t chars);

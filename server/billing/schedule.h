@@ -17,8 +17,7 @@ struct billing_env;
 
 /* Messages billkey answers itself (iamport's own where it has one). */
 #define SCHEDULE_MSG_NO_CUSTOMER "등록된 고객정보가 없습니다."
-#define SCHEDULE_MSG_DUPLICATE                                                                     \
-    "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
+#define SCHEDULE_MSG_DUPLICATE MERCHANT_MSG_DUPLICATE
 #define SCHEDULE_MSG_NOT_FOUND "존재하지 않는 예약결제 정보입니다."
 #define SCHEDULE_MSG_UNKNOWN                                                                                                    \
     "예약 결과를 알 수 없습니다 (iamport가 제때 답하지 않았고 조회로도 확인되지 않았습니다). " \

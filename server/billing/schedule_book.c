@@ -9,7 +9,6 @@
 #include "server/billing/billing_env.h"
 #include "server/billing/billing_key.h"
 #include "server/billing/charge_fields.h"
-#include "server/billing/kst.h"
 #include "server/billing/schedule_ledger.h"
 #include "server/core/clock.h"
 #include "server/core/json_util.h"
@@ -80,16 +79,8 @@ static int read_request(struct book *b, const cJSON *body, struct merchant_answe
     char message[CHARGE_MESSAGE_SIZE], prefix[32];
     if (card_fields_refused(body, out))
         return -1;
-    switch (json_get_str(body, "customer_uid", JSON_REQUIRED, 0, &b->customer_uid, NULL)) {
-    case JSON_OK:
-        break;
-    case JSON_MISSING:
-        refuse(out, "파라미터 누락: customer_uid");
+    if (merchant_answer_customer_uid(body, JSON_REQUIRED, &b->customer_uid, out) != 0)
         return -1;
-    default:
-        refuse(out, "customer_uid: 제어 문자가 없는 문자열이어야 합니다.");
-        return -1;
-    }
     if (!charge_customer_uid_valid(b->customer_uid)) {
         refuse(out, SCHEDULE_MSG_NO_CUSTOMER);
         return -1;
@@ -128,16 +119,8 @@ static int read_request(struct book *b, const cJSON *body, struct merchant_answe
 /* extra as sent: NaverPay needs naverUseCfm, schedule_at's Korean date when the item has none. */
 static void complete_extra(struct item *it, const struct billing_key *key)
 {
-    if (it->f.extra)
-        it->extra = cJSON_Duplicate(it->f.extra, 1);
-    if (strcmp(key->pg_provider, "naverpay") != 0 || it->f.naver_use_cfm)
-        return;
-    char date[9];
     struct clock at = clock_fixed(it->f.schedule_at * 1000);
-    kst_date(&at, date);
-    if (!it->extra)
-        it->extra = cJSON_CreateObject();
-    cJSON_AddStringToObject(it->extra, "naverUseCfm", date);
+    it->extra = charge_extra_sent(&it->f, key->pg_provider, &at);
 }
 
 /* What billkey keeps of the request (no card data can be in it: card fields are refused). */

@@ -59,10 +59,8 @@ void schedule_revoke(const struct billing_env *env, const cJSON *body, const cha
     struct iamport_error err;
 
     memset(out, 0, sizeof *out);
-    if (json_get_str(body, "customer_uid", JSON_OPTIONAL, 0, &customer_uid, NULL) != JSON_OK) {
-        merchant_answer_refuse(out, 200, 1, "customer_uid: 제어 문자가 없는 문자열이어야 합니다.");
+    if (merchant_answer_customer_uid(body, JSON_OPTIONAL, &customer_uid, out) != 0)
         goto out;
-    }
     if (customer_uid && !customer_uid[0])
         customer_uid = NULL;
     if (read_merchant_uids(body, &uids, &n, out) != 0)
