@@ -1,12 +1,12 @@
 /* GET /subscribe/payments/schedule/customers/{customer_uid}?from&to&page&schedule-status (iamport-compatible): a customer's schedules, paged. */
 #include "routes/routes.h"
 
-#include "routes/route_env.h"
-#include "routes/schedule_reply.h"
+#include "routes/merchant_reply.h"
+#include "server/billing/schedule.h"
 
 void route_subscribe_schedule_customer(struct request *req, struct reply *rep)
 {
-    struct schedule_answer a;
+    struct merchant_answer a = {0};
     struct schedule_list_query q = {
         .from = request_query(req, "from"),
         .to = request_query(req, "to"),
@@ -14,5 +14,5 @@ void route_subscribe_schedule_customer(struct request *req, struct reply *rep)
         .schedule_status = request_query(req, "schedule-status"),
     };
     schedule_list(&route_env(req)->billing, request_param(req, "customer_uid"), &q, &a);
-    schedule_reply(rep, &a);
+    merchant_reply(rep, &a);
 }

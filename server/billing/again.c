@@ -2,7 +2,6 @@
 #include "server/billing/again.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,38 +11,18 @@
 #include "server/billing/billing_key.h"
 #include "server/billing/charge_fields.h"
 #include "server/billing/charge_ledger.h"
-#include "server/billing/kst.h"
 #include "server/core/json_util.h"
 #include "server/core/log.h"
-#include "server/core/utf8.h"
 #include "server/core/xalloc.h"
 
 #define STALE_DEFAULT_MS INT64_C(600000)
-
-void again_result_release(struct again_result *r)
-{
-    cJSON_Delete(r->response);
-    memset(r, 0, sizeof *r);
-}
-
-static void answer(struct again_result *out, int http_status, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void answer(struct again_result *out, int http_status, int code, const char *fmt, ...)
-{
-    va_list ap;
-    out->http_status = http_status;
-    out->code = code;
-    va_start(ap, fmt);
-    vsnprintf(out->message, sizeof out->message, fmt, ap);
-    va_end(ap);
-    utf8_trim_partial(out->message);
-}
 
 /* One charge's inputs, read from the body. Strings borrowed from the body or owned as noted. */
 struct again_ctx {
     const struct billing_env *env;
     const char *request_id;
-    char actor[96];
+    const char *key_name;           /* the payments row's created_by */
+    char actor[MERCHANT_ACTOR_MAX]; /* "api:<key_name>" */
     const char *customer_uid;
     struct charge_fields f;
     struct billing_key key;
@@ -52,27 +31,20 @@ struct again_ctx {
 };
 
 /* Step 1: the body. 0, or -1 with the refusal in out. */
-static int read_body(struct again_ctx *c, const cJSON *body, struct again_result *out)
+static int read_body(struct again_ctx *c, const cJSON *body, struct merchant_answer *out)
 {
     char message[CHARGE_MESSAGE_SIZE];
     struct charge_limits limits = {.amount_max = c->env->charge_amount_max, .clock = c->env->clock};
     if (charge_fields_read(body, "", &limits, &c->f, message) != 0) {
-        answer(out, 200, 1, "%s", message);
+        merchant_answer_refuse(out, 200, 1, "%s", message);
         return -1;
     }
-    switch (json_get_str(body, "customer_uid", JSON_REQUIRED, 0, &c->customer_uid, NULL)) {
-    case JSON_OK:
-        break;
-    case JSON_MISSING:
-        answer(out, 200, 1, "파라미터 누락: customer_uid");
+    if (merchant_answer_customer_uid(body, JSON_REQUIRED, &c->customer_uid, out) != 0)
         return -1;
-    default:
-        answer(out, 200, 1, "customer_uid: 제어 문자가 없는 문자열이어야 합니다.");
-        return -1;
-    }
     if (!charge_customer_uid_valid(c->customer_uid)) {
-        answer(out, 200, 1, "customer_uid: 1~%d자의 공백과 '/'가 없는 ASCII 문자여야 합니다.",
-               CHARGE_CUSTOMER_UID_MAX);
+        merchant_answer_refuse(out, 200, 1,
+                               "customer_uid: 1~%d자의 공백과 '/'가 없는 ASCII 문자여야 합니다.",
+                               CHARGE_CUSTOMER_UID_MAX);
         return -1;
     }
     return 0;
@@ -82,15 +54,7 @@ static int read_body(struct again_ctx *c, const cJSON *body, struct again_result
 static void build_request(struct again_ctx *c, const cJSON *body)
 {
     const struct charge_fields *f = &c->f;
-    c->extra = f->extra ? cJSON_Duplicate(f->extra, 1) : NULL;
-    if (strcmp(c->key.pg_provider ? c->key.pg_provider : "", "naverpay") == 0 &&
-        !f->naver_use_cfm) {
-        char today[9];
-        kst_date(c->env->clock, today);
-        if (!c->extra)
-            c->extra = cJSON_CreateObject();
-        cJSON_AddStringToObject(c->extra, "naverUseCfm", today);
-    }
+    c->extra = charge_extra_sent(f, c->key.pg_provider, c->env->clock);
     c->rq = (struct iamport_again_request){
         .customer_uid = c->customer_uid,
         .merchant_uid = f->merchant_uid,
@@ -111,7 +75,7 @@ static void build_request(struct again_ctx *c, const cJSON *body)
 
 /* Why the claim found the merchant_uid taken, as the refusal (inside the claim's transaction). */
 static enum db_status refuse_taken(struct again_ctx *c, struct db_conn *conn,
-                                   struct again_result *out)
+                                   struct merchant_answer *out)
 {
     PGresult *res = NULL;
     const char *params[] = {c->f.merchant_uid};
@@ -127,12 +91,13 @@ static enum db_status refuse_taken(struct again_ctx *c, struct db_conn *conn,
                                   strtoll(PQgetvalue(res, 0, 3), NULL, 10) != c->f.amount);
     }
     if (retryable)
-        answer(out, 200, 1,
-               "merchant_uid '%s' 는 customer_uid '%s', amount %s 로 요청된 건입니다. 같은 "
-               "merchant_uid로 다시 요청할 때는 customer_uid와 amount가 같아야 합니다.",
-               c->f.merchant_uid, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+        merchant_answer_refuse(
+            out, 200, 1,
+            "merchant_uid '%s' 는 customer_uid '%s', amount %s 로 요청된 건입니다. 같은 "
+            "merchant_uid로 다시 요청할 때는 customer_uid와 amount가 같아야 합니다.",
+            c->f.merchant_uid, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
     else
-        answer(out, 200, 1, "%s", AGAIN_MSG_DUPLICATE);
+        merchant_answer_refuse(out, 200, 1, "%s", AGAIN_MSG_DUPLICATE);
     PQclear(res);
     return DB_OK;
 }
@@ -140,7 +105,7 @@ static enum db_status refuse_taken(struct again_ctx *c, struct db_conn *conn,
 /* Step 2, one transaction: the key, the claim and its audit row. *claimed: 0 (out holds the
  * refusal), 1 new row, 2 re-claimed row (look it up before charging). */
 static enum db_status claim(struct again_ctx *c, const cJSON *body, struct db_conn *conn,
-                            int *claimed, struct again_result *out)
+                            int *claimed, struct merchant_answer *out)
 {
     PGresult *res = NULL;
     char amount[24], tax_free[24], stale[24];
@@ -153,7 +118,7 @@ static enum db_status claim(struct again_ctx *c, const cJSON *body, struct db_co
         return st;
     st = billing_key_load(conn, c->customer_uid, &c->key);
     if (st == DB_NOT_FOUND || (st == DB_OK && !billing_key_is_active(&c->key))) {
-        answer(out, 200, 1, "%s", AGAIN_MSG_UNKNOWN_CUSTOMER);
+        merchant_answer_refuse(out, 200, 1, "%s", AGAIN_MSG_UNKNOWN_CUSTOMER);
         st = DB_OK;
         goto out;
     }
@@ -167,7 +132,7 @@ static enum db_status claim(struct again_ctx *c, const cJSON *body, struct db_co
     snprintf(stale, sizeof stale, "%" PRId64,
              c->env->charge_stale_ms > 0 ? c->env->charge_stale_ms : STALE_DEFAULT_MS);
     const char *params[] = {c->f.merchant_uid, c->customer_uid, amount,  c->f.name,
-                            tax_free,          c->actor + 4,    request, stale};
+                            tax_free,          c->key_name,     request, stale};
     st = db_exec(conn, STMT_AGAIN_CLAIM, params, &res);
     if (st != DB_OK)
         goto out;
@@ -214,34 +179,33 @@ static cJSON *payment_reply(const cJSON *payment)
 }
 
 /* Step 5: the answer for what the call came to. */
-static void answer_result(const struct charge_result *r, struct again_result *out)
+static void answer_result(const struct charge_result *r, struct merchant_answer *out)
 {
     const char *status = r->outcome.status;
-    out->ledger = status;
     if (r->payment) {
-        answer(out, 200, 0, "%s", "");
-        out->response = payment_reply(r->payment);
+        merchant_answer_ok(out, payment_reply(r->payment));
     } else if (strcmp(status, "not_sent") == 0) {
-        answer(out, 200, -1, "%s", AGAIN_MSG_NOT_SENT);
+        merchant_answer_retry(out, AGAIN_MSG_NOT_SENT);
     } else if (strcmp(status, "unknown") == 0) {
-        answer(out, 200, -1, "%s", AGAIN_MSG_OUTCOME_UNKNOWN);
+        merchant_answer_retry(out, AGAIN_MSG_OUTCOME_UNKNOWN);
     } else {
         /* iamport refused the request itself: its code and message, on HTTP 200 */
-        answer(out, 200, r->err.code ? r->err.code : -1, "%s",
-               r->err.message[0] ? r->err.message : r->outcome.fail_reason);
+        merchant_answer_refuse(out, 200, r->err.code ? r->err.code : -1, "%s",
+                               r->err.message[0] ? r->err.message : r->outcome.fail_reason);
     }
 }
 
 void again_charge(const struct billing_env *env, const cJSON *body, const char *key_name,
-                  const char *request_id, struct again_result *out)
+                  const char *request_id, struct merchant_answer *out)
 {
-    struct again_ctx c = {.env = env, .request_id = request_id};
+    struct again_ctx c = {
+        .env = env, .request_id = request_id, .key_name = key_name ? key_name : "?"};
     struct db_conn *conn = NULL;
     struct charge_result r = {0};
     int claimed = 0;
 
     memset(out, 0, sizeof *out);
-    snprintf(c.actor, sizeof c.actor, "api:%s", key_name ? key_name : "");
+    merchant_answer_actor(c.actor, key_name);
     if (read_body(&c, body, out) != 0)
         goto out;
     enum db_status st = db_acquire(env->db, &conn);
@@ -252,7 +216,8 @@ void again_charge(const struct billing_env *env, const cJSON *body, const char *
     if (st != DB_OK) {
         log_msg(LOG_ERROR, request_id, "again '%s': claiming the ledger row failed (%s)",
                 c.f.merchant_uid, db_status_name(st));
-        answer(out, 503, -1, "database unavailable (%s): nothing was charged", db_status_name(st));
+        merchant_answer_refuse(out, 503, -1, "database unavailable (%s): nothing was charged",
+                               db_status_name(st));
         goto out;
     }
     if (!claimed) {

@@ -4,12 +4,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "server/billing/merchant_answer.h"
+
 struct billing_env;
 
 /* iamport's own messages (reference §1). */
 #define AGAIN_MSG_UNKNOWN_CUSTOMER "등록되지 않은 구매자입니다."
-#define AGAIN_MSG_DUPLICATE                                                                        \
-    "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
+#define AGAIN_MSG_DUPLICATE MERCHANT_MSG_DUPLICATE
 /* billkey's: the charge's fate is not known; the row stays 'unknown'. */
 #define AGAIN_MSG_OUTCOME_UNKNOWN                                                                                         \
     "결제 결과를 확인하지 못했습니다. 같은 merchant_uid로 다시 요청하면 안전합니다 (outcome " \
@@ -18,18 +19,6 @@ struct billing_env;
 #define AGAIN_MSG_NOT_SENT                                                                                                    \
     "결제 요청을 아임포트에 보내지 못했습니다. 같은 merchant_uid로 다시 요청하면 안전합니다 " \
     "(not sent: retry with the same merchant_uid is safe)"
-
-/* The answer in iamport's envelope. response is owned (NULL = null); again_result_release()
- * frees it. */
-struct again_result {
-    int http_status;
-    int code;
-    char message[768];  /* "" = null */
-    cJSON *response;    /* the Payment on code 0 */
-    const char *ledger; /* static: the row's status afterwards, NULL when no row was written */
-};
-
-void again_result_release(struct again_result *r);
 
 /* Charges a billing key once for the merchant whose API key is key_name (audit actor
  * "api:<key_name>"): body is iamport's again body (JSON or bracket form, parsed).
@@ -42,9 +31,11 @@ void again_result_release(struct again_result *r);
  *    refused, code 1).
  * 3. charge_ledger_call() with no connection held; 4. charge_ledger_settle().
  * Answers: a Payment → 200 / 0 (paid or failed: a decline); iamport's refusal → its HTTP 200 /
- * code / message; unknown → 200 / -1 AGAIN_MSG_OUTCOME_UNKNOWN; not sent → 200 / -1
- * AGAIN_MSG_NOT_SENT; database down before the claim → 503 / -1. *out is zeroed first. */
+ * code / message; unknown → 200 / -1 AGAIN_MSG_OUTCOME_UNKNOWN and not sent → 200 / -1
+ * AGAIN_MSG_NOT_SENT, both with out->retry set (the merchant retries with the same
+ * merchant_uid: never stored under an Idempotency-Key); database down before the claim →
+ * 503 / -1. *out is zeroed first. */
 void again_charge(const struct billing_env *env, const cJSON *body, const char *key_name,
-                  const char *request_id, struct again_result *out);
+                  const char *request_id, struct merchant_answer *out);
 
 #endif

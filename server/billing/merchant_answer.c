@@ -1,4 +1,4 @@
-/* What an iamport-compatible merchant call answers: HTTP status, iamport code, message, response. */
+/* What an iamport-compatible merchant call answers (HTTP status, iamport code, message, response) and who asks. */
 #include "server/billing/merchant_answer.h"
 
 #include <inttypes.h>
@@ -36,6 +36,12 @@ void merchant_answer_refuse(struct merchant_answer *a, int http_status, int code
     va_end(ap);
 }
 
+void merchant_answer_retry(struct merchant_answer *a, const char *message)
+{
+    merchant_answer_refuse(a, 200, -1, "%s", message);
+    a->retry = 1;
+}
+
 void merchant_answer_field(struct merchant_answer *a, const struct json_error *e)
 {
     const char *f = e->field[0] ? e->field : "value";
@@ -52,6 +58,21 @@ void merchant_answer_field(struct merchant_answer *a, const struct json_error *e
     else
         merchant_answer_refuse(a, 200, 1,
                                "파라미터 형식 오류: %s 는 제어문자가 없는 문자열이어야 합니다.", f);
+}
+
+int merchant_answer_customer_uid(const cJSON *body, int required, const char **customer_uid,
+                                 struct merchant_answer *a)
+{
+    switch (json_get_str(body, "customer_uid", required, 0, customer_uid, NULL)) {
+    case JSON_OK:
+        return 0;
+    case JSON_MISSING:
+        merchant_answer_refuse(a, 200, 1, "파라미터 누락: customer_uid");
+        return -1;
+    default:
+        merchant_answer_refuse(a, 200, 1, "customer_uid: 제어 문자가 없는 문자열이어야 합니다.");
+        return -1;
+    }
 }
 
 void merchant_answer_too_long(struct merchant_answer *a, const char *field, size_t max_chars,
@@ -103,6 +124,12 @@ int merchant_answer_no_iamport(const struct billing_env *env, struct merchant_an
 void merchant_answer_db_unavailable(struct merchant_answer *a, const char *what)
 {
     merchant_answer_refuse(a, 503, -1, "데이터베이스를 사용할 수 없습니다 (%s)", what);
+}
+
+const char *merchant_answer_actor(char buf[MERCHANT_ACTOR_MAX], const char *key_name)
+{
+    snprintf(buf, MERCHANT_ACTOR_MAX, "api:%s", key_name ? key_name : "?");
+    return buf;
 }
 
 cJSON *merchant_answer_take_response(struct merchant_answer *a)

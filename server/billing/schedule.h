@@ -6,31 +6,18 @@
 
 #include <cjson/cJSON.h>
 
+#include "server/billing/merchant_answer.h"
+
 struct billing_env;
 
-/* What to answer, in iamport's envelope {code, message, response}: the domain decides the HTTP
- * status too, because iamport's clients read it (200 for business refusals, 404 for lookups).
- * response is owned (NULL = null); schedule_answer_release() frees it. */
-struct schedule_answer {
-    int http_status;
-    int code;
-    char message[512]; /* "" = null */
-    cJSON *response;
-    int retry; /* 1: outcome unknown or not sent: the merchant retries with the same merchant_uids */
-};
-
-void schedule_answer_release(struct schedule_answer *a);
-
-/* Who asks and under which request id (both borrowed; request_id may be NULL). */
-struct schedule_actor {
-    const char *actor; /* "api:<key name>" */
-    const char *request_id;
-};
+/* Every call answers in *out (zeroed first; see merchant_answer.h). actor is the audit actor
+ * "api:<key name>" and request_id the request's id (both borrowed; request_id may be NULL).
+ * Answers that say "not done, retry with the same merchant_uids" (outcome unknown, not sent)
+ * set out->retry. */
 
 /* Messages billkey answers itself (iamport's own where it has one). */
 #define SCHEDULE_MSG_NO_CUSTOMER "등록된 고객정보가 없습니다."
-#define SCHEDULE_MSG_DUPLICATE                                                                     \
-    "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
+#define SCHEDULE_MSG_DUPLICATE MERCHANT_MSG_DUPLICATE
 #define SCHEDULE_MSG_NOT_FOUND "존재하지 않는 예약결제 정보입니다."
 #define SCHEDULE_MSG_UNKNOWN                                                                                                    \
     "예약 결과를 알 수 없습니다 (iamport가 제때 답하지 않았고 조회로도 확인되지 않았습니다). " \
@@ -48,18 +35,18 @@ struct schedule_actor {
  * 'refused'/'not_sent', merchant_uids free again); never sent ('not_sent'); a timeout looked up
  * per merchant_uid, what stays unknown 'unknown'. Retrying merchant_uids left 'not_sent' or
  * 'unknown' is allowed; 'unknown' ones are looked up at iamport before anything is sent. */
-void schedule_book(const struct billing_env *env, const struct schedule_actor *who,
-                   const cJSON *body, struct schedule_answer *out);
+void schedule_book(const struct billing_env *env, const cJSON *body, const char *actor,
+                   const char *request_id, struct merchant_answer *out);
 
 /* POST /subscribe/payments/unschedule {customer_uid?, merchant_uid?: string | [string]}: proxied;
  * the revoked schedules are marked revoked in the ledger with an audit row. */
-void schedule_revoke(const struct billing_env *env, const struct schedule_actor *who,
-                     const cJSON *body, struct schedule_answer *out);
+void schedule_revoke(const struct billing_env *env, const cJSON *body, const char *actor,
+                     const char *request_id, struct merchant_answer *out);
 
 /* GET /subscribe/payments/schedule/{merchant_uid}: proxied; billkey's rows are refreshed from
  * the answer (executed: payment_status, imp_uid, executed_at, fail_reason; payments paid/failed). */
-void schedule_lookup(const struct billing_env *env, const struct schedule_actor *who,
-                     const char *merchant_uid, struct schedule_answer *out);
+void schedule_lookup(const struct billing_env *env, const char *merchant_uid, const char *actor,
+                     const char *request_id, struct merchant_answer *out);
 
 /* The query of GET /subscribe/payments/schedule/customers/{customer_uid}, as sent (borrowed;
  * NULL = absent). */
@@ -70,6 +57,6 @@ struct schedule_list_query {
 /* GET /subscribe/payments/schedule/customers/{customer_uid}: the query checked as iamport does
  * (400/-1 "파라미터 누락: from" …), then proxied: {total, previous, next, list}. */
 void schedule_list(const struct billing_env *env, const char *customer_uid,
-                   const struct schedule_list_query *q, struct schedule_answer *out);
+                   const struct schedule_list_query *q, struct merchant_answer *out);
 
 #endif

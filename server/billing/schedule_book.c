@@ -9,7 +9,6 @@
 #include "server/billing/billing_env.h"
 #include "server/billing/billing_key.h"
 #include "server/billing/charge_fields.h"
-#include "server/billing/kst.h"
 #include "server/billing/schedule_ledger.h"
 #include "server/core/clock.h"
 #include "server/core/json_util.h"
@@ -39,55 +38,49 @@ struct item {
 
 struct book {
     const struct billing_env *env;
-    const struct schedule_actor *who;
+    const char *actor;      /* "api:<key name>" */
+    const char *request_id; /* may be NULL */
     const char *customer_uid;
     struct item *items;
     size_t n;
 };
 
-static void refuse(struct schedule_answer *out, const char *message)
+static void refuse(struct merchant_answer *out, const char *message)
 {
-    schedule_answer_set(out, 200, 1, "%s", message);
+    merchant_answer_refuse(out, 200, 1, "%s", message);
 }
 
-static void db_failure(struct schedule_answer *out, enum db_status st)
+static void db_failure(struct merchant_answer *out, enum db_status st)
 {
-    schedule_answer_set(out, st == DB_UNAVAILABLE ? 503 : 500, -1,
-                        "billkey의 원장(데이터베이스)을 쓸 수 없습니다 (%s).", db_status_name(st));
+    merchant_answer_refuse(out, st == DB_UNAVAILABLE ? 503 : 500, -1,
+                           "billkey의 원장(데이터베이스)을 쓸 수 없습니다 (%s).",
+                           db_status_name(st));
 }
 
 /* Card data never enters billkey: any card field refuses the request (its value is not read). */
-static int card_fields_refused(const cJSON *body, struct schedule_answer *out)
+static int card_fields_refused(const cJSON *body, struct merchant_answer *out)
 {
     static const char *const fields[] = {"card_number", "expiry", "birth", "pwd_2digit", "cvc"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (!cJSON_GetObjectItemCaseSensitive(body, fields[i]))
             continue;
-        schedule_answer_set(out, 200, 1,
-                            "%s: billkey는 카드 정보를 받지 않습니다. 결제창에서 발급한 "
-                            "빌링키의 customer_uid로만 예약할 수 있습니다.",
-                            fields[i]);
+        merchant_answer_refuse(out, 200, 1,
+                               "%s: billkey는 카드 정보를 받지 않습니다. 결제창에서 발급한 "
+                               "빌링키의 customer_uid로만 예약할 수 있습니다.",
+                               fields[i]);
         return 1;
     }
     return 0;
 }
 
 /* customer_uid and the schedules array; every item read into b->items. */
-static int read_request(struct book *b, const cJSON *body, struct schedule_answer *out)
+static int read_request(struct book *b, const cJSON *body, struct merchant_answer *out)
 {
     char message[CHARGE_MESSAGE_SIZE], prefix[32];
     if (card_fields_refused(body, out))
         return -1;
-    switch (json_get_str(body, "customer_uid", JSON_REQUIRED, 0, &b->customer_uid, NULL)) {
-    case JSON_OK:
-        break;
-    case JSON_MISSING:
-        refuse(out, "파라미터 누락: customer_uid");
+    if (merchant_answer_customer_uid(body, JSON_REQUIRED, &b->customer_uid, out) != 0)
         return -1;
-    default:
-        refuse(out, "customer_uid: 제어 문자가 없는 문자열이어야 합니다.");
-        return -1;
-    }
     if (!charge_customer_uid_valid(b->customer_uid)) {
         refuse(out, SCHEDULE_MSG_NO_CUSTOMER);
         return -1;
@@ -99,8 +92,8 @@ static int read_request(struct book *b, const cJSON *body, struct schedule_answe
         return -1;
     }
     if (count > BOOK_ITEMS_MAX) {
-        schedule_answer_set(out, 200, 1, "schedules: 한 번에 %d건까지 예약할 수 있습니다.",
-                            BOOK_ITEMS_MAX);
+        merchant_answer_refuse(out, 200, 1, "schedules: 한 번에 %d건까지 예약할 수 있습니다.",
+                               BOOK_ITEMS_MAX);
         return -1;
     }
     struct charge_limits limits = {b->env->charge_amount_max, b->env->clock, 1};
@@ -126,16 +119,8 @@ static int read_request(struct book *b, const cJSON *body, struct schedule_answe
 /* extra as sent: NaverPay needs naverUseCfm, schedule_at's Korean date when the item has none. */
 static void complete_extra(struct item *it, const struct billing_key *key)
 {
-    if (it->f.extra)
-        it->extra = cJSON_Duplicate(it->f.extra, 1);
-    if (strcmp(key->pg_provider, "naverpay") != 0 || it->f.naver_use_cfm)
-        return;
-    char date[9];
     struct clock at = clock_fixed(it->f.schedule_at * 1000);
-    kst_date(&at, date);
-    if (!it->extra)
-        it->extra = cJSON_CreateObject();
-    cJSON_AddStringToObject(it->extra, "naverUseCfm", date);
+    it->extra = charge_extra_sent(&it->f, key->pg_provider, &at);
 }
 
 /* What billkey keeps of the request (no card data can be in it: card fields are refused). */
@@ -165,7 +150,7 @@ static enum db_status claim_item(struct book *b, struct db_conn *conn, struct it
     snprintf(at, sizeof at, "%lld", (long long)it->f.schedule_at);
     char *request = request_text(it);
     const char *p[] = {it->f.merchant_uid, b->customer_uid, amount, it->f.name,
-                       tax_free,           b->who->actor,   request};
+                       tax_free,           b->actor,        request};
     enum db_status st = db_exec(conn, STMT_SCHEDULE_CLAIM, p, &res);
     if (st == DB_OK && PQntuples(res) == 0)
         st = DB_CONFLICT;
@@ -173,7 +158,7 @@ static enum db_status claim_item(struct book *b, struct db_conn *conn, struct it
         it->was_unknown = !PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 1), "unknown") == 0;
     if (res)
         PQclear(res);
-    const char *q[] = {it->f.merchant_uid, b->customer_uid, at, amount, it->f.name, b->who->actor};
+    const char *q[] = {it->f.merchant_uid, b->customer_uid, at, amount, it->f.name, b->actor};
     if (st == DB_OK)
         st = db_exec(conn, STMT_SCHEDULE_ROW_CLAIM, q, NULL);
     cJSON_free(request);
@@ -196,8 +181,8 @@ static enum db_status claim(struct book *b, struct db_conn *conn)
         cJSON_AddItemToArray(list, o);
     }
     if (st == DB_OK) {
-        st = audit_record(conn, b->who->actor, "schedule.requested", b->customer_uid,
-                          b->who->request_id, detail);
+        st = audit_record(conn, b->actor, "schedule.requested", b->customer_uid, b->request_id,
+                          detail);
         detail = NULL;
     }
     if (st == DB_OK)
@@ -232,7 +217,7 @@ static void look_up(struct book *b, int after_send, enum item_state absent)
         it->state = st == IAMPORT_OK            ? ITEM_FOUND
                     : st == IAMPORT_E_NOT_FOUND ? absent
                                                 : ITEM_UNKNOWN;
-        log_msg(LOG_INFO, b->who->request_id, "schedule '%s' looked up at iamport: %s",
+        log_msg(LOG_INFO, b->request_id, "schedule '%s' looked up at iamport: %s",
                 it->f.merchant_uid, iamport_status_name(st));
     }
 }
@@ -318,7 +303,7 @@ static enum db_status record(struct book *b, const char *action, cJSON *detail)
         cJSON *uids = cJSON_AddArrayToObject(detail, "merchant_uids");
         for (size_t i = 0; i < b->n; i++)
             cJSON_AddItemToArray(uids, cJSON_CreateString(b->items[i].f.merchant_uid));
-        st = audit_record(conn, b->who->actor, action, b->customer_uid, b->who->request_id, detail);
+        st = audit_record(conn, b->actor, action, b->customer_uid, b->request_id, detail);
         detail = NULL;
     }
     if (conn && st == DB_OK)
@@ -329,7 +314,7 @@ static enum db_status record(struct book *b, const char *action, cJSON *detail)
         db_release(b->env->db, conn);
     cJSON_Delete(detail);
     if (st != DB_OK)
-        log_msg(LOG_ERROR, b->who->request_id,
+        log_msg(LOG_ERROR, b->request_id,
                 "schedule outcome '%s' of customer '%s' could not be recorded (%s): the rows stay "
                 "'requested'",
                 action, b->customer_uid, db_status_name(st));
@@ -346,57 +331,51 @@ static size_t count_state(const struct book *b, enum item_state state)
 
 /* Calls iamport (after looking up merchant_uids an earlier request left unknown), settles every
  * item's state and says what to answer; returns the audit action. */
-static const char *run(struct book *b, struct schedule_answer *out, cJSON *detail)
+static const char *run(struct book *b, struct merchant_answer *out, cJSON *detail)
 {
     struct iamport_error err = {0};
     look_up(b, 0, ITEM_PENDING);
     if (count_state(b, ITEM_UNKNOWN) > 0) {
         set_pending(b, ITEM_NOT_SENT);
-        schedule_answer_set(out, 200, -1, "%s", SCHEDULE_MSG_UNKNOWN);
-        out->retry = 1;
+        merchant_answer_retry(out, SCHEDULE_MSG_UNKNOWN);
         return "schedule.unknown";
     }
     enum iamport_status st = send(b, &err);
-    cJSON_AddStringToObject(detail, "upstream", iamport_status_name(st));
-    if (st != IAMPORT_OK) {
-        cJSON_AddNumberToObject(detail, "upstream_code", err.code);
-        json_add_str_or_null(detail, "upstream_message", err.message[0] ? err.message : NULL);
-    }
+    merchant_answer_audit_upstream(detail, st, &err);
     if (st == IAMPORT_E_TRANSPORT || st == IAMPORT_E_AUTH || st == IAMPORT_E_INVALID_ARGUMENT) {
         set_pending(b, ITEM_NOT_SENT);
-        log_msg(LOG_WARN, b->who->request_id, "schedule not sent (%s): %s", iamport_status_name(st),
+        log_msg(LOG_WARN, b->request_id, "schedule not sent (%s): %s", iamport_status_name(st),
                 err.detail);
-        schedule_answer_set(out, 200, -1, "%s", SCHEDULE_MSG_NOT_SENT);
-        out->retry = 1;
+        merchant_answer_retry(out, SCHEDULE_MSG_NOT_SENT);
         return "schedule.not_sent";
     }
     if (st != IAMPORT_OK && !iamport_outcome_unknown(st, &err)) {
         set_pending(b, ITEM_REFUSED);
-        schedule_answer_set(out, err.http_status ? err.http_status : 200, err.code ? err.code : -1,
-                            "%s", err.message[0] ? err.message : iamport_status_name(st));
+        merchant_answer_refuse(out, err.http_status ? err.http_status : 200,
+                               err.code ? err.code : -1, "%s",
+                               err.message[0] ? err.message : iamport_status_name(st));
         return "schedule.refused";
     }
     if (st != IAMPORT_OK) {
-        log_msg(LOG_WARN, b->who->request_id, "schedule outcome unknown (%s), looking it up",
+        log_msg(LOG_WARN, b->request_id, "schedule outcome unknown (%s), looking it up",
                 iamport_status_name(st));
         look_up(b, 1, ITEM_UNKNOWN);
     }
     if (count_state(b, ITEM_FOUND) != b->n) {
-        schedule_answer_set(out, 200, -1, "%s", SCHEDULE_MSG_UNKNOWN);
-        out->retry = 1;
+        merchant_answer_retry(out, SCHEDULE_MSG_UNKNOWN);
         return "schedule.unknown";
     }
-    out->http_status = 200;
-    out->response = cJSON_CreateArray();
+    cJSON *booked = cJSON_CreateArray();
     for (size_t i = 0; i < b->n; i++)
-        cJSON_AddItemToArray(out->response, schedule_json(&b->items[i].got));
+        cJSON_AddItemToArray(booked, schedule_json(&b->items[i].got));
+    merchant_answer_ok(out, booked);
     return "schedule.scheduled";
 }
 
-void schedule_book(const struct billing_env *env, const struct schedule_actor *who,
-                   const cJSON *body, struct schedule_answer *out)
+void schedule_book(const struct billing_env *env, const cJSON *body, const char *actor,
+                   const char *request_id, struct merchant_answer *out)
 {
-    struct book b = {.env = env, .who = who};
+    struct book b = {.env = env, .actor = actor, .request_id = request_id};
     struct billing_key key = {0};
     struct db_conn *conn = NULL;
 

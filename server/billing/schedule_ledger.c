@@ -1,8 +1,7 @@
-/* The schedules ledger: billkey's rows for iamport schedules, Schedule JSON, and the answers shared by the schedule calls. */
+/* The schedules ledger: billkey's rows for iamport schedules and iamport's Schedule JSON. */
 #include "server/billing/schedule_ledger.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,45 +9,6 @@
 #include "server/billing/billing_env.h"
 #include "server/core/json_util.h"
 #include "server/core/log.h"
-#include "server/core/utf8.h"
-
-void schedule_answer_release(struct schedule_answer *a)
-{
-    cJSON_Delete(a->response);
-    memset(a, 0, sizeof *a);
-}
-
-void schedule_answer_set(struct schedule_answer *out, int http_status, int code, const char *fmt,
-                         ...)
-{
-    va_list ap;
-    out->http_status = http_status;
-    out->code = code;
-    va_start(ap, fmt);
-    vsnprintf(out->message, sizeof out->message, fmt, ap);
-    va_end(ap);
-    utf8_trim_partial(out->message);
-}
-
-void schedule_answer_upstream(struct schedule_answer *out, enum iamport_status st,
-                              const struct iamport_error *err)
-{
-    switch (st) {
-    case IAMPORT_E_NOT_FOUND:
-        schedule_answer_set(out, err->http_status ? err->http_status : 404,
-                            err->code ? err->code : -1, "%s",
-                            err->message[0] ? err->message : SCHEDULE_MSG_NOT_FOUND);
-        return;
-    case IAMPORT_E_API:
-        schedule_answer_set(out, err->http_status ? err->http_status : 200, err->code, "%s",
-                            err->message);
-        return;
-    default:
-        break;
-    }
-    schedule_answer_set(out, 502, -1, "iamport 호출 실패 (%s%s%s)", iamport_status_name(st),
-                        err->detail[0] ? ": " : "", err->detail);
-}
 
 /* clang-format off */
 static const struct { const char *name; size_t offset; } schedule_strings[] = {
@@ -156,7 +116,8 @@ enum db_status schedule_ledger_mark(struct db_conn *conn, const char *merchant_u
     return record(conn, params, NULL);
 }
 
-enum db_status schedule_ledger_save(const struct billing_env *env, const struct schedule_actor *who,
+enum db_status schedule_ledger_save(const struct billing_env *env, const char *actor,
+                                    const char *request_id,
                                     const struct iamport_schedule_list *list, const char *action,
                                     const char *subject, int always, cJSON *detail)
 {
@@ -176,7 +137,7 @@ enum db_status schedule_ledger_save(const struct billing_env *env, const struct 
             detail = cJSON_CreateObject();
         cJSON_AddItemToObject(detail, "merchant_uids", changed_uids);
         changed_uids = NULL;
-        st = audit_record(conn, who->actor, action, subject, who->request_id, detail);
+        st = audit_record(conn, actor, action, subject, request_id, detail);
         detail = NULL;
     }
     if (conn && st == DB_OK)
@@ -184,8 +145,8 @@ enum db_status schedule_ledger_save(const struct billing_env *env, const struct 
     else if (conn)
         db_rollback(conn);
     if (st != DB_OK)
-        log_msg(LOG_ERROR, who->request_id, "recording '%s' in the schedules ledger failed (%s)",
-                action, db_status_name(st));
+        log_msg(LOG_ERROR, request_id, "recording '%s' in the schedules ledger failed (%s)", action,
+                db_status_name(st));
     if (conn)
         db_release(env->db, conn);
     cJSON_Delete(changed_uids);

@@ -672,6 +672,104 @@ START_TEST(a_not_sent_first_charge_is_retried)
 }
 END_TEST
 
+/* again with an Idempotency-Key to billkeyd p (NULL = fx's); returns 1 when the answer was
+ * replayed (Idempotent-Replayed: true), 0 when the handler ran. */
+static int again_keyed(const struct fx *fx, const struct billkeyd_proc *p, const char *idem,
+                       const char *body, struct http_client_response *r)
+{
+    char *url = fx_url(fx, p, AGAIN);
+    char *key = xasprintf("Idempotency-Key: %s", idem);
+    const char *headers[] = {"Authorization: Bearer " FX_API_KEY, key, NULL};
+    struct http_client_request rq = {
+        .method = "POST", .url = url, .headers = headers, .body = body};
+    http_client_do(&rq, r);
+    free(key);
+    free(url);
+    char *h = http_client_header(r, "Idempotent-Replayed");
+    int replayed = h && strcmp(h, "true") == 0;
+    ck_assert_msg(!h || replayed, "Idempotent-Replayed: %s", h);
+    free(h);
+    return replayed;
+}
+
+/* idempotency_keys rows of the merchant key: all (status 0) or those storing that status. */
+static long long idempotency_rows(const struct fx *fx, int status)
+{
+    char *sql = status > 0 ? xasprintf("SELECT count(*) FROM idempotency_keys WHERE "
+                                       "api_key_name = '" FX_API_KEY_NAME "' AND http_status = %d",
+                                       status)
+                           : xstrdup("SELECT count(*) FROM idempotency_keys WHERE "
+                                     "api_key_name = '" FX_API_KEY_NAME "'");
+    long long n = fx_count(fx, sql);
+    free(sql);
+    return n;
+}
+
+/* The retry answers of a keyed again (unknown or not sent) must not be kept under the key:
+ * the retry with the same key and body runs again, re-checks, charges once and answers paid;
+ * only that final answer is stored and replayed. */
+static void keyed_retry_then_replay(struct world *w, const char *mu)
+{
+    struct http_client_response paid, replay;
+    ck_assert_int_eq(again_keyed(&w->fx, NULL, "idem-again", w->body, &paid), 0);
+    expect_payment(&paid, mu, "paid");
+    ck_assert_int_eq(charges(&w->fx, mu), 1);
+    ck_assert_int_eq(idempotency_rows(&w->fx, 200), 1);
+    ck_assert_int_eq(again_keyed(&w->fx, NULL, "idem-again", w->body, &replay), 1);
+    ck_assert_str_eq(replay.body, paid.body);
+    ck_assert_int_eq(charges(&w->fx, mu), 1);
+    ck_assert_int_eq(audits(&w->fx, mu, "payment.requested"), 2); /* the replay ran nothing */
+    ck_assert_int_eq(audits(&w->fx, mu, "payment.paid"), 1);
+    ck_assert_int_eq(idempotency_rows(&w->fx, 0), 1);
+    expect_row(&w->fx, mu, "paid|again|shop|9900|f");
+    http_client_response_release(&paid);
+    http_client_response_release(&replay);
+}
+
+/* Lost before the charge under an Idempotency-Key: "outcome unknown" gives the key up. */
+START_TEST(an_unknown_answer_is_not_kept_under_an_idempotency_key)
+{
+    const char *env[] = {"IAMPORT_TIMEOUT_MS=400", NULL};
+    struct world w;
+    struct http_client_response r;
+    world_start(&w, env, "payco", "order-idem-unknown");
+    fault(&w.fx, before_faults[_i]);
+    ck_assert_int_eq(again_keyed(&w.fx, NULL, "idem-again", w.body, &r), 0);
+    expect(&r, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
+    http_client_response_release(&r);
+    expect_row(&w.fx, "order-idem-unknown", "unknown|again|shop|9900|t");
+    ck_assert_int_eq(charges(&w.fx, "order-idem-unknown"), 0);
+    ck_assert_int_eq(idempotency_rows(&w.fx, 0), 0);
+
+    keyed_retry_then_replay(&w, "order-idem-unknown");
+    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-idem-unknown"), 2); /* re-checked */
+    world_stop(&w);
+}
+END_TEST
+
+/* iamport unreachable under an Idempotency-Key: "not sent" gives the key up too. */
+START_TEST(a_not_sent_answer_is_not_kept_under_an_idempotency_key)
+{
+    struct world w;
+    struct billkeyd_proc cut_off;
+    struct http_client_response r;
+    world_start(&w, NULL, "payco", "order-idem-down");
+    char *closed = xasprintf("IAMPORT_BASE_URL=http://127.0.0.1:%d", testlib_free_port());
+    const char *env[] = {closed, NULL};
+    fx_start_billkeyd(&w.fx, &cut_off, env);
+    ck_assert_int_eq(again_keyed(&w.fx, &cut_off, "idem-again", w.body, &r), 0);
+    expect(&r, -1, AGAIN_MSG_NOT_SENT);
+    http_client_response_release(&r);
+    fx_stop_billkeyd(&cut_off);
+    expect_row(&w.fx, "order-idem-down", "not_sent|again|shop|9900|t");
+    ck_assert_int_eq(idempotency_rows(&w.fx, 0), 0);
+
+    keyed_retry_then_replay(&w, "order-idem-down");
+    free(closed);
+    world_stop(&w);
+}
+END_TEST
+
 static Suite *suite_merchant_again(void)
 {
     Suite *s = suite_create("merchant_again");
@@ -691,6 +789,8 @@ static Suite *suite_merchant_again(void)
     tcase_add_test(tc, a_bracket_form_body_charges);
     tcase_add_test(tc, naverpay_gets_naver_use_cfm_filled_in);
     tcase_add_test(tc, a_not_sent_first_charge_is_retried);
+    tcase_add_loop_test(tc, an_unknown_answer_is_not_kept_under_an_idempotency_key, 0, 2);
+    tcase_add_test(tc, a_not_sent_answer_is_not_kept_under_an_idempotency_key);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -637,6 +637,62 @@ START_TEST(list_query_is_checked_first)
 }
 END_TEST
 
+/* POST schedule with an Idempotency-Key; returns 1 when the answer was replayed. */
+static int book_keyed(const struct fx *fx, const char *idem, const char *body,
+                      struct http_client_response *r)
+{
+    char *url = fx_url(fx, NULL, "/subscribe/payments/schedule");
+    char *key = xasprintf("Idempotency-Key: %s", idem);
+    const char *headers[] = {"Authorization: Bearer " FX_API_KEY, key, NULL};
+    struct http_client_request rq = {
+        .method = "POST", .url = url, .headers = headers, .body = body};
+    http_client_do(&rq, r);
+    free(key);
+    free(url);
+    char *h = http_client_header(r, "Idempotent-Replayed");
+    int replayed = h && strcmp(h, "true") == 0;
+    ck_assert_msg(!h || replayed, "Idempotent-Replayed: %s", h);
+    free(h);
+    return replayed;
+}
+
+/* "Outcome unknown" under an Idempotency-Key gives the key up: the retry with the same key and
+ * body runs again (looked up, then booked once); that answer is stored and replayed. */
+START_TEST(an_unknown_schedule_is_not_kept_under_an_idempotency_key)
+{
+    struct fx fx;
+    struct http_client_response r, booked;
+    fx_start(&fx, NULL);
+    char *cu = active_key(&fx, "payco", 0, NULL);
+    char *it = item("idem-s", now_s() + DAY, 100);
+    char *body = xasprintf("{\"customer_uid\":\"%s\",\"schedules\":[%s]}", cu, it);
+    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
+                             "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}"));
+    ck_assert_int_eq(book_keyed(&fx, "idem-schedule", body, &r), 0);
+    expect(&r, 200, -1, SCHEDULE_MSG_UNKNOWN);
+    http_client_response_release(&r);
+    expect_row(&fx, "idem-s", "unknown", "unknown");
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM idempotency_keys"), 0);
+
+    ck_assert_int_eq(book_keyed(&fx, "idem-schedule", body, &booked), 0);
+    expect(&booked, 200, 0, NULL);
+    expect_row(&fx, "idem-s", "scheduled", "scheduled");
+    ck_assert_int_eq(upstream_count(&fx, "GET", "/subscribe/payments/schedule/idem-s"), 2);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM idempotency_keys WHERE http_status = 200"),
+                     1);
+    ck_assert_int_eq(book_keyed(&fx, "idem-schedule", body, &r), 1);
+    ck_assert_str_eq(r.body, booked.body);
+    http_client_response_release(&r);
+    http_client_response_release(&booked);
+    ck_assert_int_eq(audit_count(&fx, "schedule.scheduled"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM schedules"), 1);
+    free(body);
+    free(it);
+    free(cu);
+    fx_stop(&fx);
+}
+END_TEST
+
 static Suite *suite_merchant_schedule(void)
 {
     Suite *s = suite_create("merchant_schedule");
@@ -650,6 +706,7 @@ static Suite *suite_merchant_schedule(void)
     tcase_add_test(tc, unschedule_by_merchant_uid_and_customer);
     tcase_add_test(tc, timeout_is_looked_up_not_resent);
     tcase_add_test(tc, list_query_is_checked_first);
+    tcase_add_test(tc, an_unknown_schedule_is_not_kept_under_an_idempotency_key);
     suite_add_tcase(s, tc);
     return s;
 }
