@@ -43,6 +43,14 @@ if [ -z "${IAMPORT_API_KEY:-}" ] && [ -z "${IAMPORT_API_SECRET:-}" ]; then
   export SANDBOX_MODE=1 IMP_CODE="${IMP_CODE:-imp_sandbox}"
   export IAMPORT_SDK_URL="$IAMPORT_BASE_URL/v1/iamport.js"
   echo "billkey: no iamport credentials given: using the iamport sandbox at $IAMPORT_BASE_URL" >&2
+  # With the sandbox, a demo merchant key makes the merchant API usable at once (a key of this
+  # run only; with real iamport credentials, BILLKEY_API_KEYS is yours to set).
+  if [ -z "${BILLKEY_API_KEYS:-}" ]; then
+    demo_key="demo_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+    export BILLKEY_API_KEYS="demo:$demo_key"
+    echo "billkey: merchant API key for this run: name 'demo', key '$demo_key'" \
+      "(Authorization: Bearer <key>, or POST /users/getToken {imp_key: demo, imp_secret: <key>})" >&2
+  fi
 fi
 
 export STATIC_DIR="${STATIC_DIR:-$root/static}"
