@@ -121,19 +121,11 @@ static long long charges(const struct fx *fx, const char *mu)
 /* extra.naverUseCfm of the last again the sandbox received (caller frees), or NULL. */
 static char *sent_naver_use_cfm(const struct fx *fx)
 {
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *item;
-    char *cfm = NULL;
-    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(log, "requests")) {
-        if (strcmp(fx_str(item, "path"), AGAIN) != 0)
-            continue;
-        const cJSON *extra = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(item, "body"), "extra");
-        free(cfm);
-        cfm = fx_str(extra, "naverUseCfm") ? xstrdup(fx_str(extra, "naverUseCfm")) : NULL;
-    }
-    cJSON_Delete(log);
-    return cfm;
+    cJSON *body = fx_sandbox_last_body(fx, AGAIN);
+    const char *cfm = fx_str(cJSON_GetObjectItemCaseSensitive(body, "extra"), "naverUseCfm");
+    char *copy = cfm ? xstrdup(cfm) : NULL;
+    cJSON_Delete(body);
+    return copy;
 }
 
 static void kst_today(char out[9])
@@ -142,11 +134,6 @@ static void kst_today(char out[9])
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 9, "%Y%m%d", &tm);
-}
-
-static void fault(const struct fx *fx, const char *json)
-{
-    cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
 }
 
 START_TEST(a_charge_is_paid_recorded_and_audited)
@@ -408,7 +395,7 @@ START_TEST(a_lost_answer_after_the_charge_is_looked_up)
     const char *env[] = {"IAMPORT_TIMEOUT_MS=400", NULL};
     struct world w;
     world_start(&w, env, "kicc", "order-lost");
-    fault(&w.fx, after_faults[_i]);
+    fx_fault(&w.fx, after_faults[_i]);
     again_paid(&w.fx, NULL, w.body, "order-lost", "paid");
     expect_row(&w.fx, "order-lost", "paid|again|shop|9900|f");
     ck_assert_int_eq(audits(&w.fx, "order-lost", "payment.paid"), 1);
@@ -430,7 +417,7 @@ START_TEST(a_lost_request_is_unknown_then_retried_once)
     const char *env[] = {"IAMPORT_TIMEOUT_MS=400", NULL};
     struct world w;
     world_start(&w, env, "payco", "order-unknown");
-    fault(&w.fx, before_faults[_i]);
+    fx_fault(&w.fx, before_faults[_i]);
     again_refused(&w.fx, NULL, w.body, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
     expect_row(&w.fx, "order-unknown", "unknown|again|shop|9900|t");
     ck_assert_int_eq(audits(&w.fx, "order-unknown", "payment.unknown"), 1);
@@ -458,7 +445,7 @@ START_TEST(a_retry_with_another_amount_is_refused)
 {
     struct world w;
     world_start(&w, NULL, "payco", "order-mismatch");
-    fault(&w.fx, before_faults[0]);
+    fx_fault(&w.fx, before_faults[0]);
     again_refused(&w.fx, NULL, w.body, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
     char *other = body_for(w.cu, "order-mismatch", PRICE + 100);
     char *want =
@@ -592,7 +579,7 @@ START_TEST(a_not_sent_first_charge_is_retried)
     fx_start(&fx, NULL);
     cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    fault(&fx, before_faults[0]);
+    fx_fault(&fx, before_faults[0]);
     fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
@@ -665,7 +652,7 @@ START_TEST(an_unknown_answer_is_not_kept_under_an_idempotency_key)
     struct world w;
     struct http_client_response r;
     world_start(&w, env, "payco", "order-idem-unknown");
-    fault(&w.fx, before_faults[_i]);
+    fx_fault(&w.fx, before_faults[_i]);
     ck_assert_int_eq(fx_merchant_keyed(&w.fx, NULL, AGAIN, "idem-again", w.body, &r), 0);
     fx_expect_envelope(&r, 200, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
     http_client_response_release(&r);

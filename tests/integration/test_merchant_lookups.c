@@ -350,9 +350,8 @@ START_TEST(a_cancel_that_times_out_is_looked_up_never_sent_again)
     start_with_keys(&fx, &taken, &lost);
 
     /* processed upstream, then the connection dropped: the lookup finds the cancel */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
-                             "\"drop\",\"after_processing\":true}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
+                  "\"drop\",\"after_processing\":true}");
     char *body = xasprintf("{\"imp_uid\":\"%s\"}", taken.imp_uid);
     fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_JSON, body, &r);
     expect(&r, 200, 0, NULL);
@@ -365,9 +364,8 @@ START_TEST(a_cancel_that_times_out_is_looked_up_never_sent_again)
 
     /* dropped before processing: nothing changed upstream, so the outcome is reported unknown
      * and the cancel is not sent a second time */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
-                             "\"drop\"}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
+                  "\"drop\"}");
     body = xasprintf("{\"merchant_uid\":\"%s\",\"amount\":1000}", lost.merchant_uid);
     fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_JSON, body, &r);
     ck_assert_int_eq(r.status, 200);
@@ -467,7 +465,7 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
     long long at = (long long)time(NULL) + 7200;
     book(&fx, k.customer_uid, "sch-1", at);
     book(&fx, k.customer_uid, "sch-2", at + 86400);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "DELETE", "/__sandbox/requests", NULL));
+    fx_clear_requests(&fx);
 
     char *path = xasprintf("/subscribe/customers/%s?reason=%%ED%%95%%B4%%EC%%A7%%80"
                            "&extra%%5Brequester%%5D=customer",
@@ -507,9 +505,8 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
     free(path);
 
     /* nothing pending is fine; a failing unschedule keeps the key */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/subscribe/payments/unschedule\","
-                             "\"kind\":\"http500\"}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/unschedule\","
+                  "\"kind\":\"http500\"}");
     path = xasprintf("/subscribe/customers/%s", bare.customer_uid);
     fx_merchant(&fx, NULL, "DELETE", path, NULL, NULL, &r);
     ck_assert_int_ne(r.status, 200);
@@ -541,7 +538,7 @@ START_TEST(key_in_registration_is_refused_unread)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "DELETE", "/__sandbox/requests", NULL));
+    fx_clear_requests(&fx);
     fx_merchant(&fx, NULL, "POST", "/subscribe/customers/cu_keyin", FX_FORM,
                 "card_number=4092123412341234&expiry=2030-12&birth=800101&pwd_2digit=12", &r);
     expect(&r, 200, 1, CARD_REFUSED);

@@ -26,21 +26,6 @@ static void expect_call(const struct fx *fx, const char *method, const char *pat
     http_client_response_release(&r);
 }
 
-/* The body of the last request the sandbox got for path (caller deletes). */
-static cJSON *upstream_last_body(const struct fx *fx, const char *path)
-{
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *e, *last = NULL;
-    cJSON_ArrayForEach (e, cJSON_GetObjectItem(log, "requests")) {
-        if (strcmp(fx_str(e, "path"), path) == 0)
-            last = e;
-    }
-    ck_assert_ptr_nonnull(last);
-    cJSON *body = cJSON_Duplicate(cJSON_GetObjectItem(last, "body"), 1);
-    cJSON_Delete(log);
-    return body;
-}
-
 static long long now_s(void)
 {
     return (long long)time(NULL);
@@ -333,8 +318,7 @@ START_TEST(used_merchant_uids_are_refused_all_or_nothing)
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM schedules"), 1);
 
     /* iamport's own refusal frees the merchant_uids: nothing was stored there */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}"));
+    fx_fault(&fx, "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}");
     char *b = item("dup-b", at, 100);
     book(&fx, cu, b, &r);
     /* a 500 may have been processed: looked up (404), so the outcome stays unknown */
@@ -411,7 +395,8 @@ START_TEST(naverpay_form_body_gets_use_dates)
     fx_expect_envelope(&r, 200, 0, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(http_client_body_response(&r)), 2);
     http_client_response_release(&r);
-    cJSON *sent = upstream_last_body(&fx, "/subscribe/payments/schedule");
+    cJSON *sent = fx_sandbox_last_body(&fx, "/subscribe/payments/schedule");
+    ck_assert_ptr_nonnull(sent);
     const cJSON *items = cJSON_GetObjectItem(sent, "schedules");
     const cJSON *e0 = cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "extra");
     const cJSON *e1 = cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "extra");
@@ -506,9 +491,8 @@ START_TEST(timeout_is_looked_up_not_resent)
     fx_start(&fx, NULL);
     char *cu = fx_active_key(&fx, "kakaopay", 0, NULL);
     long long at = now_s() + DAY;
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/subscribe/payments/schedule\","
-                             "\"kind\":\"drop\",\"after_processing\":true}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/schedule\","
+                  "\"kind\":\"drop\",\"after_processing\":true}");
     char *a = item("to-1", at, 100), *b = item("to-2", at, 200);
     char *items = xasprintf("%s,%s", a, b);
     book(&fx, cu, items, &r);
@@ -594,8 +578,7 @@ START_TEST(an_unknown_schedule_is_not_kept_under_an_idempotency_key)
     char *cu = fx_active_key(&fx, "payco", 0, NULL);
     char *it = item("idem-s", now_s() + DAY, 100);
     char *body = xasprintf("{\"customer_uid\":\"%s\",\"schedules\":[%s]}", cu, it);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}"));
+    fx_fault(&fx, "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}");
     ck_assert_int_eq(
         fx_merchant_keyed(&fx, NULL, "/subscribe/payments/schedule", "idem-schedule", body, &r), 0);
     fx_expect_envelope(&r, 200, -1, SCHEDULE_MSG_UNKNOWN);

@@ -388,3 +388,8 @@ void fx_clear_requests(const struct fx *fx)
 {
     cJSON_Delete(sandbox_ctl(&fx->sandbox, "DELETE", "/__sandbox/requests", NULL));
 }
+
+void fx_fault(const struct fx *fx, const char *json)
+{
+    cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
+}

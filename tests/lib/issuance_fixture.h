@@ -88,6 +88,8 @@ char *fx_active_key(const struct fx *fx, const char *pg, int charge_now,
                     char **registration_merchant_uid);
 /* DELETE /__sandbox/requests: empties the sandbox's request log. */
 void fx_clear_requests(const struct fx *fx);
+/* POST /__sandbox/faults with this JSON (aborts the test unless the sandbox answers 200). */
+void fx_fault(const struct fx *fx, const char *json);
 
 /* Runs one SQL query with up to 3 text parameters (NULL-terminated list) on fx's database and
  * returns row 0 column 0 (caller frees), or NULL when there is no row or it is NULL. Aborts the

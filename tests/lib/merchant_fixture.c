@@ -84,6 +84,20 @@ int fx_sandbox_requests(const struct fx *fx, const char *method, const char *pat
     return n;
 }
 
+cJSON *fx_sandbox_last_body(const struct fx *fx, const char *path)
+{
+    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
+    const cJSON *e, *last = NULL;
+    cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(log, "requests")) {
+        const char *p = fx_str(e, "path");
+        if (p && strcmp(p, path) == 0)
+            last = e;
+    }
+    cJSON *body = last ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(last, "body"), 1) : NULL;
+    cJSON_Delete(log);
+    return body;
+}
+
 char *fx_payment_column(const struct fx *fx, const char *column, const char *mu)
 {
     char *sql = xasprintf("SELECT %s::text FROM payments WHERE merchant_uid = $1", column);

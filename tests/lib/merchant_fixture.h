@@ -37,6 +37,10 @@ void fx_expect_envelope(const struct http_client_response *r, long status, int c
  * NULL it gets the log index of the first match (-1 when none). */
 int fx_sandbox_requests(const struct fx *fx, const char *method, const char *path, int *first);
 
+/* A copy of the body of the last request in the sandbox's log whose path is exactly path, or
+ * NULL when there is none (caller deletes). */
+cJSON *fx_sandbox_last_body(const struct fx *fx, const char *path);
+
 /* payments.<column>::text (a trusted column name) of merchant_uid mu, or NULL (caller frees). */
 char *fx_payment_column(const struct fx *fx, const char *column, const char *mu);
 
