@@ -12,6 +12,7 @@
 #include "server/core/xalloc.h"
 #include "tests/lib/db_test.h"
 #include "tests/lib/issuance_fixture.h"
+#include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
 
 #define OTHER_KEY "other_test_key_0123456789abcdef"
@@ -38,16 +39,6 @@ static long post(const struct fx *fx, const char *api_key, const char *idem, con
     return r->status;
 }
 
-/* 1 when the response carries Idempotent-Replayed: true, 0 when it has no such header. */
-static int replayed(const struct http_client_response *r)
-{
-    char *h = http_client_header(r, "Idempotent-Replayed");
-    int yes = h && strcmp(h, "true") == 0;
-    ck_assert_msg(!h || yes, "Idempotent-Replayed: %s", h);
-    free(h);
-    return yes;
-}
-
 static long long stored_keys(const struct fx *fx)
 {
     return fx_count(fx, "SELECT count(*) FROM idempotency_keys");
@@ -59,9 +50,9 @@ START_TEST(the_same_key_and_body_replay_the_first_answer)
     struct http_client_response a, b;
     fx_start(&fx, NULL);
     ck_assert_int_eq(post(&fx, FX_API_KEY, "order-1", PAYCO, &a), 201);
-    ck_assert_int_eq(replayed(&a), 0);
+    ck_assert_int_eq(fx_replayed(&a), 0);
     ck_assert_int_eq(post(&fx, FX_API_KEY, "order-1", PAYCO, &b), 201);
-    ck_assert_int_eq(replayed(&b), 1);
+    ck_assert_int_eq(fx_replayed(&b), 1);
     ck_assert_str_eq(a.body, b.body);
     ck_assert_str_eq(a.content_type, b.content_type);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 1);
@@ -77,7 +68,7 @@ START_TEST(the_same_key_and_body_replay_the_first_answer)
         "{\"customer_id\":\"c\",\"pg\":\"toss\",\"amount\":1,\"name\":\"n\"}";
     ck_assert_int_eq(post(&fx, FX_API_KEY, "order-2", bad, &a), 400);
     ck_assert_int_eq(post(&fx, FX_API_KEY, "order-2", bad, &b), 400);
-    ck_assert_int_eq(replayed(&a) * 10 + replayed(&b), 1);
+    ck_assert_int_eq(fx_replayed(&a) * 10 + fx_replayed(&b), 1);
     ck_assert_str_eq(a.body, b.body); /* the first answer's request_id included */
     http_client_response_release(&a);
     http_client_response_release(&b);
@@ -85,7 +76,7 @@ START_TEST(the_same_key_and_body_replay_the_first_answer)
     /* No header: billkey behaves as before, nothing stored. */
     ck_assert_int_eq(post(&fx, FX_API_KEY, NULL, PAYCO, &a), 201);
     ck_assert_int_eq(post(&fx, FX_API_KEY, NULL, PAYCO, &b), 201);
-    ck_assert_int_eq(replayed(&a) + replayed(&b), 0);
+    ck_assert_int_eq(fx_replayed(&a) + fx_replayed(&b), 0);
     ck_assert_str_ne(fx_str(a.json, "merchant_uid"), fx_str(b.json, "merchant_uid"));
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 3);
     ck_assert_int_eq(stored_keys(&fx), 2);
@@ -125,7 +116,7 @@ START_TEST(keys_of_different_api_keys_are_independent)
     fx_start(&fx, env);
     ck_assert_int_eq(post(&fx, FX_API_KEY, "same", PAYCO, &a), 201);
     ck_assert_int_eq(post(&fx, OTHER_KEY, "same", PAYCO_2, &b), 201);
-    ck_assert_int_eq(replayed(&a) + replayed(&b), 0);
+    ck_assert_int_eq(fx_replayed(&a) + fx_replayed(&b), 0);
     ck_assert_str_ne(fx_str(a.json, "merchant_uid"), fx_str(b.json, "merchant_uid"));
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 2);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(DISTINCT api_key_name) FROM idempotency_keys"), 2);
@@ -174,7 +165,7 @@ START_TEST(concurrent_requests_with_one_key_execute_once)
             continue;
         }
         ck_assert_msg(r->status == 201, "racer %d -> %ld: %s", i, r->status, r->body);
-        if (replayed(r))
+        if (fx_replayed(r))
             replays++;
         else
             executed++;
@@ -231,12 +222,12 @@ START_TEST(a_5xx_gives_the_key_up_for_a_retry)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults", faults[_i]));
+    fx_fault(&fx, faults[_i]);
     ck_assert_int_eq(post(&fx, FX_API_KEY, "kakao", body, &r), statuses[_i]);
     http_client_response_release(&r);
     ck_assert_int_eq(stored_keys(&fx), 0);
     ck_assert_int_eq(post(&fx, FX_API_KEY, "kakao", body, &r), 201); /* fault used up */
-    ck_assert_int_eq(replayed(&r), 0);
+    ck_assert_int_eq(fx_replayed(&r), 0);
     http_client_response_release(&r);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM idempotency_keys WHERE http_status = 201"),
@@ -265,7 +256,7 @@ START_TEST(an_abandoned_claim_expires_after_its_lease)
     http_client_response_release(&r);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 0);
     ck_assert_int_eq(post(&fx, FX_API_KEY, "stale", PAYCO, &r), 201);
-    ck_assert_int_eq(replayed(&r), 0);
+    ck_assert_int_eq(fx_replayed(&r), 0);
     http_client_response_release(&r);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 1);
     fx_stop(&fx);

@@ -14,11 +14,6 @@
 #define PRICE 9900
 #define THREADS 8
 
-static void fault(const struct fx *fx, const char *json)
-{
-    cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
-}
-
 static const cJSON *first_payment(const struct http_client_response *r)
 {
     return cJSON_GetObjectItemCaseSensitive(r->json, "first_payment");
@@ -58,7 +53,7 @@ START_TEST(iamport_lookup_failure_stays_pending)
     const char *mu = fx_str(co, "merchant_uid");
     fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     char *f = xasprintf(c->fault_fmt, w.imp_uid);
-    fault(&fx, f);
+    fx_fault(&fx, f);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
     ck_assert_msg(r.status == c->status, "%s: -> %ld: %s", c->name, r.status, r.body);
     fx_expect_error(&r, c->status, c->code);
@@ -69,7 +64,7 @@ START_TEST(iamport_lookup_failure_stays_pending)
 
     if (c->check_landing_and_charge) {
         ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
-        fault(&fx, f); /* the landing says so in HTML */
+        fx_fault(&fx, f); /* the landing says so in HTML */
         fx_landing(&fx, w.imp_uid, mu, &r);
         ck_assert_int_eq(r.status, c->status);
         char *marker = xasprintf("data-status=\"error\" data-code=\"%s\"", c->code);
@@ -107,7 +102,7 @@ START_TEST(landing_lookup_by_merchant_uid_timeout_is_504)
     char *f = xasprintf("{\"method\":\"GET\",\"path\":\"/payments/find/%s\",\"kind\":\"hang\","
                         "\"delay_ms\":2000,\"count\":3}",
                         mu);
-    fault(&fx, f);
+    fx_fault(&fx, f);
     fx_landing(&fx, NULL, mu, &r);
     ck_assert_msg(r.status == 504, "-> %ld: %s", r.status, r.body);
     ck_assert_ptr_nonnull(strstr(r.body, "data-status=\"error\" data-code=\"iamport_timeout\""));
@@ -139,7 +134,7 @@ START_TEST(prepare_failure_creates_nothing)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    fault(&fx, faults[_i]);
+    fx_fault(&fx, faults[_i]);
     fx_create_checkout(&fx,
                        "{\"customer_id\":\"c\",\"pg\":\"kakaopay\",\"amount\":9900,"
                        "\"name\":\"n\",\"charge_now\":true}",
@@ -218,8 +213,8 @@ START_TEST(first_charge_outcome_unknown_then_found)
     fx_start(&fx, NULL);
     cJSON *co = fx_checkout_plan(&fx, "chai", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
-               "\"after_processing\":true}");
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
+                  "\"after_processing\":true}");
     fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
@@ -254,7 +249,7 @@ START_TEST(first_charge_outcome_unknown_stays_unknown)
     fx_start(&fx, NULL);
     cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\"}");
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\"}");
     fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     for (int i = 0; i < 2; i++) {
         fx_complete(&fx, NULL, w.imp_uid, mu, &r);

@@ -7,6 +7,7 @@
 
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
+#include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
 
 #define PRICE 9900
@@ -17,21 +18,6 @@ static void expect_reg(const struct fx *fx, const char *mu, const char *status)
     ck_assert_msg(s && strcmp(s, status) == 0, "registration %s is '%s', want '%s'", mu,
                   s ? s : "(none)", status);
     free(s);
-}
-
-/* How many requests the sandbox received with this method and path prefix. */
-static int sandbox_requests(const struct fx *fx, const char *method, const char *prefix)
-{
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *item;
-    int n = 0;
-    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(log, "requests")) {
-        const char *m = fx_str(item, "method"), *p = fx_str(item, "path");
-        if (m && p && strcmp(m, method) == 0 && strncmp(p, prefix, strlen(prefix)) == 0)
-            n++;
-    }
-    cJSON_Delete(log);
-    return n;
 }
 
 static char *sandbox_payment_status(const struct fx *fx, const char *imp_uid)
@@ -71,7 +57,7 @@ START_TEST(replayed_imp_uid_is_idempotent)
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                    "WHERE action = 'registration.active'"),
                      1);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/again*", NULL), 1);
     struct fx_ledger l;
     fx_ledger(&fx, first, &l);
     ck_assert_int_eq(l.merchant_uids, 1);
@@ -157,7 +143,7 @@ START_TEST(payment_of_another_order_is_not_touched)
     char *status = sandbox_payment_status(&fx, w.imp_uid);
     ck_assert_str_eq(status, "paid");
     free(status);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events"), 0);
     fx_window_release(&w);
     cJSON_Delete(rp);
@@ -197,7 +183,7 @@ START_TEST(tampered_kakaopay_amount_is_cancelled)
     char *status = sandbox_payment_status(&fx, w.imp_uid);
     ck_assert_str_eq(status, "cancelled");
     free(status);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), 1);
     expect_reg(&fx, mu, "tampered");
     char *reason = fx_registration_column(&fx, "fail_reason", mu);
     ck_assert_str_eq(reason, "amount 100 is not the expected 9900");
@@ -262,7 +248,7 @@ START_TEST(failed_cancel_keeps_registration_pending)
     cJSON_ReplaceItemInObjectCaseSensitive(rp, "amount", cJSON_CreateNumber(5000));
     fx_window_submit(&fx, rp, 0, 0, &w);
     ck_assert(w.success);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults", f->fault));
+    fx_fault(&fx, f->fault);
 
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
     fx_expect_error(&r, f->status, f->code);
@@ -278,7 +264,7 @@ START_TEST(failed_cancel_keeps_registration_pending)
     char *status = sandbox_payment_status(&fx, w.imp_uid);
     ck_assert_str_eq(status, "cancelled");
     free(status);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), f->cancels);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), f->cancels);
     const char *p_mu[] = {mu, NULL};
     char *pay = fx_sql(&fx,
                        "SELECT concat_ws('|', kind, amount, status) FROM payments "
@@ -317,8 +303,8 @@ START_TEST(swapped_identity_is_tampered_without_cancel)
                   testlib_error_field(r.json, "message"));
     http_client_response_release(&r);
     expect_reg(&fx, mu, "tampered");
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel"), 0);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/again*", NULL), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
     fx_window_release(&w);
@@ -402,7 +388,7 @@ START_TEST(issuance_failure_marks_registration_failed)
     free(reason);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0); /* no first charge */
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/again"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/again*", NULL), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                    "WHERE action = 'registration.failed' AND actor = 'callback'"),
                      1);

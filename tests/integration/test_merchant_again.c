@@ -9,42 +9,12 @@
 #include "server/billing/again.h"
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
+#include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
 
 #define PRICE 9900
 #define THREADS 8
 #define AGAIN "/subscribe/payments/again"
-
-/* An active billing key of pg (no first charge) made through the window; caller frees. */
-static char *active_key(const struct fx *fx, const char *pg)
-{
-    struct fx_window w;
-    struct http_client_response r;
-    cJSON *co = fx_checkout_plan(fx, pg, PRICE, 0);
-    fx_window_submit(fx, fx_request_pay(co), 0, 0, &w);
-    fx_complete(fx, NULL, w.imp_uid, fx_str(co, "merchant_uid"), &r);
-    ck_assert_msg(r.status == 200, "%s", r.body);
-    ck_assert_str_eq(fx_str(r.json, "status"), "active");
-    http_client_response_release(&r);
-    char *cu = xstrdup(fx_str(co, "customer_uid"));
-    fx_window_release(&w);
-    cJSON_Delete(co);
-    /* the sandbox's log and ledger start empty for the charge under test */
-    cJSON_Delete(sandbox_ctl(&fx->sandbox, "DELETE", "/__sandbox/requests", NULL));
-    return cu;
-}
-
-/* POST again with the merchant key to billkeyd p (NULL = fx's): JSON, or form when form != 0. */
-static void again(const struct fx *fx, const struct billkeyd_proc *p, const char *body, int form,
-                  struct http_client_response *r)
-{
-    char *url = fx_url(fx, p, AGAIN);
-    if (form)
-        http_client_form("POST", url, body, FX_API_KEY, r);
-    else
-        http_client_json("POST", url, body, FX_API_KEY, r);
-    free(url);
-}
 
 static char *body_for(const char *cu, const char *mu, long long amount)
 {
@@ -53,22 +23,10 @@ static char *body_for(const char *cu, const char *mu, long long amount)
                      cu, mu, amount);
 }
 
-static void expect(const struct http_client_response *r, int code, const char *message)
-{
-    ck_assert_msg(r->status == 200, "-> %ld: %s", r->status, r->body);
-    ck_assert_msg(http_client_code(r) == code, "code %d (want %d): %s", http_client_code(r), code,
-                  r->body);
-    if (message)
-        ck_assert_msg(http_client_message(r) && strcmp(http_client_message(r), message) == 0,
-                      "message: %s (want %s)", r->body, message);
-    if (code != 0)
-        ck_assert_msg(cJSON_IsNull(http_client_body_response(r)), "response: %s", r->body);
-}
-
 /* The Payment of a code-0 answer: status, integer amount and timestamps. */
 static void expect_payment(const struct http_client_response *r, const char *mu, const char *status)
 {
-    expect(r, 0, NULL);
+    fx_expect_envelope(r, 200, 0, NULL);
     const cJSON *p = http_client_body_response(r);
     ck_assert_str_eq(fx_str(p, "merchant_uid"), mu);
     ck_assert_str_eq(fx_str(p, "status"), status);
@@ -84,7 +42,7 @@ static void again_paid(const struct fx *fx, const struct billkeyd_proc *p, const
                        const char *mu, const char *status)
 {
     struct http_client_response r;
-    again(fx, p, body, 0, &r);
+    fx_merchant(fx, p, "POST", AGAIN, FX_JSON, body, &r);
     expect_payment(&r, mu, status);
     http_client_response_release(&r);
 }
@@ -94,8 +52,8 @@ static void again_refused(const struct fx *fx, const struct billkeyd_proc *p, co
                           int code, const char *message)
 {
     struct http_client_response r;
-    again(fx, p, body, 0, &r);
-    expect(&r, code, message);
+    fx_merchant(fx, p, "POST", AGAIN, FX_JSON, body, &r);
+    fx_expect_envelope(&r, 200, code, message);
     http_client_response_release(&r);
 }
 
@@ -109,7 +67,8 @@ struct world {
 static void world_start(struct world *w, const char *const *env, const char *pg, const char *mu)
 {
     fx_start(&w->fx, env);
-    w->cu = active_key(&w->fx, pg);
+    w->cu = fx_active_key(&w->fx, pg, 0, NULL);
+    fx_clear_requests(&w->fx);
     w->body = body_for(w->cu, mu, PRICE);
 }
 
@@ -159,35 +118,14 @@ static long long charges(const struct fx *fx, const char *mu)
     return n;
 }
 
-/* Requests the sandbox received whose path starts with prefix. */
-static int requests(const struct fx *fx, const char *prefix)
-{
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *item;
-    int n = 0;
-    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(log, "requests"))
-        if (strncmp(fx_str(item, "path"), prefix, strlen(prefix)) == 0)
-            n++;
-    cJSON_Delete(log);
-    return n;
-}
-
 /* extra.naverUseCfm of the last again the sandbox received (caller frees), or NULL. */
 static char *sent_naver_use_cfm(const struct fx *fx)
 {
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *item;
-    char *cfm = NULL;
-    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(log, "requests")) {
-        if (strcmp(fx_str(item, "path"), AGAIN) != 0)
-            continue;
-        const cJSON *extra = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(item, "body"), "extra");
-        free(cfm);
-        cfm = fx_str(extra, "naverUseCfm") ? xstrdup(fx_str(extra, "naverUseCfm")) : NULL;
-    }
-    cJSON_Delete(log);
-    return cfm;
+    cJSON *body = fx_sandbox_last_body(fx, AGAIN);
+    const char *cfm = fx_str(cJSON_GetObjectItemCaseSensitive(body, "extra"), "naverUseCfm");
+    char *copy = cfm ? xstrdup(cfm) : NULL;
+    cJSON_Delete(body);
+    return copy;
 }
 
 static void kst_today(char out[9])
@@ -198,21 +136,17 @@ static void kst_today(char out[9])
     strftime(out, 9, "%Y%m%d", &tm);
 }
 
-static void fault(const struct fx *fx, const char *json)
-{
-    cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
-}
-
 START_TEST(a_charge_is_paid_recorded_and_audited)
 {
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco");
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
+    fx_clear_requests(&fx);
     char *body = xasprintf("{\"customer_uid\":\"%s\",\"merchant_uid\":\"order-1\",\"amount\":%d,"
                            "\"tax_free\":900,\"name\":\"월 구독\",\"buyer_email\":\"a@b.kr\"}",
                            cu, PRICE);
-    again(&fx, NULL, body, 0, &r);
+    fx_merchant(&fx, NULL, "POST", AGAIN, FX_JSON, body, &r);
     expect_payment(&r, "order-1", "paid");
     ck_assert_str_eq(fx_str(http_client_body_response(&r), "customer_uid"), cu);
     ck_assert_int_gt(
@@ -244,7 +178,8 @@ START_TEST(every_validation_rule_refuses_locally)
     char today[9];
     kst_today(today);
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco");
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
+    fx_clear_requests(&fx);
     char *past = xasprintf("extra[naverUseCfm]: yyyyMMdd 형식의 결제일(%s) 또는 그 이후 날짜여야 "
                            "합니다.",
                            today);
@@ -286,18 +221,18 @@ START_TEST(every_validation_rule_refuses_locally)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *body = xasprintf(cases[i].body, cu);
-        again(&fx, NULL, body, 0, &r);
+        fx_merchant(&fx, NULL, "POST", AGAIN, FX_JSON, body, &r);
         ck_assert_msg(http_client_code(&r) == 1 && http_client_message(&r) &&
                           strcmp(http_client_message(&r), cases[i].message) == 0,
                       "case %zu: %s", i, r.body);
-        expect(&r, 1, cases[i].message);
+        fx_expect_envelope(&r, 200, 1, cases[i].message);
         http_client_response_release(&r);
         free(body);
     }
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
     ck_assert_int_eq(
         fx_count(&fx, "SELECT count(*) FROM audit_events WHERE action LIKE 'payment.%'"), 0);
-    ck_assert_int_eq(requests(&fx, "/"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, NULL, "/*", NULL), 0);
     ck_assert_int_eq(charges(&fx, NULL), 0);
     free(past);
     free(cu);
@@ -317,7 +252,7 @@ START_TEST(a_deleted_key_is_an_unknown_customer)
                 p));
     again_refused(&w.fx, NULL, w.body, 1, AGAIN_MSG_UNKNOWN_CUSTOMER);
     ck_assert_int_eq(fx_count(&w.fx, "SELECT count(*) FROM payments"), 0);
-    ck_assert_int_eq(requests(&w.fx, "/"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, "/*", NULL), 0);
     world_stop(&w);
 }
 END_TEST
@@ -336,14 +271,14 @@ START_TEST(a_used_merchant_uid_is_refused_locally)
     char *on_registration = body_for(w.cu, regs_mu, PRICE);
     const char *bodies[] = {w.body, other_amount, on_registration};
     for (size_t i = 0; i < 3; i++) {
-        again(&w.fx, NULL, bodies[i], 0, &r);
-        expect(&r, 1, AGAIN_MSG_DUPLICATE);
+        fx_merchant(&w.fx, NULL, "POST", AGAIN, FX_JSON, bodies[i], &r);
+        fx_expect_envelope(&r, 200, 1, AGAIN_MSG_DUPLICATE);
         http_client_response_release(&r);
     }
     expect_row(&w.fx, "order-dup", "paid|again|shop|9900|f");
     ck_assert_int_eq(fx_count(&w.fx, "SELECT count(*) FROM payments"), 1);
     ck_assert_int_eq(audits(&w.fx, "order-dup", "payment.requested"), 1);
-    ck_assert_int_eq(requests(&w.fx, AGAIN), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, AGAIN "*", NULL), 1);
     ck_assert_int_eq(charges(&w.fx, "order-dup"), 1);
     ck_assert_int_eq(charges(&w.fx, regs_mu), 0);
     free(on_registration);
@@ -365,7 +300,7 @@ static void *race(void *arg)
 {
     struct racer *rc = arg;
     struct http_client_response r;
-    again(rc->fx, rc->instance, rc->body, 0, &r);
+    fx_merchant(rc->fx, rc->instance, "POST", AGAIN, FX_JSON, rc->body, &r);
     rc->code = r.status == 200 ? http_client_code(&r) : -9999;
     snprintf(rc->message, sizeof rc->message, "%s",
              http_client_message(&r) ? http_client_message(&r) : "");
@@ -404,7 +339,7 @@ START_TEST(concurrent_same_merchant_uid_charges_once)
     expect_row(&w.fx, "order-race", "paid|again|shop|9900|f");
     ck_assert_int_eq(audits(&w.fx, "order-race", "payment.requested"), 1);
     ck_assert_int_eq(audits(&w.fx, "order-race", "payment.paid"), 1);
-    ck_assert_int_eq(requests(&w.fx, AGAIN), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, AGAIN "*", NULL), 1);
     ck_assert_int_eq(charges(&w.fx, "order-race"), 1);
     if (two_instances)
         fx_stop_billkeyd(&second);
@@ -418,11 +353,12 @@ START_TEST(a_decline_is_a_failed_payment)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco");
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
+    fx_clear_requests(&fx);
     char *decline = xasprintf("{\"customer_uid\":\"%s\",\"reason\":\"잔액부족\"}", cu);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/decline", decline));
     char *body = body_for(cu, "order-declined", PRICE);
-    again(&fx, NULL, body, 0, &r);
+    fx_merchant(&fx, NULL, "POST", AGAIN, FX_JSON, body, &r);
     expect_payment(&r, "order-declined", "failed");
     ck_assert_str_eq(fx_str(http_client_body_response(&r), "fail_reason"), "잔액부족");
     http_client_response_release(&r);
@@ -459,11 +395,11 @@ START_TEST(a_lost_answer_after_the_charge_is_looked_up)
     const char *env[] = {"IAMPORT_TIMEOUT_MS=400", NULL};
     struct world w;
     world_start(&w, env, "kicc", "order-lost");
-    fault(&w.fx, after_faults[_i]);
+    fx_fault(&w.fx, after_faults[_i]);
     again_paid(&w.fx, NULL, w.body, "order-lost", "paid");
     expect_row(&w.fx, "order-lost", "paid|again|shop|9900|f");
     ck_assert_int_eq(audits(&w.fx, "order-lost", "payment.paid"), 1);
-    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-lost"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, "/payments/find/order-lost*", NULL), 1);
     ck_assert_int_eq(charges(&w.fx, "order-lost"), 1);
     world_stop(&w);
 }
@@ -481,18 +417,19 @@ START_TEST(a_lost_request_is_unknown_then_retried_once)
     const char *env[] = {"IAMPORT_TIMEOUT_MS=400", NULL};
     struct world w;
     world_start(&w, env, "payco", "order-unknown");
-    fault(&w.fx, before_faults[_i]);
+    fx_fault(&w.fx, before_faults[_i]);
     again_refused(&w.fx, NULL, w.body, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
     expect_row(&w.fx, "order-unknown", "unknown|again|shop|9900|t");
     ck_assert_int_eq(audits(&w.fx, "order-unknown", "payment.unknown"), 1);
     ck_assert_int_eq(charges(&w.fx, "order-unknown"), 0);
-    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-unknown"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, "/payments/find/order-unknown*", NULL), 1);
 
     again_paid(&w.fx, NULL, w.body, "order-unknown", "paid");
     expect_row(&w.fx, "order-unknown", "paid|again|shop|9900|f");
-    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-unknown"), 2); /* re-checked first */
-    if (_i == 0) /* a hung request is logged only once the sandbox lets it go */
-        ck_assert_int_eq(requests(&w.fx, AGAIN), 2);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, "/payments/find/order-unknown*", NULL),
+                     2); /* re-checked first */
+    if (_i == 0)         /* a hung request is logged only once the sandbox lets it go */
+        ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, AGAIN "*", NULL), 2);
     ck_assert_int_eq(audits(&w.fx, "order-unknown", "payment.requested"), 2);
     ck_assert_int_eq(audits(&w.fx, "order-unknown", "payment.paid"), 1);
     ck_assert_int_eq(charges(&w.fx, "order-unknown"), 1);
@@ -508,7 +445,7 @@ START_TEST(a_retry_with_another_amount_is_refused)
 {
     struct world w;
     world_start(&w, NULL, "payco", "order-mismatch");
-    fault(&w.fx, before_faults[0]);
+    fx_fault(&w.fx, before_faults[0]);
     again_refused(&w.fx, NULL, w.body, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
     char *other = body_for(w.cu, "order-mismatch", PRICE + 100);
     char *want =
@@ -518,7 +455,7 @@ START_TEST(a_retry_with_another_amount_is_refused)
                   w.cu, PRICE);
     again_refused(&w.fx, NULL, other, 1, want);
     expect_row(&w.fx, "order-mismatch", "unknown|again|shop|9900|t");
-    ck_assert_int_eq(requests(&w.fx, AGAIN), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, AGAIN "*", NULL), 1);
     ck_assert_int_eq(charges(&w.fx, "order-mismatch"), 0);
     free(want);
     free(other);
@@ -539,14 +476,14 @@ START_TEST(a_crashed_attempt_is_rechecked)
                 "created_by) VALUES ($1, $2, 'again', 9900, 'requested', 'shop') RETURNING 1",
                 p));
     again_refused(&w.fx, NULL, w.body, 1, AGAIN_MSG_DUPLICATE);
-    ck_assert_int_eq(requests(&w.fx, "/"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, "/*", NULL), 0);
     free(fx_sql(&w.fx,
                 "UPDATE payments SET updated_at = now() - interval '1 hour' "
                 "WHERE merchant_uid = $1 RETURNING 1",
                 mu_only));
     again_paid(&w.fx, NULL, w.body, "order-crashed", "paid");
     expect_row(&w.fx, "order-crashed", "paid|again|shop|9900|f");
-    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-crashed"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, "/payments/find/order-crashed*", NULL), 1);
     ck_assert_int_eq(charges(&w.fx, "order-crashed"), 1);
     world_stop(&w);
 }
@@ -559,7 +496,8 @@ START_TEST(iamport_down_is_not_sent_and_retried)
     struct fx fx;
     struct billkeyd_proc cut_off;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco");
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
+    fx_clear_requests(&fx);
     char *closed = xasprintf("IAMPORT_BASE_URL=http://127.0.0.1:%d", testlib_free_port());
     const char *env[] = {closed, NULL};
     fx_start_billkeyd(&fx, &cut_off, env);
@@ -589,11 +527,12 @@ START_TEST(a_bracket_form_body_charges)
     char today[9];
     kst_today(today);
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "naverpay");
+    char *cu = fx_active_key(&fx, "naverpay", 0, NULL);
+    fx_clear_requests(&fx);
     char *form = xasprintf("customer_uid=%s&merchant_uid=order-form&amount=%d&name=sub"
                            "&extra%%5BnaverUseCfm%%5D=%s",
                            cu, PRICE, today);
-    again(&fx, NULL, form, 1, &r);
+    fx_merchant(&fx, NULL, "POST", AGAIN, FX_FORM, form, &r);
     expect_payment(&r, "order-form", "paid");
     http_client_response_release(&r);
     expect_row(&fx, "order-form", "paid|again|shop|9900|f");
@@ -640,7 +579,7 @@ START_TEST(a_not_sent_first_charge_is_retried)
     fx_start(&fx, NULL);
     cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid");
-    fault(&fx, before_faults[0]);
+    fx_fault(&fx, before_faults[0]);
     fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
     ck_assert_msg(r.status == 200, "%s", r.body);
@@ -659,7 +598,7 @@ START_TEST(a_not_sent_first_charge_is_retried)
     http_client_response_release(&r);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments WHERE kind = 'first_charge'"), 1);
     ck_assert_int_eq(fx_sql_int(&fx, "SELECT count(*) FROM audit_events WHERE subject = $1", p), 4);
-    ck_assert_int_eq(requests(&fx, "/payments/find/"), 2);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, NULL, "/payments/find/*", NULL), 2);
     ck_assert_int_eq(charges(&fx, first), 1);
     /* once paid, further verifications charge nothing */
     fx_complete(&fx, NULL, w.imp_uid, mu, &r);
@@ -671,26 +610,6 @@ START_TEST(a_not_sent_first_charge_is_retried)
     fx_stop(&fx);
 }
 END_TEST
-
-/* again with an Idempotency-Key to billkeyd p (NULL = fx's); returns 1 when the answer was
- * replayed (Idempotent-Replayed: true), 0 when the handler ran. */
-static int again_keyed(const struct fx *fx, const struct billkeyd_proc *p, const char *idem,
-                       const char *body, struct http_client_response *r)
-{
-    char *url = fx_url(fx, p, AGAIN);
-    char *key = xasprintf("Idempotency-Key: %s", idem);
-    const char *headers[] = {"Authorization: Bearer " FX_API_KEY, key, NULL};
-    struct http_client_request rq = {
-        .method = "POST", .url = url, .headers = headers, .body = body};
-    http_client_do(&rq, r);
-    free(key);
-    free(url);
-    char *h = http_client_header(r, "Idempotent-Replayed");
-    int replayed = h && strcmp(h, "true") == 0;
-    ck_assert_msg(!h || replayed, "Idempotent-Replayed: %s", h);
-    free(h);
-    return replayed;
-}
 
 /* idempotency_keys rows of the merchant key: all (status 0) or those storing that status. */
 static long long idempotency_rows(const struct fx *fx, int status)
@@ -711,11 +630,11 @@ static long long idempotency_rows(const struct fx *fx, int status)
 static void keyed_retry_then_replay(struct world *w, const char *mu)
 {
     struct http_client_response paid, replay;
-    ck_assert_int_eq(again_keyed(&w->fx, NULL, "idem-again", w->body, &paid), 0);
+    ck_assert_int_eq(fx_merchant_keyed(&w->fx, NULL, AGAIN, "idem-again", w->body, &paid), 0);
     expect_payment(&paid, mu, "paid");
     ck_assert_int_eq(charges(&w->fx, mu), 1);
     ck_assert_int_eq(idempotency_rows(&w->fx, 200), 1);
-    ck_assert_int_eq(again_keyed(&w->fx, NULL, "idem-again", w->body, &replay), 1);
+    ck_assert_int_eq(fx_merchant_keyed(&w->fx, NULL, AGAIN, "idem-again", w->body, &replay), 1);
     ck_assert_str_eq(replay.body, paid.body);
     ck_assert_int_eq(charges(&w->fx, mu), 1);
     ck_assert_int_eq(audits(&w->fx, mu, "payment.requested"), 2); /* the replay ran nothing */
@@ -733,16 +652,17 @@ START_TEST(an_unknown_answer_is_not_kept_under_an_idempotency_key)
     struct world w;
     struct http_client_response r;
     world_start(&w, env, "payco", "order-idem-unknown");
-    fault(&w.fx, before_faults[_i]);
-    ck_assert_int_eq(again_keyed(&w.fx, NULL, "idem-again", w.body, &r), 0);
-    expect(&r, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
+    fx_fault(&w.fx, before_faults[_i]);
+    ck_assert_int_eq(fx_merchant_keyed(&w.fx, NULL, AGAIN, "idem-again", w.body, &r), 0);
+    fx_expect_envelope(&r, 200, -1, AGAIN_MSG_OUTCOME_UNKNOWN);
     http_client_response_release(&r);
     expect_row(&w.fx, "order-idem-unknown", "unknown|again|shop|9900|t");
     ck_assert_int_eq(charges(&w.fx, "order-idem-unknown"), 0);
     ck_assert_int_eq(idempotency_rows(&w.fx, 0), 0);
 
     keyed_retry_then_replay(&w, "order-idem-unknown");
-    ck_assert_int_eq(requests(&w.fx, "/payments/find/order-idem-unknown"), 2); /* re-checked */
+    ck_assert_int_eq(fx_sandbox_requests(&w.fx, NULL, "/payments/find/order-idem-unknown*", NULL),
+                     2); /* re-checked */
     world_stop(&w);
 }
 END_TEST
@@ -757,8 +677,8 @@ START_TEST(a_not_sent_answer_is_not_kept_under_an_idempotency_key)
     char *closed = xasprintf("IAMPORT_BASE_URL=http://127.0.0.1:%d", testlib_free_port());
     const char *env[] = {closed, NULL};
     fx_start_billkeyd(&w.fx, &cut_off, env);
-    ck_assert_int_eq(again_keyed(&w.fx, &cut_off, "idem-again", w.body, &r), 0);
-    expect(&r, -1, AGAIN_MSG_NOT_SENT);
+    ck_assert_int_eq(fx_merchant_keyed(&w.fx, &cut_off, AGAIN, "idem-again", w.body, &r), 0);
+    fx_expect_envelope(&r, 200, -1, AGAIN_MSG_NOT_SENT);
     http_client_response_release(&r);
     fx_stop_billkeyd(&cut_off);
     expect_row(&w.fx, "order-idem-down", "not_sent|again|shop|9900|t");

@@ -7,6 +7,7 @@
 
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
+#include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
 
 #define NOT_FOUND_PAYMENT "존재하지 않는 결제정보입니다."
@@ -19,96 +20,41 @@
 #define UNKNOWN_CANCEL_PREFIX "취소 결과를 확인할 수 없습니다"
 #define PRICE 9900
 
-/* An active billing key issued through the checkout window (kakaopay charges PRICE in it). */
-struct issued {
-    char *customer_uid;
-    char *merchant_uid; /* the issuance payment's, in billkey's ledger */
-    char *imp_uid;
-};
-
-static void issue_key(const struct fx *fx, const char *customer_id, struct issued *out)
+/* An active billing key for customer_id issued through the checkout window (kakaopay charges
+ * PRICE in it); its payments row is paid. */
+static void issue_key(const struct fx *fx, const char *customer_id, struct fx_key *out)
 {
-    struct fx_window w;
-    struct http_client_response r;
     char *body = xasprintf("{\"customer_id\":\"%s\",\"pg\":\"kakaopay\",\"amount\":%d,"
                            "\"name\":\"월 구독\",\"charge_now\":true}",
                            customer_id, PRICE);
-    cJSON *co = fx_checkout_ok(fx, body);
-    fx_window_submit(fx, fx_request_pay(co), 0, 0, &w);
-    ck_assert(w.success);
-    const char *mu = fx_str(co, "merchant_uid");
-    ck_assert_int_eq(fx_complete(fx, NULL, w.imp_uid, mu, &r), 200);
-    http_client_response_release(&r);
-    out->customer_uid = xstrdup(fx_str(co, "customer_uid"));
-    out->merchant_uid = xstrdup(mu);
-    out->imp_uid = xstrdup(w.imp_uid);
-    const char *p[] = {mu, NULL};
-    char *st = fx_sql(fx, "SELECT status FROM payments WHERE merchant_uid = $1", p);
+    fx_issue_key(fx, body, out);
+    char *st = fx_payment_column(fx, "status", out->merchant_uid);
     ck_assert_str_eq(st, "paid");
     free(st);
-    fx_window_release(&w);
-    cJSON_Delete(co);
     free(body);
 }
 
-static void issued_release(struct issued *k)
-{
-    free(k->customer_uid);
-    free(k->merchant_uid);
-    free(k->imp_uid);
-}
-
 /* fx_start, then one active key (two when b is given) and an empty sandbox request log. */
-static void start_with_keys(struct fx *fx, struct issued *a, struct issued *b)
+static void start_with_keys(struct fx *fx, struct fx_key *a, struct fx_key *b)
 {
     fx_start(fx, NULL);
     issue_key(fx, "cust-a", a);
     if (b)
         issue_key(fx, "cust-b", b);
-    cJSON_Delete(sandbox_ctl(&fx->sandbox, "DELETE", "/__sandbox/requests", NULL));
-}
-
-/* A merchant call to billkeyd with FX_API_KEY (NULL key: none). Returns the status. */
-static long call(const struct fx *fx, const char *method, const char *path, const char *key,
-                 const char *content_type, const char *body, struct http_client_response *r)
-{
-    char *url = fx_url(fx, NULL, path);
-    char *auth = key ? xasprintf("Authorization: Bearer %s", key) : NULL;
-    const char *headers[] = {auth, NULL};
-    struct http_client_request rq = {
-        .method = method,
-        .url = url,
-        .headers = headers,
-        .content_type = content_type,
-        .body = body,
-    };
-    http_client_do(&rq, r);
-    free(auth);
-    free(url);
-    return r->status;
-}
-
-static long merchant(const struct fx *fx, const char *method, const char *path, const char *json,
-                     struct http_client_response *r)
-{
-    return call(fx, method, path, FX_API_KEY, json ? "application/json; charset=utf-8" : NULL, json,
-                r);
+    fx_clear_requests(fx);
 }
 
 /* Asserts the envelope: HTTP status, code, message (NULL: null) and, for code 0, a non-null
  * response; the reply comes in one piece. */
 static void expect(const struct http_client_response *r, long status, int code, const char *message)
 {
-    ck_assert_msg(r->status == status, "HTTP %ld (want %ld): %s", r->status, status, r->body);
-    ck_assert_msg(http_client_code(r) == code, "code (want %d): %s", code, r->body);
+    fx_expect_envelope(r, status, code, message);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->json, "message");
-    if (message)
-        ck_assert_msg(cJSON_IsString(m) && strcmp(m->valuestring, message) == 0,
-                      "message (want %s): %s", message, r->body);
-    else
+    if (!message)
         ck_assert_msg(cJSON_IsNull(m), "message not null: %s", r->body);
-    const cJSON *resp = cJSON_GetObjectItemCaseSensitive(r->json, "response");
-    ck_assert_msg(code == 0 ? cJSON_IsObject(resp) : cJSON_IsNull(resp), "response: %s", r->body);
+    if (code == 0)
+        ck_assert_msg(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r->json, "response")),
+                      "response: %s", r->body);
     char *length = http_client_header(r, "Content-Length");
     ck_assert_ptr_nonnull(length);
     ck_assert_int_eq(atol(length), (long)r->body_len);
@@ -119,7 +65,7 @@ static void expect_call(const struct fx *fx, const char *method, const char *pat
                         long status, int code, const char *message)
 {
     struct http_client_response r;
-    merchant(fx, method, path, json, &r);
+    fx_merchant(fx, NULL, method, path, FX_JSON, json, &r);
     expect(&r, status, code, message);
     http_client_response_release(&r);
 }
@@ -127,7 +73,10 @@ static void expect_call(const struct fx *fx, const char *method, const char *pat
 static void expect_unauthorized(const struct fx *fx, const char *method, const char *path)
 {
     struct http_client_response r;
-    call(fx, method, path, NULL, NULL, NULL, &r);
+    char *url = fx_url(fx, NULL, path);
+    struct http_client_request rq = {.method = method, .url = url};
+    http_client_do(&rq, &r);
+    free(url);
     ck_assert_int_eq(r.status, 401);
     ck_assert_str_eq(r.body, "{\"code\":-1,\"message\":\"Unauthorized\",\"response\":null}");
     http_client_response_release(&r);
@@ -145,41 +94,11 @@ static double resp_num(const struct http_client_response *r, const char *key)
     return v->valuedouble;
 }
 
-/* How many requests the sandbox received with this method whose path starts with prefix, and
- * the index of the first (-1 when none). */
-static int sandbox_requests(const struct fx *fx, const char *method, const char *prefix, int *first)
-{
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(log, "requests"), *e;
-    int n = 0, i = 0;
-    if (first)
-        *first = -1;
-    cJSON_ArrayForEach (e, list) {
-        const char *m = fx_str(e, "method"), *p = fx_str(e, "path");
-        if (m && p && strcmp(m, method) == 0 && strncmp(p, prefix, strlen(prefix)) == 0) {
-            if (first && *first < 0)
-                *first = i;
-            n++;
-        }
-        i++;
-    }
-    cJSON_Delete(log);
-    return n;
-}
-
-static char *payment_column(const struct fx *fx, const char *column, const char *mu)
-{
-    char *sql = xasprintf("SELECT %s::text FROM payments WHERE merchant_uid = $1", column);
-    const char *p[] = {mu, NULL};
-    char *v = fx_sql(fx, sql, p);
-    free(sql);
-    return v;
-}
-
 static void expect_payment(const struct fx *fx, const char *mu, const char *status,
                            const char *cancel_amount)
 {
-    char *st = payment_column(fx, "status", mu), *ca = payment_column(fx, "cancel_amount", mu);
+    char *st = fx_payment_column(fx, "status", mu),
+         *ca = fx_payment_column(fx, "cancel_amount", mu);
     ck_assert_str_eq(st, status);
     ck_assert_str_eq(ca, cancel_amount);
     free(st);
@@ -198,7 +117,7 @@ static long long audit_count(const struct fx *fx, const char *action, const char
 START_TEST(payment_lookups_pass_iamport_through_and_refresh_the_ledger)
 {
     struct fx fx;
-    struct issued k;
+    struct fx_key k;
     struct http_client_response r;
     start_with_keys(&fx, &k, NULL);
 
@@ -209,7 +128,7 @@ START_TEST(payment_lookups_pass_iamport_through_and_refresh_the_ledger)
                 "RETURNING status",
                 p));
     char *path = xasprintf("/payments/%s", k.imp_uid);
-    merchant(&fx, "GET", path, NULL, &r);
+    fx_merchant(&fx, NULL, "GET", path, NULL, NULL, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "imp_uid"), k.imp_uid);
     ck_assert_str_eq(resp_str(&r, "merchant_uid"), k.merchant_uid);
@@ -228,13 +147,13 @@ START_TEST(payment_lookups_pass_iamport_through_and_refresh_the_ledger)
 
     /* find, both forms */
     path = xasprintf("/payments/find/%s", k.merchant_uid);
-    merchant(&fx, "GET", path, NULL, &r);
+    fx_merchant(&fx, NULL, "GET", path, NULL, NULL, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "imp_uid"), k.imp_uid);
     http_client_response_release(&r);
     free(path);
     path = xasprintf("/payments/find/%s/paid", k.merchant_uid);
-    merchant(&fx, "GET", path, NULL, &r);
+    fx_merchant(&fx, NULL, "GET", path, NULL, NULL, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "status"), "paid");
     http_client_response_release(&r);
@@ -245,7 +164,7 @@ START_TEST(payment_lookups_pass_iamport_through_and_refresh_the_ledger)
     path = xasprintf("/payments/find/%s/refunded", k.merchant_uid);
     expect_call(&fx, "GET", path, NULL, 400, -1, BAD_STATUS);
     free(path);
-    ck_assert_int_eq(sandbox_requests(&fx, "GET", "/payments/find", NULL), 3);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", "/payments/find*", NULL), 3);
     expect_call(&fx, "GET", "/payments/find/nobody-here", NULL, 404, -1, NOT_FOUND_PAYMENT);
 
     /* hostile ids: iamport's answers, never a 5xx */
@@ -266,7 +185,7 @@ START_TEST(payment_lookups_pass_iamport_through_and_refresh_the_ledger)
         "/payments/..%2F..%2Fusers%2FgetToken",
     };
     for (size_t i = 0; i < sizeof slashed / sizeof slashed[0]; i++) {
-        merchant(&fx, "GET", slashed[i], NULL, &r);
+        fx_merchant(&fx, NULL, "GET", slashed[i], NULL, NULL, &r);
         ck_assert_msg(r.status >= 400 && r.status < 500, "%s -> %ld %s", slashed[i], r.status,
                       r.body);
         ck_assert_str_eq(r.content_type, "application/json");
@@ -277,7 +196,7 @@ START_TEST(payment_lookups_pass_iamport_through_and_refresh_the_ledger)
     expect_unauthorized(&fx, "GET", "/payments/imp_000000000000");
     expect_unauthorized(&fx, "GET", "/payments/find/m");
     expect_unauthorized(&fx, "GET", "/payments/find/m/paid");
-    issued_release(&k);
+    fx_key_release(&k);
     fx_stop(&fx);
 }
 END_TEST
@@ -285,13 +204,13 @@ END_TEST
 START_TEST(partial_then_full_cancel_follow_iamport_in_the_ledger_and_audit)
 {
     struct fx fx;
-    struct issued k;
+    struct fx_key k;
     struct http_client_response r;
     start_with_keys(&fx, &k, NULL);
 
     char *body =
         xasprintf("{\"imp_uid\":\"%s\",\"amount\":3000,\"reason\":\"부분 환불\"}", k.imp_uid);
-    merchant(&fx, "POST", "/payments/cancel", body, &r);
+    fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_JSON, body, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "status"), "paid");
     ck_assert_double_eq(resp_num(&r, "cancel_amount"), 3000);
@@ -302,7 +221,7 @@ START_TEST(partial_then_full_cancel_follow_iamport_in_the_ledger_and_audit)
 
     /* more than is left: iamport's refusal passes through */
     body = xasprintf("{\"imp_uid\":\"%s\",\"amount\":10000}", k.imp_uid);
-    merchant(&fx, "POST", "/payments/cancel", body, &r);
+    fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_JSON, body, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(http_client_code(&r), 1);
     ck_assert_msg(strncmp(http_client_message(&r), "취소 요청금액(10000)", 25) == 0, "%s", r.body);
@@ -314,8 +233,7 @@ START_TEST(partial_then_full_cancel_follow_iamport_in_the_ledger_and_audit)
     body =
         xasprintf("merchant_uid=%s&reason=%%ED%%95%%B4%%EC%%A7%%80&extra%%5Brequester%%5D=customer",
                   k.merchant_uid);
-    call(&fx, "POST", "/payments/cancel", FX_API_KEY, "application/x-www-form-urlencoded", body,
-         &r);
+    fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_FORM, body, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "status"), "cancelled");
     ck_assert_double_eq(resp_num(&r, "cancel_amount"), PRICE);
@@ -335,14 +253,14 @@ START_TEST(partial_then_full_cancel_follow_iamport_in_the_ledger_and_audit)
     expect_call(&fx, "POST", "/payments/cancel", body, 200, 1, "이미 전액취소된 주문입니다.");
     free(body);
     expect_payment(&fx, k.merchant_uid, "cancelled", "9900");
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel", NULL), 4);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), 4);
 
     /* lookups never move a cancelled row back */
     char *path = xasprintf("/payments/%s", k.imp_uid);
     expect_call(&fx, "GET", path, NULL, 200, 0, NULL);
     free(path);
     expect_payment(&fx, k.merchant_uid, "cancelled", "9900");
-    issued_release(&k);
+    fx_key_release(&k);
     fx_stop(&fx);
 }
 END_TEST
@@ -379,8 +297,8 @@ static const struct refusal_case refusals[] = {
      "checksum 는 0 이상 1000000000000 이하의 정수여야 합니다."},
     {NULL, "{\"imp_uid\":\"imp_1\",\"reason\":\"a\\u0007b\"}",
      "파라미터 형식 오류: reason 는 제어문자가 없는 문자열이어야 합니다."},
-    {"application/x-www-form-urlencoded", "imp_uid=imp_1&amount=12%2C000", AMOUNT_RANGE},
-    {"application/x-www-form-urlencoded", "amount=100", MISSING_ID},
+    {FX_FORM, "imp_uid=imp_1&amount=12%2C000", AMOUNT_RANGE},
+    {FX_FORM, "amount=100", MISSING_ID},
 };
 
 START_TEST(cancel_refusals_name_the_field_and_send_nothing)
@@ -390,14 +308,13 @@ START_TEST(cancel_refusals_name_the_field_and_send_nothing)
     fx_start(&fx, NULL);
     for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         const struct refusal_case *c = &refusals[i];
-        call(&fx, "POST", "/payments/cancel", FX_API_KEY,
-             c->content_type ? c->content_type : "application/json", c->body, &r);
+        fx_merchant(&fx, NULL, "POST", "/payments/cancel", c->content_type, c->body, &r);
         ck_assert_msg(r.status == 200 && http_client_code(&r) == 1, "%s -> %ld %s", c->body,
                       r.status, r.body);
         expect(&r, 200, 1, c->message);
         http_client_response_release(&r);
     }
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel", NULL), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events WHERE action = "
                                    "'payment.cancel'"),
                      0);
@@ -415,7 +332,7 @@ START_TEST(cancel_refusals_name_the_field_and_send_nothing)
     ck_assert_int_eq(audit_count(&fx, "payment.cancel", "refused"), 3);
 
     /* unparsable body: iamport's envelope from dispatch, no echo */
-    merchant(&fx, "POST", "/payments/cancel", "{\"imp_uid\": <b>", &r);
+    fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_JSON, "{\"imp_uid\": <b>", &r);
     ck_assert_int_eq(r.status, 400);
     ck_assert_int_eq(http_client_code(&r), -1);
     ck_assert_ptr_null(strstr(r.body, "<b>"));
@@ -428,31 +345,29 @@ END_TEST
 START_TEST(a_cancel_that_times_out_is_looked_up_never_sent_again)
 {
     struct fx fx;
-    struct issued taken, lost;
+    struct fx_key taken, lost;
     struct http_client_response r;
     start_with_keys(&fx, &taken, &lost);
 
     /* processed upstream, then the connection dropped: the lookup finds the cancel */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
-                             "\"drop\",\"after_processing\":true}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
+                  "\"drop\",\"after_processing\":true}");
     char *body = xasprintf("{\"imp_uid\":\"%s\"}", taken.imp_uid);
-    merchant(&fx, "POST", "/payments/cancel", body, &r);
+    fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_JSON, body, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "status"), "cancelled");
     http_client_response_release(&r);
     free(body);
     expect_payment(&fx, taken.merchant_uid, "cancelled", "9900");
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel", NULL), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), 1);
     ck_assert_int_eq(audit_count(&fx, "payment.cancel", "cancelled_after_timeout"), 1);
 
     /* dropped before processing: nothing changed upstream, so the outcome is reported unknown
      * and the cancel is not sent a second time */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
-                             "\"drop\"}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":"
+                  "\"drop\"}");
     body = xasprintf("{\"merchant_uid\":\"%s\",\"amount\":1000}", lost.merchant_uid);
-    merchant(&fx, "POST", "/payments/cancel", body, &r);
+    fx_merchant(&fx, NULL, "POST", "/payments/cancel", FX_JSON, body, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(http_client_code(&r), 1);
     ck_assert_msg(
@@ -460,7 +375,7 @@ START_TEST(a_cancel_that_times_out_is_looked_up_never_sent_again)
         "%s", r.body);
     http_client_response_release(&r);
     free(body);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/payments/cancel", NULL), 2);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel*", NULL), 2);
     expect_payment(&fx, lost.merchant_uid, "paid", "0");
     ck_assert_int_eq(audit_count(&fx, "payment.cancel", "unknown"), 1);
     char *path = xasprintf("/__sandbox/payments/%s", lost.imp_uid);
@@ -468,8 +383,8 @@ START_TEST(a_cancel_that_times_out_is_looked_up_never_sent_again)
     ck_assert_str_eq(fx_str(raw, "status"), "paid");
     cJSON_Delete(raw);
     free(path);
-    issued_release(&taken);
-    issued_release(&lost);
+    fx_key_release(&taken);
+    fx_key_release(&lost);
     fx_stop(&fx);
 }
 END_TEST
@@ -477,13 +392,13 @@ END_TEST
 START_TEST(customer_lookup_refuses_keys_billkey_never_issued)
 {
     struct fx fx;
-    struct issued k;
+    struct fx_key k;
     struct http_client_response r;
     start_with_keys(&fx, &k, NULL);
     sandbox_add_customer(&fx.sandbox, "sandbox_only", NULL);
 
     char *path = xasprintf("/subscribe/customers/%s", k.customer_uid);
-    merchant(&fx, "GET", path, NULL, &r);
+    fx_merchant(&fx, NULL, "GET", path, NULL, NULL, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "customer_uid"), k.customer_uid);
     ck_assert_str_eq(resp_str(&r, "card_name"), "신한카드");
@@ -496,13 +411,13 @@ START_TEST(customer_lookup_refuses_keys_billkey_never_issued)
                 "요청하신 customer_uid(sandbox_only)로 등록된 정보를 찾을 수 없습니다.");
     expect_call(&fx, "GET", "/subscribe/customers/a%20b%27%3B--", NULL, 200, 1,
                 "요청하신 customer_uid(a b';--)로 등록된 정보를 찾을 수 없습니다.");
-    merchant(&fx, "GET", "/subscribe/customers/%3Cimg%20src%3Dx%3E", NULL, &r);
+    fx_merchant(&fx, NULL, "GET", "/subscribe/customers/%3Cimg%20src%3Dx%3E", NULL, NULL, &r);
     expect(&r, 200, 1, "요청하신 customer_uid(<img src=x>)로 등록된 정보를 찾을 수 없습니다.");
     ck_assert_str_eq(r.content_type, "application/json");
     http_client_response_release(&r);
-    ck_assert_int_eq(sandbox_requests(&fx, "GET", "/subscribe/customers/", NULL), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", "/subscribe/customers/*", NULL), 1);
     expect_unauthorized(&fx, "GET", "/subscribe/customers/sandbox_only");
-    issued_release(&k);
+    fx_key_release(&k);
     fx_stop(&fx);
 }
 END_TEST
@@ -544,25 +459,25 @@ static char *key_status(const struct fx *fx, const char *cu)
 START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
 {
     struct fx fx;
-    struct issued k, bare;
+    struct fx_key k, bare;
     struct http_client_response r;
     start_with_keys(&fx, &k, &bare);
     long long at = (long long)time(NULL) + 7200;
     book(&fx, k.customer_uid, "sch-1", at);
     book(&fx, k.customer_uid, "sch-2", at + 86400);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "DELETE", "/__sandbox/requests", NULL));
+    fx_clear_requests(&fx);
 
     char *path = xasprintf("/subscribe/customers/%s?reason=%%ED%%95%%B4%%EC%%A7%%80"
                            "&extra%%5Brequester%%5D=customer",
                            k.customer_uid);
-    merchant(&fx, "DELETE", path, NULL, &r);
+    fx_merchant(&fx, NULL, "DELETE", path, NULL, NULL, &r);
     expect(&r, 200, 0, NULL);
     ck_assert_str_eq(resp_str(&r, "customer_uid"), k.customer_uid);
     http_client_response_release(&r);
     int unschedule_at = -1, delete_at = -1;
     ck_assert_int_eq(
-        sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule", &unschedule_at), 1);
-    ck_assert_int_eq(sandbox_requests(&fx, "DELETE", "/subscribe/customers/", &delete_at), 1);
+        fx_sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule*", &unschedule_at), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "DELETE", "/subscribe/customers/*", &delete_at), 1);
     ck_assert_int_lt(unschedule_at, delete_at);
     char *status = key_status(&fx, k.customer_uid);
     ck_assert_str_eq(status, "deleted");
@@ -585,16 +500,15 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
     char *msg =
         xasprintf("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", k.customer_uid);
     expect_call(&fx, "DELETE", path, NULL, 200, 1, msg);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule", NULL), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule*", NULL), 1);
     free(msg);
     free(path);
 
     /* nothing pending is fine; a failing unschedule keeps the key */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/subscribe/payments/unschedule\","
-                             "\"kind\":\"http500\"}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/unschedule\","
+                  "\"kind\":\"http500\"}");
     path = xasprintf("/subscribe/customers/%s", bare.customer_uid);
-    merchant(&fx, "DELETE", path, NULL, &r);
+    fx_merchant(&fx, NULL, "DELETE", path, NULL, NULL, &r);
     ck_assert_int_ne(r.status, 200);
     ck_assert_int_eq(http_client_code(&r), -1);
     ck_assert_msg(strstr(http_client_message(&r), "빌링키를 삭제하지 않았습니다") != NULL, "%s",
@@ -603,7 +517,7 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
     status = key_status(&fx, bare.customer_uid);
     ck_assert_str_eq(status, "active");
     free(status);
-    ck_assert_int_eq(sandbox_requests(&fx, "DELETE", "/subscribe/customers/", NULL), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "DELETE", "/subscribe/customers/*", NULL), 1);
     ck_assert_int_eq(audit_count(&fx, "customer.unschedule", "failed"), 1);
 
     expect_call(&fx, "DELETE", path, NULL, 200, 0, NULL);
@@ -613,8 +527,8 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
     ck_assert_int_eq(audit_count(&fx, "customer.unschedule", "none_pending"), 1);
     free(path);
     expect_unauthorized(&fx, "DELETE", "/subscribe/customers/x");
-    issued_release(&k);
-    issued_release(&bare);
+    fx_key_release(&k);
+    fx_key_release(&bare);
     fx_stop(&fx);
 }
 END_TEST
@@ -624,15 +538,14 @@ START_TEST(key_in_registration_is_refused_unread)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "DELETE", "/__sandbox/requests", NULL));
-    call(&fx, "POST", "/subscribe/customers/cu_keyin", FX_API_KEY,
-         "application/x-www-form-urlencoded",
-         "card_number=4092123412341234&expiry=2030-12&birth=800101&pwd_2digit=12", &r);
+    fx_clear_requests(&fx);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/customers/cu_keyin", FX_FORM,
+                "card_number=4092123412341234&expiry=2030-12&birth=800101&pwd_2digit=12", &r);
     expect(&r, 200, 1, CARD_REFUSED);
     ck_assert_ptr_null(strstr(r.body, "4092"));
     http_client_response_release(&r);
-    merchant(&fx, "POST", "/subscribe/customers/cu_keyin",
-             "{\"card_number\":\"4092-1234-1234-1234\",\"expiry\":\"2030-12\"", &r);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/customers/cu_keyin", FX_JSON,
+                "{\"card_number\":\"4092-1234-1234-1234\",\"expiry\":\"2030-12\"", &r);
     expect(&r, 200, 1, CARD_REFUSED);
     ck_assert_ptr_null(strstr(r.body, "4092"));
     http_client_response_release(&r);
@@ -642,14 +555,13 @@ START_TEST(key_in_registration_is_refused_unread)
     memset(big, '4', n);
     big[n] = '\0';
     memcpy(big, "card_number=", 12);
-    call(&fx, "POST", "/subscribe/customers/cu_keyin", FX_API_KEY,
-         "application/x-www-form-urlencoded", big, &r);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/customers/cu_keyin", FX_FORM, big, &r);
     ck_assert_int_eq(r.status, 413);
     ck_assert_int_eq(http_client_code(&r), -1);
     ck_assert_ptr_null(strstr(r.body, "4444"));
     http_client_response_release(&r);
     free(big);
-    ck_assert_int_eq(sandbox_requests(&fx, "POST", "/subscribe/customers", NULL), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/customers*", NULL), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
     char *log = billkeyd_log(&fx.billkeyd);
     ck_assert_ptr_null(strstr(log, "4092"));

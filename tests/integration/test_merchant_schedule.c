@@ -10,94 +10,20 @@
 #include "server/core/clock.h"
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
+#include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
 
 #define NOTHING_TO_REVOKE "취소할 예약결제 기록이 존재하지 않습니다."
 #define DAY (24 * 3600)
 
-/* An active billing key of pg issued through the checkout window; returns its customer_uid
- * (caller frees) and, when reg_mu is given, the registration's merchant_uid (caller frees). */
-static char *active_key(struct fx *fx, const char *pg, int charge_now, char **reg_mu)
-{
-    struct fx_window w;
-    struct http_client_response r;
-    cJSON *co = fx_checkout_plan(fx, pg, 9900, charge_now);
-    fx_window_submit(fx, fx_request_pay(co), 0, 0, &w);
-    ck_assert_msg(w.success && w.imp_uid, "window for %s failed", pg);
-    fx_complete(fx, NULL, w.imp_uid, fx_str(co, "merchant_uid"), &r);
-    ck_assert_msg(r.status == 200, "complete %s -> %ld %s", pg, r.status, r.body);
-    http_client_response_release(&r);
-    char *cu = xstrdup(fx_str(co, "customer_uid"));
-    if (reg_mu)
-        *reg_mu = xstrdup(fx_str(co, "merchant_uid"));
-    fx_window_release(&w);
-    cJSON_Delete(co);
-    return cu;
-}
-
-/* A billkey call with the merchant key: JSON body, form body, or none (GET). */
-static void call(const struct fx *fx, const char *method, const char *path, const char *json,
-                 const char *form, struct http_client_response *r)
-{
-    char *url = fx_url(fx, NULL, path);
-    if (form)
-        http_client_form(method, url, form, FX_API_KEY, r);
-    else if (json)
-        http_client_json(method, url, json, FX_API_KEY, r);
-    else
-        http_client_get(url, FX_API_KEY, r);
-    free(url);
-}
-
-/* Asserts iamport's envelope: HTTP status, code and (when given) the exact message. */
-static void expect(const struct http_client_response *r, long status, int code, const char *message)
-{
-    ck_assert_msg(r->status == status && http_client_code(r) == code, "want %ld/%d, got %ld: %s",
-                  status, code, r->status, r->body);
-    if (message) {
-        ck_assert_ptr_nonnull(http_client_message(r));
-        ck_assert_str_eq(http_client_message(r), message);
-    }
-    if (code != 0)
-        ck_assert(cJSON_IsNull(http_client_body_response(r)));
-}
-
-/* call() and expect(), for answers that need no further look. */
+/* call() and fx_expect_envelope(), for answers that need no further look. */
 static void expect_call(const struct fx *fx, const char *method, const char *path, const char *json,
                         const char *form, long status, int code, const char *message)
 {
     struct http_client_response r;
-    call(fx, method, path, json, form, &r);
-    expect(&r, status, code, message);
+    fx_merchant(fx, NULL, method, path, form ? FX_FORM : FX_JSON, form ? form : json, &r);
+    fx_expect_envelope(&r, status, code, message);
     http_client_response_release(&r);
-}
-
-/* How many requests the sandbox got for method + path (exact). */
-static int upstream_count(const struct fx *fx, const char *method, const char *path)
-{
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *e;
-    int n = 0;
-    cJSON_ArrayForEach (e, cJSON_GetObjectItem(log, "requests")) {
-        n += strcmp(fx_str(e, "method"), method) == 0 && strcmp(fx_str(e, "path"), path) == 0;
-    }
-    cJSON_Delete(log);
-    return n;
-}
-
-/* The body of the last request the sandbox got for path (caller deletes). */
-static cJSON *upstream_last_body(const struct fx *fx, const char *path)
-{
-    cJSON *log = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/requests", NULL);
-    const cJSON *e, *last = NULL;
-    cJSON_ArrayForEach (e, cJSON_GetObjectItem(log, "requests")) {
-        if (strcmp(fx_str(e, "path"), path) == 0)
-            last = e;
-    }
-    ck_assert_ptr_nonnull(last);
-    cJSON *body = cJSON_Duplicate(cJSON_GetObjectItem(last, "body"), 1);
-    cJSON_Delete(log);
-    return body;
 }
 
 static long long now_s(void)
@@ -139,17 +65,17 @@ static void book(const struct fx *fx, const char *cu, const char *items,
                  struct http_client_response *r)
 {
     char *body = xasprintf("{\"customer_uid\":\"%s\",\"schedules\":[%s]}", cu, items);
-    call(fx, "POST", "/subscribe/payments/schedule", body, NULL, r);
+    fx_merchant(fx, NULL, "POST", "/subscribe/payments/schedule", FX_JSON, body, r);
     free(body);
 }
 
-/* book() and expect(). */
+/* book() and fx_expect_envelope(). */
 static void expect_book(const struct fx *fx, const char *cu, const char *items, long status,
                         int code, const char *message)
 {
     struct http_client_response r;
     book(fx, cu, items, &r);
-    expect(&r, status, code, message);
+    fx_expect_envelope(&r, status, code, message);
     http_client_response_release(&r);
 }
 
@@ -157,7 +83,7 @@ static void book_ok(const struct fx *fx, const char *cu, const char *items, int 
 {
     struct http_client_response r;
     book(fx, cu, items, &r);
-    expect(&r, 200, 0, NULL);
+    fx_expect_envelope(&r, 200, 0, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(http_client_body_response(&r)), count);
     http_client_response_release(&r);
 }
@@ -174,12 +100,12 @@ START_TEST(schedule_books_executes_and_refreshes)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "kakaopay", 0, NULL);
+    char *cu = fx_active_key(&fx, "kakaopay", 0, NULL);
     long long at = now_s() + DAY;
     char *a = item("sch-a", at, 9900), *b = item("sch-b", at + DAY, 12000);
     char *items = xasprintf("%s,%s", a, b);
     book(&fx, cu, items, &r);
-    expect(&r, 200, 0, NULL);
+    fx_expect_envelope(&r, 200, 0, NULL);
     const cJSON *list = http_client_body_response(&r);
     ck_assert(cJSON_IsArray(list));
     ck_assert_int_eq(cJSON_GetArraySize(list), 2);
@@ -204,13 +130,13 @@ START_TEST(schedule_books_executes_and_refreshes)
                      2);
     ck_assert_int_eq(audit_count(&fx, "schedule.requested"), 1);
     ck_assert_int_eq(audit_count(&fx, "schedule.scheduled"), 1);
-    ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 1);
 
     /* the list, as iamport pages it */
     char *path = xasprintf("/subscribe/payments/schedule/customers/%s?from=%lld&to=%lld", cu,
                            now_s(), at + 3 * DAY);
-    call(&fx, "GET", path, NULL, NULL, &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "GET", path, NULL, NULL, &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     const cJSON *page = http_client_body_response(&r);
     ck_assert_int_eq(cJSON_GetObjectItem(page, "total")->valuedouble, 2);
     ck_assert_int_eq(cJSON_GetObjectItem(page, "previous")->valuedouble, 0);
@@ -227,8 +153,8 @@ START_TEST(schedule_books_executes_and_refreshes)
     cJSON *ran = sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/schedules/execute", NULL);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ran, "executed")), 1);
     cJSON_Delete(ran);
-    call(&fx, "GET", "/subscribe/payments/schedule/sch-a", NULL, NULL, &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "GET", "/subscribe/payments/schedule/sch-a", NULL, NULL, &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     const cJSON *s = http_client_body_response(&r);
     ck_assert_str_eq(fx_str(s, "schedule_status"), "executed");
     ck_assert_str_eq(fx_str(s, "payment_status"), "paid");
@@ -324,19 +250,19 @@ START_TEST(bad_bodies_are_refused_before_iamport)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "kakaopay", 0, NULL);
+    char *cu = fx_active_key(&fx, "kakaopay", 0, NULL);
     long long at = now_s() + DAY;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         char *body = fill(bad_cases[i].body, cu, at);
-        call(&fx, "POST", "/subscribe/payments/schedule", body, NULL, &r);
-        expect(&r, 200, 1, bad_cases[i].prefix ? NULL : bad_cases[i].message);
+        fx_merchant(&fx, NULL, "POST", "/subscribe/payments/schedule", FX_JSON, body, &r);
+        fx_expect_envelope(&r, 200, 1, bad_cases[i].prefix ? NULL : bad_cases[i].message);
         const char *m = http_client_message(&r);
         ck_assert_msg(strncmp(m, bad_cases[i].message, strlen(bad_cases[i].message)) == 0,
                       "case %zu: %s", i, m);
         http_client_response_release(&r);
         free(body);
     }
-    ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM schedules"), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments WHERE kind = 'scheduled'"), 0);
     char *log = billkeyd_log(&fx.billkeyd);
@@ -351,7 +277,7 @@ START_TEST(bad_bodies_are_refused_before_iamport)
                 p));
     char *one = item("m1", at, 100);
     expect_book(&fx, cu, one, 200, 1, SCHEDULE_MSG_NO_CUSTOMER);
-    ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 0);
     free(one);
     free(cu);
     fx_stop(&fx);
@@ -364,7 +290,7 @@ START_TEST(used_merchant_uids_are_refused_all_or_nothing)
     struct http_client_response r;
     fx_start(&fx, NULL);
     char *reg_mu = NULL;
-    char *cu = active_key(&fx, "payco", 1, &reg_mu); /* billkey charged it once already */
+    char *cu = fx_active_key(&fx, "payco", 1, &reg_mu); /* billkey charged it once already */
     const char *p[] = {reg_mu, NULL};
     char *first_mu = fx_sql(&fx,
                             "SELECT merchant_uid FROM payments WHERE kind = 'first_charge' AND "
@@ -379,32 +305,33 @@ START_TEST(used_merchant_uids_are_refused_all_or_nothing)
         char *fresh = item("dup-fresh", at, 100), *old = item(used[i], at + 60, 100);
         char *items = xasprintf("%s,%s", fresh, old);
         book(&fx, cu, items, &r);
-        expect(&r, 200, 1, SCHEDULE_MSG_DUPLICATE);
+        fx_expect_envelope(&r, 200, 1, SCHEDULE_MSG_DUPLICATE);
         http_client_response_release(&r);
         free(items);
         free(fresh);
         free(old);
     }
-    ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 1);
     const char *fresh_p[] = {"dup-fresh", NULL};
     ck_assert_int_eq(
         fx_sql_int(&fx, "SELECT count(*) FROM payments WHERE merchant_uid = $1", fresh_p), 0);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM schedules"), 1);
 
     /* iamport's own refusal frees the merchant_uids: nothing was stored there */
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}"));
+    fx_fault(&fx, "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}");
     char *b = item("dup-b", at, 100);
     book(&fx, cu, b, &r);
     /* a 500 may have been processed: looked up (404), so the outcome stays unknown */
-    expect(&r, 200, -1, SCHEDULE_MSG_UNKNOWN);
+    fx_expect_envelope(&r, 200, -1, SCHEDULE_MSG_UNKNOWN);
     http_client_response_release(&r);
     expect_row(&fx, "dup-b", "unknown", "unknown");
-    ck_assert_int_eq(upstream_count(&fx, "GET", "/subscribe/payments/schedule/dup-b"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", "/subscribe/payments/schedule/dup-b", NULL),
+                     1);
     /* the retry with the same merchant_uid looks it up first, then books it */
     book_ok(&fx, cu, b, 1);
     expect_row(&fx, "dup-b", "scheduled", "scheduled");
-    ck_assert_int_eq(upstream_count(&fx, "GET", "/subscribe/payments/schedule/dup-b"), 2);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", "/subscribe/payments/schedule/dup-b", NULL),
+                     2);
     ck_assert_int_eq(audit_count(&fx, "schedule.unknown"), 1);
 
     free(b);
@@ -421,7 +348,7 @@ START_TEST(iamport_refusal_passes_through_and_frees_the_merchant_uid)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "kicc", 0, NULL);
+    char *cu = fx_active_key(&fx, "kicc", 0, NULL);
     long long at = now_s() + DAY;
     /* the sandbox already holds this merchant_uid (booked straight at it) */
     char *token = sandbox_token(&fx.sandbox);
@@ -438,7 +365,7 @@ START_TEST(iamport_refusal_passes_through_and_frees_the_merchant_uid)
     ck_assert_int_eq(audit_count(&fx, "schedule.refused"), 1);
     /* billkey does not hold the merchant_uid against the merchant: iamport decides again */
     expect_book(&fx, cu, a, 200, 1, SCHEDULE_MSG_DUPLICATE);
-    ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 3);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 3);
     free(a);
     free(direct);
     free(token);
@@ -452,7 +379,7 @@ START_TEST(naverpay_form_body_gets_use_dates)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "naverpay", 0, NULL);
+    char *cu = fx_active_key(&fx, "naverpay", 0, NULL);
     long long at = now_s() + 3 * DAY;
     char cfm[9], day[9];
     struct clock c = clock_fixed((at + DAY) * 1000);
@@ -464,11 +391,12 @@ START_TEST(naverpay_form_body_gets_use_dates)
                            "[naverUseCfm]=%s&schedules[1][merchant_uid]=np-2&schedules[1]"
                            "[schedule_at]=%lld&schedules[1][amount]=10000",
                            cu, at, cfm, at);
-    call(&fx, "POST", "/subscribe/payments/schedule", NULL, form, &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/payments/schedule", FX_FORM, form, &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(http_client_body_response(&r)), 2);
     http_client_response_release(&r);
-    cJSON *sent = upstream_last_body(&fx, "/subscribe/payments/schedule");
+    cJSON *sent = fx_sandbox_last_body(&fx, "/subscribe/payments/schedule");
+    ck_assert_ptr_nonnull(sent);
     const cJSON *items = cJSON_GetObjectItem(sent, "schedules");
     const cJSON *e0 = cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "extra");
     const cJSON *e1 = cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "extra");
@@ -482,8 +410,8 @@ START_TEST(naverpay_form_body_gets_use_dates)
                           "[schedule_at]=%lld&schedules[0][amount]=10000&schedules[0][extra]"
                           "[naverUseCfm]=20200101",
                           cu, at);
-    call(&fx, "POST", "/subscribe/payments/schedule", NULL, bad, &r);
-    expect(&r, 200, 1, NULL);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/payments/schedule", FX_FORM, bad, &r);
+    fx_expect_envelope(&r, 200, 1, NULL);
     ck_assert_ptr_nonnull(strstr(http_client_message(&r), "schedules[0][extra][naverUseCfm]"));
     http_client_response_release(&r);
     free(bad);
@@ -498,15 +426,16 @@ START_TEST(unschedule_by_merchant_uid_and_customer)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "kakaopay", 0, NULL);
+    char *cu = fx_active_key(&fx, "kakaopay", 0, NULL);
     long long at = now_s() + DAY;
     char *i1 = item("u-1", at, 100), *i2 = item("u-2", at, 100), *i3 = item("u-3", at, 100);
     char *i4 = item("u-4", at, 100);
     char *items = xasprintf("%s,%s,%s,%s", i1, i2, i3, i4);
     book_ok(&fx, cu, items, 4);
 
-    call(&fx, "POST", "/subscribe/payments/unschedule", NULL, "merchant_uid=u-1", &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/payments/unschedule", FX_FORM, "merchant_uid=u-1",
+                &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     const cJSON *one = cJSON_GetArrayItem(http_client_body_response(&r), 0);
     ck_assert_str_eq(fx_str(one, "schedule_status"), "revoked");
     ck_assert_int_gt(cJSON_GetObjectItem(one, "revoked_at")->valuedouble, 0);
@@ -516,8 +445,9 @@ START_TEST(unschedule_by_merchant_uid_and_customer)
     ck_assert_str_ne(revoked_at, "0");
     free(revoked_at);
 
-    call(&fx, "POST", "/subscribe/payments/unschedule", "{\"merchant_uid\":[\"u-2\"]}", NULL, &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/payments/unschedule", FX_JSON,
+                "{\"merchant_uid\":[\"u-2\"]}", &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(http_client_body_response(&r)), 1);
     http_client_response_release(&r);
     expect_row(&fx, "u-2", "revoked", "revoked");
@@ -528,8 +458,8 @@ START_TEST(unschedule_by_merchant_uid_and_customer)
     expect_row(&fx, "u-4", "scheduled", "scheduled");
 
     char *body = xasprintf("{\"customer_uid\":\"%s\"}", cu);
-    call(&fx, "POST", "/subscribe/payments/unschedule", body, NULL, &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/payments/unschedule", FX_JSON, body, &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(http_client_body_response(&r)), 1);
     http_client_response_release(&r);
     expect_row(&fx, "u-4", "revoked", "revoked");
@@ -541,7 +471,7 @@ START_TEST(unschedule_by_merchant_uid_and_customer)
                 "파라미터 누락: customer_uid");
     expect_call(&fx, "POST", "/subscribe/payments/unschedule", "{\"merchant_uid\":[1]}", NULL, 200,
                 1, "merchant_uid 는 문자열 또는 문자열 배열이어야 합니다.");
-    ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/unschedule"), 5);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule", NULL), 5);
 
     free(body);
     free(items);
@@ -559,25 +489,24 @@ START_TEST(timeout_is_looked_up_not_resent)
     struct fx fx;
     struct http_client_response r;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "kakaopay", 0, NULL);
+    char *cu = fx_active_key(&fx, "kakaopay", 0, NULL);
     long long at = now_s() + DAY;
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"method\":\"POST\",\"path\":\"/subscribe/payments/schedule\","
-                             "\"kind\":\"drop\",\"after_processing\":true}"));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/schedule\","
+                  "\"kind\":\"drop\",\"after_processing\":true}");
     char *a = item("to-1", at, 100), *b = item("to-2", at, 200);
     char *items = xasprintf("%s,%s", a, b);
     book(&fx, cu, items, &r);
-    expect(&r, 200, 0, NULL);
+    fx_expect_envelope(&r, 200, 0, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(http_client_body_response(&r)), 2);
     http_client_response_release(&r);
-    ck_assert_int_eq(upstream_count(&fx, "POST", "/subscribe/payments/schedule"), 1);
-    ck_assert_int_eq(upstream_count(&fx, "GET", "/subscribe/payments/schedule/to-1"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", "/subscribe/payments/schedule/to-1", NULL), 1);
     expect_row(&fx, "to-1", "scheduled", "scheduled");
     expect_row(&fx, "to-2", "scheduled", "scheduled");
     char *path = xasprintf("/subscribe/payments/schedule/customers/%s?from=%lld&to=%lld", cu,
                            now_s(), at + DAY);
-    call(&fx, "GET", path, NULL, NULL, &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "GET", path, NULL, NULL, &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     ck_assert_int_eq(cJSON_GetObjectItem(http_client_body_response(&r), "total")->valuedouble, 2);
     http_client_response_release(&r);
     free(path);
@@ -613,16 +542,18 @@ START_TEST(list_query_is_checked_first)
     for (size_t i = 0; i < sizeof list_cases / sizeof list_cases[0]; i++) {
         char *path =
             xasprintf("/subscribe/payments/schedule/customers/cu_x%s", list_cases[i].query);
-        call(&fx, "GET", path, NULL, NULL, &r);
-        expect(&r, 400, -1, list_cases[i].message);
+        fx_merchant(&fx, NULL, "GET", path, NULL, NULL, &r);
+        fx_expect_envelope(&r, 400, -1, list_cases[i].message);
         http_client_response_release(&r);
         free(path);
     }
-    ck_assert_int_eq(upstream_count(&fx, "GET", "/subscribe/payments/schedule/customers/cu_x"), 0);
+    ck_assert_int_eq(
+        fx_sandbox_requests(&fx, "GET", "/subscribe/payments/schedule/customers/cu_x", NULL), 0);
     /* a valid query for a customer without schedules: an empty page */
-    call(&fx, "GET", "/subscribe/customers/cu_x/schedules?from=1900000000&to=1900086400", NULL,
-         NULL, &r);
-    expect(&r, 200, 0, NULL);
+    fx_merchant(&fx, NULL, "GET",
+                "/subscribe/customers/cu_x/schedules?from=1900000000&to=1900086400", NULL, NULL,
+                &r);
+    fx_expect_envelope(&r, 200, 0, NULL);
     const cJSON *page = http_client_body_response(&r);
     ck_assert_int_eq(cJSON_GetObjectItem(page, "total")->valuedouble, 0);
     ck_assert(cJSON_IsArray(cJSON_GetObjectItem(page, "list")));
@@ -630,31 +561,12 @@ START_TEST(list_query_is_checked_first)
     /* no key, no answer */
     char *url = fx_url(&fx, NULL, "/subscribe/payments/schedule/x");
     http_client_get(url, NULL, &r);
-    expect(&r, 401, -1, "Unauthorized");
+    fx_expect_envelope(&r, 401, -1, "Unauthorized");
     http_client_response_release(&r);
     free(url);
     fx_stop(&fx);
 }
 END_TEST
-
-/* POST schedule with an Idempotency-Key; returns 1 when the answer was replayed. */
-static int book_keyed(const struct fx *fx, const char *idem, const char *body,
-                      struct http_client_response *r)
-{
-    char *url = fx_url(fx, NULL, "/subscribe/payments/schedule");
-    char *key = xasprintf("Idempotency-Key: %s", idem);
-    const char *headers[] = {"Authorization: Bearer " FX_API_KEY, key, NULL};
-    struct http_client_request rq = {
-        .method = "POST", .url = url, .headers = headers, .body = body};
-    http_client_do(&rq, r);
-    free(key);
-    free(url);
-    char *h = http_client_header(r, "Idempotent-Replayed");
-    int replayed = h && strcmp(h, "true") == 0;
-    ck_assert_msg(!h || replayed, "Idempotent-Replayed: %s", h);
-    free(h);
-    return replayed;
-}
 
 /* "Outcome unknown" under an Idempotency-Key gives the key up: the retry with the same key and
  * body runs again (looked up, then booked once); that answer is stored and replayed. */
@@ -663,24 +575,28 @@ START_TEST(an_unknown_schedule_is_not_kept_under_an_idempotency_key)
     struct fx fx;
     struct http_client_response r, booked;
     fx_start(&fx, NULL);
-    char *cu = active_key(&fx, "payco", 0, NULL);
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
     char *it = item("idem-s", now_s() + DAY, 100);
     char *body = xasprintf("{\"customer_uid\":\"%s\",\"schedules\":[%s]}", cu, it);
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/faults",
-                             "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}"));
-    ck_assert_int_eq(book_keyed(&fx, "idem-schedule", body, &r), 0);
-    expect(&r, 200, -1, SCHEDULE_MSG_UNKNOWN);
+    fx_fault(&fx, "{\"path\":\"/subscribe/payments/schedule\",\"kind\":\"http500\"}");
+    ck_assert_int_eq(
+        fx_merchant_keyed(&fx, NULL, "/subscribe/payments/schedule", "idem-schedule", body, &r), 0);
+    fx_expect_envelope(&r, 200, -1, SCHEDULE_MSG_UNKNOWN);
     http_client_response_release(&r);
     expect_row(&fx, "idem-s", "unknown", "unknown");
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM idempotency_keys"), 0);
 
-    ck_assert_int_eq(book_keyed(&fx, "idem-schedule", body, &booked), 0);
-    expect(&booked, 200, 0, NULL);
+    ck_assert_int_eq(fx_merchant_keyed(&fx, NULL, "/subscribe/payments/schedule", "idem-schedule",
+                                       body, &booked),
+                     0);
+    fx_expect_envelope(&booked, 200, 0, NULL);
     expect_row(&fx, "idem-s", "scheduled", "scheduled");
-    ck_assert_int_eq(upstream_count(&fx, "GET", "/subscribe/payments/schedule/idem-s"), 2);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", "/subscribe/payments/schedule/idem-s", NULL),
+                     2);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM idempotency_keys WHERE http_status = 200"),
                      1);
-    ck_assert_int_eq(book_keyed(&fx, "idem-schedule", body, &r), 1);
+    ck_assert_int_eq(
+        fx_merchant_keyed(&fx, NULL, "/subscribe/payments/schedule", "idem-schedule", body, &r), 1);
     ck_assert_str_eq(r.body, booked.body);
     http_client_response_release(&r);
     http_client_response_release(&booked);

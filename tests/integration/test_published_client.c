@@ -46,7 +46,8 @@ START_TEST(iamport_rest_client_nodejs_runs_unchanged_against_billkey)
                   "%s is missing: scripts/test.sh installs it with npm ci", modules);
 
     fx_start(&fx, NULL);
-    char *cu = fx_active_key(&fx, "payco");
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
+    fx_clear_requests(&fx);
     char run_id[32], charge_uid[64], schedule_uid[64];
     snprintf(run_id, sizeof run_id, "%ld", (long)time(NULL) % 1000000);
     snprintf(charge_uid, sizeof charge_uid, "npm_%s_charge", run_id);

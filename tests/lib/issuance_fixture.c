@@ -121,12 +121,17 @@ cJSON *fx_checkout_ok(const struct fx *fx, const char *json_body)
     return json;
 }
 
+/* The fx_checkout_plan() body (caller frees). */
+static char *plan_body(const char *pg, long long amount, int charge_now)
+{
+    return xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%lld,"
+                     "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
+                     pg, amount, charge_now ? "true" : "false");
+}
+
 cJSON *fx_checkout_plan(const struct fx *fx, const char *pg, long long amount, int charge_now)
 {
-    char *body =
-        xasprintf("{\"customer_id\":\"cust-1\",\"pg\":\"%s\",\"amount\":%lld,"
-                  "\"name\":\"월 구독\",\"charge_now\":%s,\"buyer_tel\":\"010-1234-5678\"}",
-                  pg, amount, charge_now ? "true" : "false");
+    char *body = plan_body(pg, amount, charge_now);
     cJSON *co = fx_checkout_ok(fx, body);
     free(body);
     return co;
@@ -335,19 +340,56 @@ void fx_ledger_release(struct fx_ledger *l)
     memset(l, 0, sizeof *l);
 }
 
-char *fx_active_key(const struct fx *fx, const char *pg)
+void fx_issue_key(const struct fx *fx, const char *checkout_json, struct fx_key *out)
 {
     struct fx_window w;
     struct http_client_response r;
-    cJSON *co = fx_checkout_plan(fx, pg, 9900, 0);
+    cJSON *co = fx_checkout_ok(fx, checkout_json);
+    const char *mu = fx_str(co, "merchant_uid");
     fx_window_submit(fx, fx_request_pay(co), 0, 0, &w);
-    fx_complete(fx, NULL, w.imp_uid, fx_str(co, "merchant_uid"), &r);
-    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_msg(w.success && w.imp_uid, "the window for %s failed", checkout_json);
+    fx_complete(fx, NULL, w.imp_uid, mu, &r);
+    ck_assert_msg(r.status == 200, "complete %s -> %ld: %s", mu, r.status, r.body);
     ck_assert_str_eq(fx_str(r.json, "status"), "active");
     http_client_response_release(&r);
-    char *cu = xstrdup(fx_str(co, "customer_uid"));
+    out->customer_uid = xstrdup(fx_str(co, "customer_uid"));
+    out->merchant_uid = xstrdup(mu);
+    out->imp_uid = xstrdup(w.imp_uid);
     fx_window_release(&w);
     cJSON_Delete(co);
-    cJSON_Delete(sandbox_ctl(&fx->sandbox, "DELETE", "/__sandbox/requests", NULL));
+}
+
+void fx_key_release(struct fx_key *k)
+{
+    free(k->customer_uid);
+    free(k->merchant_uid);
+    free(k->imp_uid);
+    memset(k, 0, sizeof *k);
+}
+
+char *fx_active_key(const struct fx *fx, const char *pg, int charge_now,
+                    char **registration_merchant_uid)
+{
+    struct fx_key k;
+    char *body = plan_body(pg, 9900, charge_now);
+    fx_issue_key(fx, body, &k);
+    free(body);
+    char *cu = k.customer_uid;
+    k.customer_uid = NULL;
+    if (registration_merchant_uid) {
+        *registration_merchant_uid = k.merchant_uid;
+        k.merchant_uid = NULL;
+    }
+    fx_key_release(&k);
     return cu;
+}
+
+void fx_clear_requests(const struct fx *fx)
+{
+    cJSON_Delete(sandbox_ctl(&fx->sandbox, "DELETE", "/__sandbox/requests", NULL));
+}
+
+void fx_fault(const struct fx *fx, const char *json)
+{
+    cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
 }

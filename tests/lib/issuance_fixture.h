@@ -45,10 +45,6 @@ cJSON *fx_checkout_ok(const struct fx *fx, const char *json_body);
 /* fx_checkout_ok() for customer "cust-1", this pg and amount, the name "월 구독", buyer_tel
  * 010-1234-5678 and charge_now as given. Returns the 201 body (caller deletes). */
 cJSON *fx_checkout_plan(const struct fx *fx, const char *pg, long long amount, int charge_now);
-/* An active billing key of pg (no first charge) made through the checkout, the window and
- * POST /payments/complete; the sandbox's request log is cleared afterwards. Returns its
- * customer_uid (caller frees). */
-char *fx_active_key(const struct fx *fx, const char *pg);
 /* The checkout's request_pay object (borrowed from co). */
 const cJSON *fx_request_pay(const cJSON *co);
 
@@ -73,6 +69,27 @@ long fx_complete(const struct fx *fx, const struct billkeyd_proc *p, const char 
  * out) on fx's billkeyd. */
 long fx_landing(const struct fx *fx, const char *imp_uid, const char *merchant_uid,
                 struct http_client_response *out);
+
+/* A billing key issued by the checkout with json_body through the window (PC, Approve) and
+ * POST /payments/complete; asserts the window succeeded and complete answered 200 with status
+ * "active". Leaves the sandbox's request log as it is. Owned strings; fx_key_release() frees. */
+struct fx_key {
+    char *customer_uid;
+    char *merchant_uid; /* the checkout's: its registration (and first payment when charged) */
+    char *imp_uid;      /* the window's */
+};
+void fx_issue_key(const struct fx *fx, const char *checkout_json, struct fx_key *out);
+void fx_key_release(struct fx_key *k);
+/* fx_issue_key() of the fx_checkout_plan() checkout (pg, 9900, charge_now). Returns the
+ * customer_uid (caller frees) and, when registration_merchant_uid is not NULL, the
+ * registration's merchant_uid there (caller frees). The sandbox's request log keeps the
+ * issuance's requests: a test that counts from zero calls fx_clear_requests() itself. */
+char *fx_active_key(const struct fx *fx, const char *pg, int charge_now,
+                    char **registration_merchant_uid);
+/* DELETE /__sandbox/requests: empties the sandbox's request log. */
+void fx_clear_requests(const struct fx *fx);
+/* POST /__sandbox/faults with this JSON (aborts the test unless the sandbox answers 200). */
+void fx_fault(const struct fx *fx, const char *json);
 
 /* Runs one SQL query with up to 3 text parameters (NULL-terminated list) on fx's database and
  * returns row 0 column 0 (caller frees), or NULL when there is no row or it is NULL. Aborts the
