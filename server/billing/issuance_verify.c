@@ -425,6 +425,40 @@ static void unlock_registration(struct verify_ctx *c, const char *merchant_uid)
     }
 }
 
+/* Reads the payment again now that the lock is held: the one fetched before it may have changed
+ * meanwhile (a concurrent verification cancelled it, the shop's console refunded part of it), and
+ * only what iamport says now may decide. VERIFY_ACTIVE means "go on" with the fresh c->pay. */
+static enum verify_outcome refetch_payment(struct verify_ctx *c)
+{
+    struct iamport_payment fresh;
+    struct iamport_error err;
+    enum verify_outcome o = VERIFY_ACTIVE;
+
+    memset(&fresh, 0, sizeof fresh);
+    enum iamport_status ist = iamport_get_payment(c->env->iamport, c->pay.imp_uid, &fresh, &err);
+    if (ist == IAMPORT_E_NOT_FOUND) {
+        o = finish(c->out, VERIFY_UNKNOWN_PAYMENT, "iamport has no payment '%s'", c->pay.imp_uid);
+        goto out;
+    }
+    if (ist != IAMPORT_OK) {
+        o = iamport_failure(c, ist, &err, "looking the payment up again");
+        goto out;
+    }
+    if (!fresh.merchant_uid || strcmp(fresh.merchant_uid, c->pay.merchant_uid) != 0) {
+        o = finish(c->out, VERIFY_MERCHANT_UID_MISMATCH,
+                   "payment '%s' does not belong to merchant_uid '%s'", c->pay.imp_uid,
+                   c->pay.merchant_uid);
+        goto out;
+    }
+    /* the same merchant_uid, so the unlock (which names it) still releases this lock */
+    iamport_payment_release(&c->pay);
+    c->pay = fresh;
+    memset(&fresh, 0, sizeof fresh);
+out:
+    iamport_payment_release(&fresh);
+    return o;
+}
+
 /* Steps 4-8 with the connection held. */
 static enum verify_outcome verify_locked(struct verify_ctx *c)
 {
@@ -466,7 +500,10 @@ static enum verify_outcome verify_locked(struct verify_ctx *c)
         return finish(c->out, VERIFY_FAILED, "the registration failed: %s",
                       reg->fail_reason ? reg->fail_reason : "the PG reported a failure");
 
-    enum verify_outcome o = settle_pending(c);
+    enum verify_outcome o = refetch_payment(c);
+    if (o != VERIFY_ACTIVE)
+        return o;
+    o = settle_pending(c);
     return o == VERIFY_ACTIVE ? first_payment(c) : o;
 }
 

@@ -1,10 +1,12 @@
-/* Verification holes: KakaoPay "ready" without a key, partial cancels, a foreign MID. */
+/* Verification holes: KakaoPay "ready" without a key, partial cancels, a stale payment, a foreign MID. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <libpq-fe.h>
 
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
@@ -162,6 +164,109 @@ static void *verify_thread(void *arg)
     return NULL;
 }
 
+/* Waits (up to 10 s) until cond_sql counts want. */
+static void wait_count(const struct fx *fx, const char *sql, long long want)
+{
+    long long n = -1;
+    for (int i = 0; i < 200; i++) {
+        n = fx_count(fx, sql);
+        if (n == want)
+            return;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ck_abort_msg("'%s' is %lld, want %lld", sql, n, want);
+}
+
+static void wait_lookups(const struct fx *fx, const char *imp_uid, int want)
+{
+    char *path = xasprintf("/payments/%s", imp_uid);
+    int n = -1;
+    for (int i = 0; i < 200; i++) {
+        n = fx_sandbox_requests(fx, "GET", path, NULL);
+        if (n >= want)
+            break;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ck_assert_msg(n >= want, "%d lookups of %s, want %d", n, path, want);
+    free(path);
+}
+
+#define LOCK_WAITERS                                                                               \
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "    \
+    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+
+/* Hole 3: two verifications fetch the payment while the registration is locked; between their
+ * fetches the console cancels part of it (tampering). Whichever runs first under the lock must
+ * decide on the payment as it is then: it rejects and cancels the rest, and the other, holding
+ * a snapshot from before the cancel, must not record it as paid or the registration as active. */
+START_TEST(concurrent_verifications_decide_on_the_fresh_payment)
+{
+    struct fx fx;
+    struct fx_window w;
+    fx_start(&fx, NULL);
+    cJSON *co = fx_checkout_plan(&fx, "kakaopay", PRICE, 1);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
+    ck_assert_int_eq(w.success, 1);
+    fx_clear_requests(&fx);
+
+    /* hold the registration's lock as a running verification would */
+    PGconn *holder = PQconnectdb(fx.db_url);
+    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
+    const char *params[] = {mu};
+    PGresult *res = PQexecParams(holder,
+                                 "SELECT pg_advisory_lock(hashtextextended('registration:' || $1, "
+                                 "0))",
+                                 1, NULL, params, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+
+    struct verification v[2];
+    memset(v, 0, sizeof v);
+    for (int i = 0; i < 2; i++) {
+        v[i].fx = &fx;
+        v[i].imp_uid = w.imp_uid;
+        v[i].merchant_uid = mu;
+    }
+    ck_assert_int_eq(pthread_create(&v[0].thread, NULL, verify_thread, &v[0]), 0);
+    wait_lookups(&fx, w.imp_uid, 1); /* the first has its snapshot: paid in full */
+    wait_count(&fx, LOCK_WAITERS, 1);
+    console_cancel(&fx, w.imp_uid, 3000);
+    ck_assert_int_eq(pthread_create(&v[1].thread, NULL, verify_thread, &v[1]), 0);
+    wait_lookups(&fx, w.imp_uid, 2);
+    wait_count(&fx, LOCK_WAITERS, 2);
+
+    res = PQexecParams(holder,
+                       "SELECT pg_advisory_unlock(hashtextextended('registration:' || $1, 0))", 1,
+                       NULL, params, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(v[i].thread, NULL);
+        ck_assert_msg(v[i].status == 409 && strcmp(v[i].code, "payment_rejected") == 0,
+                      "verification %d: %ld %s", i, v[i].status, v[i].code);
+    }
+    PQfinish(holder);
+
+    expect_reg(&fx, mu, "tampered");
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments WHERE status = 'paid'"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
+                                   "WHERE action IN ('registration.active', 'payment.paid')"),
+                     0);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel", NULL), 1);
+    char *row = payment_row(&fx, mu);
+    ck_assert_str_eq(row, "issue|cancelled|9900|9900");
+    free(row);
+    char *status = sandbox_payment_field(&fx, w.imp_uid, "status");
+    ck_assert_str_eq(status, "cancelled");
+    free(status);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
 /* The imp_uid of the first webhook in the sandbox's log whose merchant_uid starts with prefix,
  * waiting up to 10 s for it (caller frees). */
 static char *webhooked_imp_uid(const struct fx *fx, const char *prefix)
@@ -301,6 +406,7 @@ static Suite *suite_issuance_holes(void)
     tcase_add_test(tc, kakaopay_ready_without_a_key_stays_pending);
     tcase_add_test(tc, partly_cancelled_window_charge_is_rejected);
     tcase_add_test(tc, first_charge_settled_from_a_partly_cancelled_payment_records_the_net);
+    tcase_add_test(tc, concurrent_verifications_decide_on_the_fresh_payment);
     tcase_add_test(tc, payment_under_another_configured_mid_is_rejected);
     suite_add_tcase(s, tc);
     return s;
