@@ -51,15 +51,18 @@ static const struct db_statement statements[STMT_COUNT] = {
     [STMT_PAYMENT_ISSUE_RECORD] = {"payment_issue_record",
                                    "INSERT INTO payments (merchant_uid, customer_uid, kind, "
                                    "registration_merchant_uid, amount, name, status, imp_uid, "
-                                   "fail_reason, iamport) VALUES ($1, $2, 'issue', $1, "
-                                   "$3::bigint, $4, $5, $6, $7, $8::jsonb) "
+                                   "fail_reason, iamport, cancel_amount) VALUES ($1, $2, "
+                                   "'issue', $1, $3::bigint, $4, $5, $6, $7, $8::jsonb, "
+                                   "$9::bigint) "
                                    "ON CONFLICT (merchant_uid) DO UPDATE SET "
                                    "amount = EXCLUDED.amount, status = EXCLUDED.status, "
                                    "imp_uid = EXCLUDED.imp_uid, "
                                    "fail_reason = EXCLUDED.fail_reason, "
-                                   "iamport = EXCLUDED.iamport, updated_at = now() "
+                                   "iamport = EXCLUDED.iamport, "
+                                   "cancel_amount = greatest(payments.cancel_amount, "
+                                   "EXCLUDED.cancel_amount), updated_at = now() "
                                    "WHERE payments.kind = 'issue'",
-                                   8},
+                                   9},
     [STMT_FIRST_CHARGE_CLAIM] = {"first_charge_claim",
                                  "INSERT INTO payments (merchant_uid, customer_uid, kind, "
                                  "registration_merchant_uid, amount, name, status, request) "
@@ -78,9 +81,10 @@ static const struct db_statement statements[STMT_COUNT] = {
                                 1},
     [STMT_PAYMENT_SETTLE] = {"payment_settle",
                              "UPDATE payments SET status = $2, imp_uid = $3, fail_reason = $4, "
-                             "iamport = $5::jsonb, updated_at = now() WHERE merchant_uid = $1 "
+                             "iamport = $5::jsonb, cancel_amount = greatest(cancel_amount, "
+                             "$6::bigint), updated_at = now() WHERE merchant_uid = $1 "
                              "AND status IN ('requested', 'unknown') RETURNING merchant_uid",
-                             5},
+                             6},
     [STMT_CUSTOMER_BILLING_KEYS] = {"customer_billing_keys",
                                     "SELECT b.customer_uid, b.pg, b.pg_provider, b.card_name, "
                                     "b.card_number, b.status, "

@@ -30,7 +30,8 @@ enum db_stmt {
                                    $5 card_name, $6 card_number */
     STMT_PAYMENT_ISSUE_RECORD,  /* upsert of the kind 'issue' row: $1 merchant_uid (the
                                    registration's), $2 customer_uid, $3 amount, $4 name,
-                                   $5 status, $6 imp_uid, $7 fail_reason, $8 iamport JSON text */
+                                   $5 status, $6 imp_uid, $7 fail_reason, $8 iamport JSON text,
+                                   $9 cancel_amount (never shrinks) */
     STMT_FIRST_CHARGE_CLAIM,    /* $1 new merchant_uid, $2 customer_uid, $3 registration
                                    merchant_uid, $4 amount, $5 name, $6 request JSON text →
                                    merchant_uid, inserted ('t'; 'f' when a 'not_sent' first
@@ -39,7 +40,8 @@ enum db_stmt {
     STMT_FIRST_PAYMENT_GET,     /* $1 registration merchant_uid → merchant_uid, amount, status,
                                    imp_uid, fail_reason, kind of its 'issue'/'first_charge' row */
     STMT_PAYMENT_SETTLE,        /* $1 merchant_uid, $2 status, $3 imp_uid, $4 fail_reason,
-                                   $5 iamport JSON text; only from requested/unknown */
+                                   $5 iamport JSON text, $6 cancel_amount (never shrinks); only
+                                   from requested/unknown */
     STMT_CUSTOMER_BILLING_KEYS, /* $1 customer_id → one row per billing key (see
                                    server/billing/customer.c for the columns) */
     /* ---- merchant API (003_merchant_api.sql) ---- */

@@ -76,6 +76,9 @@ void sb_checkout_approve(struct request *req, struct reply *rep)
         goto out;
     }
     const char *configured = sb_jstr(st->cfg.issue_status, co.provider);
+    /* issue_ready_without_key: the buyer left the window before authorising; iamport keeps the
+     * payment "ready" and has no billing key */
+    int no_key = st->cfg.issue_ready_without_key && configured && strcmp(configured, "ready") == 0;
     const char *pay_method = sb_jstr(co.params, "pay_method");
     char *custom_data = sb_field_custom_data(co.params, "custom_data");
     int real_charge = strcmp(co.provider, "kakaopay") == 0 && co.amount > 0;
@@ -99,7 +102,7 @@ void sb_checkout_approve(struct request *req, struct reply *rep)
     };
     struct sb_payment *p = sb_charge(st, c, &rq);
     const char *status = sb_jstr(p->json, "status");
-    int issued = strcmp(status, "failed") != 0;
+    int issued = strcmp(status, "failed") != 0 && !no_key;
     if (issued)
         commit_customer(st, c); /* the key exists only when the window succeeded */
     else
@@ -109,9 +112,13 @@ void sb_checkout_approve(struct request *req, struct reply *rep)
         sb_webhook_for_payment(st, p, NULL, NULL, st->cfg.issue_webhook_delay_ms);
         wait_for_webhook = st->cfg.issue_webhook_before_result;
     }
-    rsp = sb_checkout_rsp(&co, p->json, issued,
-                          real_charge ? SB_CHECKOUT_E_DECLINED : SB_CHECKOUT_E_ISSUE_FAILED,
-                          sb_jstr(p->json, "fail_reason"));
+    if (no_key)
+        rsp = sb_checkout_rsp(&co, p->json, 0, SB_CHECKOUT_E_USER_CANCEL,
+                              SB_CHECKOUT_USER_CANCEL_MSG);
+    else
+        rsp = sb_checkout_rsp(&co, p->json, issued,
+                              real_charge ? SB_CHECKOUT_E_DECLINED : SB_CHECKOUT_E_ISSUE_FAILED,
+                              sb_jstr(p->json, "fail_reason"));
     sb_state_unlock();
     free(custom_data);
     if (wait_for_webhook && sb_webhook_wait_idle(SB_WEBHOOK_WAIT_MS) != 0)

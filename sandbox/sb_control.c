@@ -40,6 +40,7 @@ static cJSON *config_json(const struct sb_state *st)
     cJSON_AddNumberToObject(o, "token_ttl_seconds", (double)st->cfg.token_ttl_seconds);
     cJSON_AddNumberToObject(o, "issue_webhook_delay_ms", (double)st->cfg.issue_webhook_delay_ms);
     cJSON_AddBoolToObject(o, "issue_webhook_before_result", st->cfg.issue_webhook_before_result);
+    cJSON_AddBoolToObject(o, "issue_ready_without_key", st->cfg.issue_ready_without_key);
     return o;
 }
 
@@ -58,6 +59,7 @@ static const char *config_problem(const cJSON *body, char *msg)
                                         "token_ttl_seconds",
                                         "issue_webhook_delay_ms",
                                         "issue_webhook_before_result",
+                                        "issue_ready_without_key",
                                         NULL};
     const cJSON *item;
     cJSON_ArrayForEach (item, body) {
@@ -101,6 +103,9 @@ static const char *config_problem(const cJSON *body, char *msg)
     const cJSON *before = cJSON_GetObjectItemCaseSensitive(body, "issue_webhook_before_result");
     if (before && !cJSON_IsBool(before))
         return "issue_webhook_before_result must be true or false";
+    const cJSON *no_key = cJSON_GetObjectItemCaseSensitive(body, "issue_ready_without_key");
+    if (no_key && !cJSON_IsBool(no_key))
+        return "issue_ready_without_key must be true or false";
     return NULL;
 }
 
@@ -143,6 +148,9 @@ void sb_ctl_config(struct request *req, struct reply *rep)
     const cJSON *before = cJSON_GetObjectItemCaseSensitive(body, "issue_webhook_before_result");
     if (before)
         st->cfg.issue_webhook_before_result = cJSON_IsTrue(before);
+    const cJSON *no_key = cJSON_GetObjectItemCaseSensitive(body, "issue_ready_without_key");
+    if (no_key)
+        st->cfg.issue_ready_without_key = cJSON_IsTrue(no_key);
     cJSON *out = config_json(st);
     sb_state_unlock();
     reply_json(rep, 200, out);

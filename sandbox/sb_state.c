@@ -29,6 +29,7 @@ void sb_settings_copy(struct sb_settings *dst, const struct sb_settings *src)
     dst->token_ttl_seconds = src->token_ttl_seconds;
     dst->issue_webhook_delay_ms = src->issue_webhook_delay_ms;
     dst->issue_webhook_before_result = src->issue_webhook_before_result;
+    dst->issue_ready_without_key = src->issue_ready_without_key;
 }
 
 void sb_settings_release(struct sb_settings *s)

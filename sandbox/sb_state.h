@@ -22,6 +22,8 @@ struct sb_settings {
     cJSON *issue_status; /* owned object: pg_provider -> "paid"|"ready"|"failed" */
     int64_t token_ttl_seconds;
     int64_t issue_webhook_delay_ms;  /* the issuance webhook goes out this much later ("late") */
+    int issue_ready_without_key;     /* 1: a window that ends "ready" stores no Customer (the buyer
+                                    left before authorising) */
     int issue_webhook_before_result; /* 1: the window answers only after that webhook was
                                         delivered ("before the redirect / callback") */
 };

@@ -1,6 +1,7 @@
 /* One charge through the payments ledger: the call to iamport between a committed claim and a settle. */
 #include "server/billing/charge_ledger.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +143,9 @@ enum db_status charge_ledger_settle(struct db_conn *conn, const char *merchant_u
     const struct charge_outcome *o = &r->outcome;
     const char *fail_reason = o->fail_reason[0] ? o->fail_reason : NULL;
     char *raw = r->payment ? json_print(r->payment) : NULL;
-    const char *params[] = {merchant_uid, o->status, r->imp_uid, fail_reason, raw};
+    char cancelled[24];
+    snprintf(cancelled, sizeof cancelled, "%" PRId64, o->cancel_amount);
+    const char *params[] = {merchant_uid, o->status, r->imp_uid, fail_reason, raw, cancelled};
     PGresult *res = NULL;
     char action[32];
     enum db_status st = db_begin(conn);

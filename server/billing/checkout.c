@@ -84,8 +84,15 @@ static enum db_status store(struct db_conn *conn, const struct registration *reg
     if (st == DB_OK && window_charges) {
         char amount[24];
         snprintf(amount, sizeof amount, "%" PRId64, reg->window_amount);
-        const char *params[] = {
-            reg->merchant_uid, reg->customer_uid, amount, reg->name, "requested", NULL, NULL, NULL};
+        const char *params[] = {reg->merchant_uid,
+                                reg->customer_uid,
+                                amount,
+                                reg->name,
+                                "requested",
+                                NULL,
+                                NULL,
+                                NULL,
+                                "0"};
         st = db_exec(conn, STMT_PAYMENT_ISSUE_RECORD, params, NULL);
         if (st == DB_OK) {
             cJSON *d = cJSON_CreateObject();

@@ -8,6 +8,7 @@
 void charge_outcome_from_payment(const struct iamport_payment *p, struct charge_outcome *out)
 {
     out->fail_reason[0] = '\0';
+    out->cancel_amount = p->cancel_amount > 0 ? p->cancel_amount : 0;
     switch (p->status) {
     case IAMPORT_PAYMENT_PAID:
         out->status = "paid";

@@ -2,18 +2,23 @@
 #ifndef BILLKEY_FIRST_CHARGE_OUTCOME_H
 #define BILLKEY_FIRST_CHARGE_OUTCOME_H
 
+#include <stdint.h>
+
 #include "server/iamport/iamport.h"
 
 /* The ledger status and fail_reason of a first charge. Caller-owned, nothing allocated. */
 struct charge_outcome {
     const char *status;    /* static: "paid", "failed", "cancelled", "unknown" or "not_sent" */
     char fail_reason[600]; /* "" when none; cut at a UTF-8 character boundary */
+    int64_t cancel_amount; /* what iamport reports cancelled of it (0 when none or unknown): the
+                              ledger keeps it, so a partly cancelled charge counts by its net */
 };
 
 /* What iamport's payment of the charge means: paid → "paid"; failed → "failed" with iamport's
  * fail_reason (or "the charge was declined"); cancelled → "cancelled"; ready or an unknown
  * status → "unknown" with "iamport reports status '<status_text>'" (the reconciler settles
- * it). *out is overwritten. */
+ * it). cancel_amount is the payment's (a partly cancelled charge stays "paid": its net is
+ * amount - cancel_amount). *out is overwritten. */
 void charge_outcome_from_payment(const struct iamport_payment *p, struct charge_outcome *out);
 
 enum charge_next {

@@ -42,11 +42,17 @@ static int same(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-/* Whether the payment charged: judged by the payment's own PG (a KakaoPay charge made under a
+/* Whether a PG id is configured. */
+static int configured(const char *id)
+{
+    return id && id[0];
+}
+
+/* Whether the payment (still) charged: judged by the payment's own PG (a KakaoPay charge made under a
  * PAYCO registration took money), and any PG billkey does not know counts as charging. */
 static int took_money(const struct iamport_payment *p)
 {
-    if (p->status != IAMPORT_PAYMENT_PAID || p->amount <= 0)
+    if (p->status != IAMPORT_PAYMENT_PAID || p->amount - p->cancel_amount <= 0)
         return 0;
     const struct pg_profile *paid_with = pg_profile_find(p->pg_provider);
     return !same(p->customer_uid_usage, "issue") || !paid_with || paid_with->charges_at_issuance;
@@ -62,6 +68,9 @@ void issuance_check_payment(const struct issuance_expectation *e, const struct i
     } else if (!same(p->pg_provider, e->profile->name)) {
         decide(out, ISSUANCE_REJECT, "pg_provider '%.*s' is not the registration's '%s'",
                quote_len(p->pg_provider), or_null(p->pg_provider), e->profile->name);
+    } else if (configured(e->pg_id) && !same(p->pg_id, e->pg_id)) {
+        decide(out, ISSUANCE_REJECT, "pg_id '%.*s' is not the configured '%s'", quote_len(p->pg_id),
+               or_null(p->pg_id), e->pg_id);
     } else if (!same(p->customer_uid_usage, "issue")) {
         decide(out, ISSUANCE_REJECT, "customer_uid_usage '%.*s' is not 'issue'",
                quote_len(p->customer_uid_usage), or_null(p->customer_uid_usage));
@@ -69,15 +78,21 @@ void issuance_check_payment(const struct issuance_expectation *e, const struct i
         decide(out, ISSUANCE_FAIL, "%s",
                p->fail_reason && p->fail_reason[0] ? p->fail_reason : "the PG reported a failure");
     } else if (p->status == IAMPORT_PAYMENT_READY) {
-        if (e->profile->ready_means_issued && e->window_amount == 0 && p->amount == 0)
+        if (e->profile->ready_means_issued && e->window_amount == 0 && p->amount == 0) {
             decide(out, ISSUANCE_ACCEPT, "issued (status ready, amount 0)");
-        else
+            out->needs_key = 1;
+        } else
             decide(out, ISSUANCE_NOT_COMPLETED, "iamport reports status 'ready': not completed");
     } else if (p->status == IAMPORT_PAYMENT_CANCELLED) {
         decide(out, ISSUANCE_REJECT, "the issuance payment was cancelled");
     } else if (p->status != IAMPORT_PAYMENT_PAID) {
         decide(out, ISSUANCE_NOT_COMPLETED, "iamport reports status '%.*s'",
                quote_len(p->status_text), or_null(p->status_text));
+    } else if (p->cancel_amount > 0) {
+        decide(out, ISSUANCE_REJECT,
+               "the payment was partly cancelled: %" PRId64 " of %" PRId64
+               " cancelled, net %" PRId64 " is not the full amount",
+               p->cancel_amount, p->amount, p->amount - p->cancel_amount);
     } else if (e->profile->charges_at_issuance && p->amount != e->window_amount) {
         decide(out, ISSUANCE_REJECT, "amount %" PRId64 " is not the expected %" PRId64, p->amount,
                e->window_amount);
@@ -86,4 +101,33 @@ void issuance_check_payment(const struct issuance_expectation *e, const struct i
     }
     if (out->decision == ISSUANCE_REJECT)
         out->money_moved = took_money(p);
+}
+
+void issuance_check_customer(const struct issuance_expectation *e, const struct iamport_customer *c,
+                             struct issuance_check *out)
+{
+    if (out->decision != ISSUANCE_ACCEPT || !out->needs_key)
+        return;
+    if (!c)
+        decide(out, ISSUANCE_NOT_COMPLETED,
+               "iamport reports status 'ready' and has no billing key for customer_uid '%s'",
+               e->customer_uid);
+    else if (!same(c->customer_uid, e->customer_uid))
+        decide(out, ISSUANCE_NOT_COMPLETED,
+               "iamport reports status 'ready' and its billing key is customer_uid '%.*s', not "
+               "'%s'",
+               quote_len(c->customer_uid), or_null(c->customer_uid), e->customer_uid);
+    else if (!same(c->pg_provider, e->profile->name))
+        decide(out, ISSUANCE_NOT_COMPLETED,
+               "iamport reports status 'ready' and its billing key is for pg_provider '%.*s', not "
+               "'%s'",
+               quote_len(c->pg_provider), or_null(c->pg_provider), e->profile->name);
+    else if (configured(e->pg_id) && !same(c->pg_id, e->pg_id))
+        decide(out, ISSUANCE_NOT_COMPLETED,
+               "iamport reports status 'ready' and its billing key is for pg_id '%.*s', not the "
+               "configured '%s'",
+               quote_len(c->pg_id), or_null(c->pg_id), e->pg_id);
+    else
+        return;
+    out->needs_key = 0;
 }

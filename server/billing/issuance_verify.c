@@ -144,8 +144,10 @@ static enum db_status record_issue_payment(struct verify_ctx *c, const struct ia
     char *raw = raw_text(p);
     snprintf(amount, sizeof amount, "%" PRId64, p->amount);
     const struct registration *reg = &c->out->reg;
+    char cancelled[24];
+    snprintf(cancelled, sizeof cancelled, "%" PRId64, p->cancel_amount > 0 ? p->cancel_amount : 0);
     const char *params[] = {reg->merchant_uid, reg->customer_uid, amount, reg->name, status,
-                            p->imp_uid,        fail_reason,       raw};
+                            p->imp_uid,        fail_reason,       raw,    cancelled};
     enum db_status st = db_exec(c->conn, STMT_PAYMENT_ISSUE_RECORD, params, NULL);
     cJSON_free(raw);
     return st;
@@ -263,25 +265,17 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
                   did_cancel ? " (cancelled at iamport)" : "");
 }
 
-static enum verify_outcome apply_accepted(struct verify_ctx *c)
+/* Records the accepted issuance with the card read from iamport (borrowed; zeroed when it could
+ * not be read). */
+static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iamport_customer *card)
 {
     struct registration *reg = &c->out->reg;
-    struct iamport_customer card;
-    struct iamport_error err;
-
-    enum iamport_status ist = iamport_get_customer(c->env->iamport, reg->customer_uid, &card, &err);
-    if (ist != IAMPORT_OK)
-        log_msg(LOG_WARN, c->request_id,
-                "billing key '%s' is issued but its card could not be read (%s): card fields "
-                "stay empty",
-                reg->customer_uid, iamport_status_name(ist));
-
     enum db_status st = db_begin(c->conn);
     if (st == DB_OK)
         st = registration_set_status(c->conn, reg->merchant_uid, "active", c->pay.imp_uid, NULL);
     if (st == DB_OK) {
         const char *params[] = {reg->customer_uid, reg->customer_id, reg->pg_provider,
-                                reg->pg,           card.card_name,   card.card_number};
+                                reg->pg,           card->card_name,  card->card_number};
         st = db_exec(c->conn, STMT_BILLING_KEY_INSERT, params, NULL);
     }
     if (st == DB_OK && has_issue_row(c)) {
@@ -298,7 +292,7 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c)
     if (st == DB_OK) {
         cJSON *d = detail_base(c);
         cJSON_AddStringToObject(d, "customer_id", reg->customer_id);
-        json_add_str_or_null(d, "card_name", card.card_name);
+        json_add_str_or_null(d, "card_name", card->card_name);
         st = audit_record(c->conn, c->actor, "registration.active", reg->merchant_uid,
                           c->request_id, d);
     }
@@ -307,12 +301,40 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c)
         registration_set_field(&reg->status, "active");
         registration_set_field(&reg->imp_uid, c->pay.imp_uid);
         registration_set_field(&reg->fail_reason, NULL);
-        registration_set_field(&reg->card_name, card.card_name);
-        registration_set_field(&reg->card_number, card.card_number);
+        registration_set_field(&reg->card_name, card->card_name);
+        registration_set_field(&reg->card_number, card->card_number);
     }
-    iamport_customer_release(&card);
     if (st != DB_OK)
         return db_failure(c, st, "recording the billing key");
+    return VERIFY_ACTIVE;
+}
+
+/* GET /subscribe/customers/{customer_uid} into *card (zeroed first; release it in every case).
+ * A "ready" acceptance (chk->needs_key) stands only when iamport shows the key for this PG:
+ * none → NOT_COMPLETED; a failed lookup → 502/504 (returned, the registration stays pending).
+ * Otherwise a failed lookup only leaves the card empty. VERIFY_ACTIVE means "go on". */
+static enum verify_outcome read_card(struct verify_ctx *c,
+                                     const struct issuance_expectation *expect,
+                                     struct issuance_check *chk, struct iamport_customer *card)
+{
+    struct iamport_error err;
+    const char *customer_uid = c->out->reg.customer_uid;
+    enum iamport_status ist = iamport_get_customer(c->env->iamport, customer_uid, card, &err);
+    if (ist == IAMPORT_OK) {
+        issuance_check_customer(expect, card, chk);
+        return VERIFY_ACTIVE;
+    }
+    int no_key = ist == IAMPORT_E_NOT_FOUND || (ist == IAMPORT_E_API && err.http_status < 500);
+    if (chk->needs_key && no_key) {
+        issuance_check_customer(expect, NULL, chk);
+        return VERIFY_ACTIVE;
+    }
+    if (chk->needs_key)
+        return iamport_failure(c, ist, &err, "looking the billing key up");
+    log_msg(LOG_WARN, c->request_id,
+            "billing key '%s' is issued but its card could not be read (%s): card fields stay "
+            "empty",
+            customer_uid, iamport_status_name(ist));
     return VERIFY_ACTIVE;
 }
 
@@ -320,15 +342,28 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c)
 static enum verify_outcome settle_pending(struct verify_ctx *c)
 {
     struct issuance_check chk;
+    struct iamport_customer card;
     struct issuance_expectation expect = {
         .profile = c->profile,
         .customer_uid = c->out->reg.customer_uid,
         .window_amount = c->out->reg.window_amount,
+        .pg_id = pg_profile_configured_id(c->profile, &c->env->pg),
     };
+    enum verify_outcome o;
+
+    memset(&card, 0, sizeof card);
     issuance_check_payment(&expect, &c->pay, &chk);
+    if (chk.decision == ISSUANCE_ACCEPT) {
+        o = read_card(c, &expect, &chk, &card);
+        if (o == VERIFY_ACTIVE && chk.decision == ISSUANCE_ACCEPT)
+            o = apply_accepted(c, &card);
+        iamport_customer_release(&card);
+        if (o != VERIFY_ACTIVE || chk.decision == ISSUANCE_ACCEPT)
+            return o;
+    }
     switch (chk.decision) {
     case ISSUANCE_ACCEPT:
-        return apply_accepted(c);
+        break;
     case ISSUANCE_FAIL:
         return apply_failed(c, &chk);
     case ISSUANCE_REJECT:
@@ -390,6 +425,40 @@ static void unlock_registration(struct verify_ctx *c, const char *merchant_uid)
     }
 }
 
+/* Reads the payment again now that the lock is held: the one fetched before it may have changed
+ * meanwhile (a concurrent verification cancelled it, the shop's console refunded part of it), and
+ * only what iamport says now may decide. VERIFY_ACTIVE means "go on" with the fresh c->pay. */
+static enum verify_outcome refetch_payment(struct verify_ctx *c)
+{
+    struct iamport_payment fresh;
+    struct iamport_error err;
+    enum verify_outcome o = VERIFY_ACTIVE;
+
+    memset(&fresh, 0, sizeof fresh);
+    enum iamport_status ist = iamport_get_payment(c->env->iamport, c->pay.imp_uid, &fresh, &err);
+    if (ist == IAMPORT_E_NOT_FOUND) {
+        o = finish(c->out, VERIFY_UNKNOWN_PAYMENT, "iamport has no payment '%s'", c->pay.imp_uid);
+        goto out;
+    }
+    if (ist != IAMPORT_OK) {
+        o = iamport_failure(c, ist, &err, "looking the payment up again");
+        goto out;
+    }
+    if (!fresh.merchant_uid || strcmp(fresh.merchant_uid, c->pay.merchant_uid) != 0) {
+        o = finish(c->out, VERIFY_MERCHANT_UID_MISMATCH,
+                   "payment '%s' does not belong to merchant_uid '%s'", c->pay.imp_uid,
+                   c->pay.merchant_uid);
+        goto out;
+    }
+    /* the same merchant_uid, so the unlock (which names it) still releases this lock */
+    iamport_payment_release(&c->pay);
+    c->pay = fresh;
+    memset(&fresh, 0, sizeof fresh);
+out:
+    iamport_payment_release(&fresh);
+    return o;
+}
+
 /* Steps 4-8 with the connection held. */
 static enum verify_outcome verify_locked(struct verify_ctx *c)
 {
@@ -431,7 +500,10 @@ static enum verify_outcome verify_locked(struct verify_ctx *c)
         return finish(c->out, VERIFY_FAILED, "the registration failed: %s",
                       reg->fail_reason ? reg->fail_reason : "the PG reported a failure");
 
-    enum verify_outcome o = settle_pending(c);
+    enum verify_outcome o = refetch_payment(c);
+    if (o != VERIFY_ACTIVE)
+        return o;
+    o = settle_pending(c);
     return o == VERIFY_ACTIVE ? first_payment(c) : o;
 }
 

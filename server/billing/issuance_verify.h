@@ -66,7 +66,12 @@ int issuance_valid_imp_uid(const char *s);
  *    registration is loaded: none → 404 (never cancelled: it may be another order of the shop);
  * 5. already active with this imp_uid → the stored result; failed / tampered → that result;
  *    active with another imp_uid → 409;
- * 6. pending: issuance_check_payment() decides. Failed → registration failed (422). Rejected →
+ * 6. pending: the payment is read again (GET /payments/{imp_uid}) now that the lock is held, and
+ *    only that fresh copy decides (a concurrent verification or the console may have cancelled
+ *    it meanwhile); issuance_check_payment() decides, with the PG's configured CID/MID/public
+ *    key as the expected pg_id. A KakaoPay "ready" stands only when
+ *    GET /subscribe/customers/{customer_uid} shows the key for this PG (else 409 not completed;
+ *    a failed lookup 502/504). Failed → registration failed (422). Rejected →
  *    POST /payments/cancel first when the payment took money, then tampered (409); a cancel
  *    that fails or times out changes nothing (502 / 504: the next verification looks the
  *    payment up again and cancels only what is still paid). Not completed → 409, nothing changes;

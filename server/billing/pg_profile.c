@@ -42,8 +42,7 @@ const struct pg_profile *pg_profile_find(const char *name)
     return NULL;
 }
 
-/* The configured ".<id>" of a PG, or "" when none. */
-static const char *config_suffix(const struct pg_profile *p, const struct pg_settings *settings)
+const char *pg_profile_configured_id(const struct pg_profile *p, const struct pg_settings *settings)
 {
     const char *id = NULL;
     if (!p->config_suffix)
@@ -67,7 +66,7 @@ static const char *config_suffix(const struct pg_profile *p, const struct pg_set
 
 char *pg_profile_pg_string(const struct pg_profile *p, const struct pg_settings *settings)
 {
-    const char *id = config_suffix(p, settings);
+    const char *id = pg_profile_configured_id(p, settings);
     return id[0] ? xasprintf("%s.%s", p->name, id) : xstrdup(p->name);
 }
 

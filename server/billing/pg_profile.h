@@ -52,6 +52,11 @@ const struct pg_profile *pg_profile_find(const char *name);
  * string the caller frees. */
 char *pg_profile_pg_string(const struct pg_profile *p, const struct pg_settings *settings);
 
+/* The id configured for this PG (PG_KAKAOPAY_CID, PG_KICC_MID, PG_CHAI_PUBLIC_KEY), borrowed
+ * from settings, or "" when none is (and always for PAYCO and NaverPay). */
+const char *pg_profile_configured_id(const struct pg_profile *p,
+                                     const struct pg_settings *settings);
+
 /* What the window's `amount` is for this price: KakaoPay the price when charge_now else 0,
  * CHAI 0, the others the price (display only). */
 int64_t pg_profile_window_amount(const struct pg_profile *p, int64_t price, int charge_now);

@@ -1465,6 +1465,8 @@ static const struct control_case control_cases[] = {
      "issue_webhook_delay_ms must be an integer from 0 to 600000"},
     {"POST", "/__sandbox/config", "{\"issue_webhook_before_result\":\"yes\"}", 400,
      "issue_webhook_before_result must be true or false"},
+    {"POST", "/__sandbox/config", "{\"issue_ready_without_key\":1}", 400,
+     "issue_ready_without_key must be true or false"},
     {"POST", "/__sandbox/config", "{\"customer_not_found\":\"500\"}", 400,
      "customer_not_found must be \"404\" or \"200\""},
     {"POST", "/__sandbox/config", "{\"webhook_format\":\"xml\"}", 400,
@@ -2013,6 +2015,55 @@ START_TEST(checkout_issue_status_config)
     ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(rsp, "success")));
     ck_assert_str_eq(jstr(rsp, "error_code"), "SANDBOX_ISSUE_FAILED");
     ck_assert_int_eq(customer_status("cu2"), 404);
+    cJSON_Delete(rsp);
+    http_client_response_release(&r);
+}
+END_TEST
+
+/* issue_ready_without_key: a "ready" window stores no key (the buyer left before authorising);
+ * the payment stays "ready" and the window answers like a closed one, with the imp_uid. Other
+ * statuses are unaffected. */
+START_TEST(checkout_ready_without_key_config)
+{
+    struct http_client_response r;
+    cJSON *cfg = sandbox_ctl(&sb, "POST", "/__sandbox/config",
+                             "{\"issue_status\":{\"kakaopay\":\"ready\"},"
+                             "\"issue_ready_without_key\":true}");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cfg, "issue_ready_without_key")));
+    cJSON_Delete(cfg);
+    checkout(
+        "{\"pg\":\"kakaopay\",\"customer_uid\":\"cu1\",\"merchant_uid\":\"iss1\",\"amount\":0}", 0,
+        "approve", &r);
+    cJSON *rsp = result_rsp(&r);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(rsp, "success")));
+    ck_assert_str_eq(jstr(rsp, "error_code"), "SANDBOX_USER_CANCEL");
+    ck_assert_str_eq(jstr(rsp, "status"), "ready");
+    ck_assert_ptr_nonnull(jstr(rsp, "imp_uid"));
+    ck_assert_int_eq(customer_status("cu1"), 404);
+    char *path = xasprintf("/__sandbox/payments/%s", jstr(rsp, "imp_uid"));
+    cJSON *pay = sandbox_ctl(&sb, "GET", path, NULL);
+    ck_assert_str_eq(jstr(pay, "status"), "ready");
+    ck_assert_str_eq(jstr(pay, "customer_uid_usage"), "issue");
+    cJSON_Delete(pay);
+    free(path);
+    cJSON_Delete(rsp);
+    http_client_response_release(&r);
+    /* a paid window still stores its key */
+    checkout("{\"pg\":\"payco\",\"customer_uid\":\"cu2\",\"merchant_uid\":\"iss2\",\"amount\":0}",
+             0, "approve", &r);
+    rsp = result_rsp(&r);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(rsp, "success")));
+    ck_assert_int_eq(customer_status("cu2"), 200);
+    cJSON_Delete(rsp);
+    http_client_response_release(&r);
+    cJSON_Delete(
+        sandbox_ctl(&sb, "POST", "/__sandbox/config", "{\"issue_ready_without_key\":false}"));
+    checkout(
+        "{\"pg\":\"kakaopay\",\"customer_uid\":\"cu3\",\"merchant_uid\":\"iss3\",\"amount\":0}", 0,
+        "approve", &r);
+    rsp = result_rsp(&r);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(rsp, "success")));
+    ck_assert_int_eq(customer_status("cu3"), 200);
     cJSON_Delete(rsp);
     http_client_response_release(&r);
 }
@@ -2681,11 +2732,12 @@ static Suite *suite_sandbox_conformance(void)
           NULL}},
         {"checkout",
          {&checkout_kakaopay_key_only, &checkout_kakaopay_first_charge,
-          &checkout_display_only_amounts, &checkout_issue_status_config, &checkout_decline_callback,
-          &checkout_chai_redirects, &checkout_kicc_redirects_only_on_mobile,
-          &checkout_naverpay_redirect_mode, &checkout_customer_uid_reuse_replaces_key,
-          &checkout_prepared_amount_matches, &checkout_html_is_escaped_and_csp,
-          &checkout_assets_served, &checkout_in_a_real_browser, &checkout_webhook_timing, NULL}},
+          &checkout_display_only_amounts, &checkout_issue_status_config,
+          &checkout_ready_without_key_config, &checkout_decline_callback, &checkout_chai_redirects,
+          &checkout_kicc_redirects_only_on_mobile, &checkout_naverpay_redirect_mode,
+          &checkout_customer_uid_reuse_replaces_key, &checkout_prepared_amount_matches,
+          &checkout_html_is_escaped_and_csp, &checkout_assets_served, &checkout_in_a_real_browser,
+          &checkout_webhook_timing, NULL}},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         TCase *tc = tcase_create(groups[g].name);

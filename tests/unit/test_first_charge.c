@@ -24,6 +24,7 @@ static struct charge_outcome stale(void)
     struct charge_outcome o;
     o.status = "stale";
     strcpy(o.fail_reason, "stale reason");
+    o.cancel_amount = -1;
     return o;
 }
 
@@ -56,6 +57,28 @@ START_TEST(payment_status_maps_to_ledger_status)
         ck_assert_msg(strcmp(o.fail_reason, cases[i].want_reason) == 0, "case %zu: %s", i,
                       o.fail_reason);
     }
+}
+END_TEST
+
+/* A partly cancelled charge stays "paid" at iamport; the outcome carries what was cancelled so
+ * the ledger row counts its net (amount - cancel_amount), never the amount in full. */
+START_TEST(partly_cancelled_charge_carries_its_cancel_amount)
+{
+    struct iamport_payment p = payment(IAMPORT_PAYMENT_PAID, "paid");
+    p.cancel_amount = 3000;
+    struct charge_outcome o = stale();
+    charge_outcome_from_payment(&p, &o);
+    ck_assert_str_eq(o.status, "paid");
+    ck_assert_int_eq(o.cancel_amount, 3000);
+    p.cancel_amount = 0;
+    o = stale();
+    charge_outcome_from_payment(&p, &o);
+    ck_assert_int_eq(o.cancel_amount, 0);
+    p = payment(IAMPORT_PAYMENT_CANCELLED, "cancelled");
+    p.cancel_amount = 9900;
+    charge_outcome_from_payment(&p, &o);
+    ck_assert_str_eq(o.status, "cancelled");
+    ck_assert_int_eq(o.cancel_amount, 9900);
 }
 END_TEST
 
@@ -149,6 +172,7 @@ static Suite *suite_first_charge(void)
     Suite *s = suite_create("first_charge");
     TCase *tc = tcase_create("decisions");
     tcase_add_test(tc, payment_status_maps_to_ledger_status);
+    tcase_add_test(tc, partly_cancelled_charge_carries_its_cancel_amount);
     tcase_add_test(tc, long_fail_reasons_are_cut_at_a_character_boundary);
     tcase_add_test(tc, refused_is_failed_and_unknown_is_looked_up);
     tcase_add_test(tc, failed_lookup_leaves_unknown_for_the_reconciler);

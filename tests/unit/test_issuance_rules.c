@@ -25,12 +25,19 @@ static struct iamport_payment payment(const char *pg_provider, int64_t amount)
     return p;
 }
 
-static struct issuance_check check(const char *pg, int64_t window, const struct iamport_payment *p)
+/* The decision with a configured pg_id (NULL = none). */
+static struct issuance_check check_id(const char *pg, int64_t window, const char *pg_id,
+                                      const struct iamport_payment *p)
 {
-    struct issuance_expectation e = {pg_profile_find(pg), CU, window};
+    struct issuance_expectation e = {pg_profile_find(pg), CU, window, pg_id};
     struct issuance_check c;
     issuance_check_payment(&e, p, &c);
     return c;
+}
+
+static struct issuance_check check(const char *pg, int64_t window, const struct iamport_payment *p)
+{
+    return check_id(pg, window, NULL, p);
 }
 
 START_TEST(paid_issuance_is_accepted_on_every_pg)
@@ -189,6 +196,133 @@ START_TEST(reasons_cut_long_hostile_values_at_character_boundaries)
     ck_assert_ptr_nonnull(strstr(c.reason, "' is not the registration's"));
     ck_assert_uint_eq(strlen(c.reason), strlen("customer_uid '") + 78 +
                                             strlen("' is not the registration's '" CU "'"));
+}
+END_TEST
+
+/* KakaoPay "ready" is accepted only provisionally: iamport must show the billing key for this PG. */
+START_TEST(ready_acceptance_needs_the_key_at_iamport)
+{
+    struct iamport_payment p = payment("kakaopay", 0);
+    p.status = IAMPORT_PAYMENT_READY;
+    p.status_text = (char *)"ready";
+    struct issuance_expectation e = {pg_profile_find("kakaopay"), CU, 0, NULL};
+    struct iamport_customer cust;
+    memset(&cust, 0, sizeof cust);
+    cust.customer_uid = (char *)CU;
+    cust.pg_provider = (char *)"kakaopay";
+    cust.pg_id = (char *)"TCSUBSCRIP";
+    struct issuance_check c;
+
+    issuance_check_payment(&e, &p, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_ACCEPT);
+    ck_assert_int_eq(c.needs_key, 1);
+    issuance_check_customer(&e, &cust, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_ACCEPT);
+
+    issuance_check_payment(&e, &p, &c);
+    issuance_check_customer(&e, NULL, &c); /* iamport has no key: the window was left */
+    ck_assert_int_eq(c.decision, ISSUANCE_NOT_COMPLETED);
+    ck_assert_int_eq(c.needs_key, 0);
+    ck_assert_str_eq(c.reason,
+                     "iamport reports status 'ready' and has no billing key for customer_uid '" CU
+                     "'");
+
+    cust.pg_provider = (char *)"payco"; /* a key of another PG under the same customer_uid */
+    issuance_check_payment(&e, &p, &c);
+    issuance_check_customer(&e, &cust, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_NOT_COMPLETED);
+    ck_assert_str_eq(c.reason, "iamport reports status 'ready' and its billing key is for "
+                               "pg_provider 'payco', not 'kakaopay'");
+
+    cust.pg_provider = (char *)"kakaopay";
+    cust.customer_uid = (char *)"cu_other";
+    issuance_check_payment(&e, &p, &c);
+    issuance_check_customer(&e, &cust, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_NOT_COMPLETED);
+
+    cust.customer_uid = (char *)CU; /* a configured CID must be the key's too */
+    e.pg_id = "CIDA";
+    p.pg_id = (char *)"CIDA";
+    issuance_check_payment(&e, &p, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_ACCEPT);
+    issuance_check_customer(&e, &cust, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_NOT_COMPLETED);
+    ck_assert_str_eq(c.reason, "iamport reports status 'ready' and its billing key is for "
+                               "pg_id 'TCSUBSCRIP', not the configured 'CIDA'");
+
+    /* a paid acceptance does not wait for the key, and other decisions are left alone */
+    p = payment("kakaopay", 9900);
+    e.pg_id = NULL;
+    e.window_amount = 9900;
+    issuance_check_payment(&e, &p, &c);
+    ck_assert_int_eq(c.needs_key, 0);
+    issuance_check_customer(&e, NULL, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_ACCEPT);
+    p.status = IAMPORT_PAYMENT_CANCELLED;
+    issuance_check_payment(&e, &p, &c);
+    issuance_check_customer(&e, NULL, &c);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+}
+END_TEST
+
+/* A partly cancelled payment (iamport keeps "paid") is never the price in full: rejected, and
+ * what is still taken (the net) is cancelled. */
+START_TEST(partly_cancelled_payment_is_rejected_by_its_net)
+{
+    struct iamport_payment p = payment("kakaopay", 9900);
+    p.cancel_amount = 3000;
+    struct issuance_check c = check("kakaopay", 9900, &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_str_eq(c.reason, "the payment was partly cancelled: 3000 of 9900 cancelled, net 6900 "
+                               "is not the full amount");
+    ck_assert_int_eq(c.money_moved, 1);
+
+    p = payment("payco", 9900); /* display-only: rejected, nothing to give back */
+    p.cancel_amount = 100;
+    c = check("payco", 9900, &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_int_eq(c.money_moved, 0);
+
+    p = payment("payco", 9900); /* not an issuance: the net 9800 is still taken */
+    p.customer_uid_usage = (char *)"payment";
+    p.cancel_amount = 100;
+    c = check("payco", 9900, &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_int_eq(c.money_moved, 1);
+    p.cancel_amount = 9900; /* nothing left (iamport would say cancelled by then) */
+    c = check("payco", 9900, &p);
+    ck_assert_int_eq(c.money_moved, 0);
+}
+END_TEST
+
+/* A configured CID/MID/public key must be the payment's pg_id; none configured accepts any. */
+START_TEST(configured_pg_id_must_match)
+{
+    struct iamport_payment p = payment("kicc", 9900);
+    p.pg_id = (char *)"MID_OTHER";
+    struct issuance_check c = check_id("kicc", 9900, "MID_A", &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_str_eq(c.reason, "pg_id 'MID_OTHER' is not the configured 'MID_A'");
+    ck_assert_int_eq(c.money_moved, 0); /* KICC's window charged nothing */
+    ck_assert_int_eq(check_id("kicc", 9900, "", &p).decision, ISSUANCE_ACCEPT);
+    ck_assert_int_eq(check_id("kicc", 9900, NULL, &p).decision, ISSUANCE_ACCEPT);
+    p.pg_id = (char *)"MID_A";
+    ck_assert_int_eq(check_id("kicc", 9900, "MID_A", &p).decision, ISSUANCE_ACCEPT);
+    p.pg_id = NULL;
+    ck_assert_str_eq(check_id("kicc", 9900, "MID_A", &p).reason,
+                     "pg_id '(null)' is not the configured 'MID_A'");
+
+    p = payment("kakaopay", 9900); /* a charge under another CID took money: cancel it */
+    p.pg_id = (char *)"TCSUBSCRIP";
+    c = check_id("kakaopay", 9900, "CIDA", &p);
+    ck_assert_int_eq(c.decision, ISSUANCE_REJECT);
+    ck_assert_int_eq(c.money_moved, 1);
+
+    p = payment("chai", 0); /* identity first: pg_id before customer_uid_usage */
+    p.pg_id = (char *)"pk_other";
+    p.customer_uid_usage = (char *)"payment";
+    ck_assert_str_eq(check_id("chai", 0, "pk_live", &p).reason,
+                     "pg_id 'pk_other' is not the configured 'pk_live'");
 }
 END_TEST
 
@@ -374,6 +508,59 @@ START_TEST(table_with_a_wrong_identity)
 }
 END_TEST
 
+/* The table again with a configured pg_id (matching or not) and with half of the payment
+ * cancelled: a wrong pg_id rejects before the status is looked at; a partly cancelled "paid"
+ * rejects on every PG, and money moved only where the window charged (KakaoPay) and a net is
+ * still taken; every other row decides as the table says. */
+START_TEST(table_with_pg_ids_and_partial_cancels)
+{
+    static const char *const payment_ids[] = {"PGID", "OTHER", NULL};
+    char what[200];
+    size_t checked = 0;
+    for (size_t row = 0; row < sizeof table / sizeof table[0]; row++)
+        for (size_t g = 0; g < PG_COUNT; g++)
+            for (size_t id = 0; id < 3; id++)
+                for (int half = 0; half < 2; half++) {
+                    const char *pg = all_pgs[g];
+                    int kakaopay = strcmp(pg, "kakaopay") == 0;
+                    struct iamport_payment p = table_payment(row, pg, CU, "issue");
+                    if (half && p.amount == 0)
+                        continue; /* nothing to cancel */
+                    p.pg_id = (char *)payment_ids[id];
+                    p.cancel_amount = half ? p.amount / 2 : 0;
+                    struct issuance_check c = check_id(pg, table[row].window, "PGID", &p);
+                    snprintf(what, sizeof what,
+                             "row %zu (%s, amount %lld, cancelled %lld) on %s, "
+                             "pg_id %s",
+                             row, p.status_text, (long long)p.amount, (long long)p.cancel_amount,
+                             pg, p.pg_id ? p.pg_id : "(null)");
+                    int net_taken = kakaopay && p.status == IAMPORT_PAYMENT_PAID &&
+                                    p.amount - p.cancel_amount > 0;
+                    struct expect want;
+                    if (id != 0)
+                        want = (struct expect){ISSUANCE_REJECT, net_taken,
+                                               "is not the configured 'PGID'"};
+                    else if (half && p.status == IAMPORT_PAYMENT_PAID)
+                        want = (struct expect){ISSUANCE_REJECT, net_taken, "partly cancelled"};
+                    else
+                        want = kakaopay ? table[row].kakaopay : table[row].display;
+                    assert_check(&c, &want, what);
+                    /* without a configured id, any pg_id decides as the matching one */
+                    if (id != 0) {
+                        struct issuance_check any = check(pg, table[row].window, &p);
+                        p.pg_id = (char *)"PGID";
+                        struct issuance_check same = check_id(pg, table[row].window, "PGID", &p);
+                        ck_assert_msg(any.decision == same.decision &&
+                                          any.money_moved == same.money_moved,
+                                      "%s: without a configured id", what);
+                    }
+                    checked++;
+                }
+    /* 5 PGs × 3 pg_ids × (30 rows uncancelled + the 15 with an amount, cancelled in half) */
+    ck_assert_uint_eq(checked, 5 * 3 * (30 + 15));
+}
+END_TEST
+
 static Suite *suite_issuance_rules(void)
 {
     Suite *s = suite_create("issuance_rules");
@@ -386,10 +573,14 @@ static Suite *suite_issuance_rules(void)
     tcase_add_test(tc, charge_by_another_pg_counts_as_money_moved);
     tcase_add_test(tc, cancelled_issuance_is_rejected_without_cancel);
     tcase_add_test(tc, reasons_cut_long_hostile_values_at_character_boundaries);
+    tcase_add_test(tc, ready_acceptance_needs_the_key_at_iamport);
+    tcase_add_test(tc, partly_cancelled_payment_is_rejected_by_its_net);
+    tcase_add_test(tc, configured_pg_id_must_match);
     suite_add_tcase(s, tc);
     TCase *table_tc = tcase_create("table");
     tcase_add_test(table_tc, table_with_the_right_identity);
     tcase_add_test(table_tc, table_with_a_wrong_identity);
+    tcase_add_test(table_tc, table_with_pg_ids_and_partial_cancels);
     suite_add_tcase(s, table_tc);
     return s;
 }
