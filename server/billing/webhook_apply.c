@@ -235,8 +235,10 @@ enum webhook_outcome webhook_apply(const struct billing_env *env, const char *im
     }
     if (t.registration) {
         out = verify_registration(env, &p, request_id, result, result_len);
-        /* A console cancel of the issuance payment: its 'issue' row follows iamport. */
-        if (out == WEBHOOK_DONE && t.kind[0] && p.status == IAMPORT_PAYMENT_CANCELLED) {
+        /* A console cancel (full or partial) of the issuance payment: its 'issue' row follows
+         * iamport. */
+        if (out == WEBHOOK_DONE && t.kind[0] &&
+            (p.status == IAMPORT_PAYMENT_CANCELLED || p.cancel_amount > 0)) {
             char more[256];
             out = refresh_payment(env, &p, 0, request_id, more, sizeof more);
             if (out != WEBHOOK_DONE)

@@ -16,8 +16,8 @@ enum webhook_outcome {
  * iamport, then by iamport's merchant_uid (body_merchant_uid, borrowed, only noted when it
  * differs):
  * - a registration's → issuance_verify(…, "webhook", …) (the callback's own step: completes a
- *   registration whose browser never came back; a console cancel of its payment refreshes the
- *   'issue' row);
+ *   registration whose browser never came back; a console cancel (full or partial) of its payment
+ *   refreshes the 'issue' row);
  * - a payments row's → one short transaction: for a scheduled one, iamport's Schedule (fetched
  *   first, with no connection held) on the schedules row; payment_ledger_refresh(); an audit
  *   row "payment.webhook_refreshed" when status, cancel_amount or fail_reason changed;

@@ -176,6 +176,15 @@ START_TEST(a_kakaopay_registration_without_its_browser_is_completed_by_the_webho
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM webhook_events WHERE state = 'done'"), 6);
     ck_assert_int_eq(ledger_count(&fx, mu), 1);
     expect_one_active_key(&fx, mu);
+
+    /* a partial console cancel of the first charge: cancel_amount grows, still paid */
+    char *part = xasprintf("{\"imp_uid\":\"%s\",\"amount\":1000}", imp_uid);
+    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/cancel", part));
+    wait_int(&fx,
+             "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = 'issue' AND "
+             "status = 'paid' AND cancel_amount = 1000",
+             p, 1);
+    free(part);
     free(imp_uid);
     free(mu);
     fx_stop(&fx);
