@@ -210,6 +210,36 @@ static const struct db_statement statements[STMT_COUNT] = {
                                  "SELECT kind, status, customer_uid, amount FROM payments "
                                  "WHERE merchant_uid = $1",
                                  1},
+    [STMT_WEBHOOK_INSERT] = {"webhook_insert",
+                             "INSERT INTO webhook_events (imp_uid, merchant_uid, claimed_status, "
+                             "source_addr) VALUES ($1, $2, $3, $4) RETURNING id",
+                             4},
+    [STMT_WEBHOOK_CLAIM] = {"webhook_claim",
+                            "WITH c AS (SELECT id FROM webhook_events "
+                            "WHERE state IN ('received', 'processing') AND lease_until <= now() "
+                            "ORDER BY lease_until, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                            "UPDATE webhook_events w SET state = 'processing', "
+                            "attempts = w.attempts + 1, claim = gen_random_uuid(), "
+                            "lease_until = now() + $1::bigint * interval '1 millisecond', "
+                            "updated_at = now() FROM c WHERE w.id = c.id "
+                            "RETURNING w.id, w.imp_uid, w.merchant_uid, w.claim, w.attempts",
+                            1},
+    [STMT_WEBHOOK_FINISH] = {"webhook_finish",
+                             "UPDATE webhook_events SET state = $3, result = $4, "
+                             "lease_until = now() + coalesce($5::bigint, 0) * "
+                             "interval '1 millisecond', updated_at = now() "
+                             "WHERE id = $1::bigint AND claim = $2::uuid AND state = 'processing' "
+                             "RETURNING id",
+                             5},
+    [STMT_WEBHOOK_TARGET] = {"webhook_target",
+                             "SELECT EXISTS (SELECT 1 FROM registrations WHERE merchant_uid = $1), "
+                             "(SELECT kind FROM payments WHERE merchant_uid = $1), "
+                             "EXISTS (SELECT 1 FROM schedules WHERE merchant_uid = $1)",
+                             1},
+    [STMT_WEBHOOK_PAYMENT_LOCK] = {"webhook_payment_lock",
+                                   "SELECT status, cancel_amount, fail_reason FROM payments "
+                                   "WHERE merchant_uid = $1 FOR UPDATE",
+                                   1},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

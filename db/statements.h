@@ -91,6 +91,20 @@ enum db_stmt {
                                    and amount re-claimed), or 0 rows: the merchant_uid is taken
                                    (any other payments row, or a registration's) */
     STMT_PAYMENT_LEDGER_GET,    /* $1 merchant_uid → kind, status, customer_uid, amount */
+    /* ---- iamport webhooks (006_webhook_events.sql) ---- */
+    STMT_WEBHOOK_INSERT,        /* $1 imp_uid, $2 merchant_uid, $3 claimed status|NULL,
+                                   $4 source address|NULL → id */
+    STMT_WEBHOOK_CLAIM,         /* $1 lease (ms): the oldest open event whose lease is over
+                                   (FOR UPDATE SKIP LOCKED) becomes 'processing', attempts + 1,
+                                   a new claim → id, imp_uid, merchant_uid, claim, attempts
+                                   (0 rows: nothing to do) */
+    STMT_WEBHOOK_FINISH,        /* $1 id, $2 claim, $3 state (done|ignored|failed|received),
+                                   $4 result text, $5 retry after (ms; 'received' only): only
+                                   while the claim is held → id (0 rows: the claim was lost) */
+    STMT_WEBHOOK_TARGET,        /* $1 merchant_uid → registration (bool), payments kind|NULL,
+                                   schedule (bool) */
+    STMT_WEBHOOK_PAYMENT_LOCK,  /* $1 merchant_uid → status, cancel_amount, fail_reason of the
+                                   payments row, locked FOR UPDATE (0 rows: none) */
     STMT_COUNT
 };
 /* clang-format on */

@@ -7,6 +7,9 @@
 #include "server/billing/billing_env.h"
 #include "server/http/http.h"
 
+struct cidr_list;
+struct webhook_worker;
+
 /* Built by main (or a test) and handed to the HTTP server as http_site.ctx. Everything is
  * borrowed and outlives the server; handlers only read it. */
 struct route_env {
@@ -20,6 +23,8 @@ struct route_env {
      * tokens' `now`/`expired_at` come from billing.clock */
     const struct merchant_key *merchant_keys;
     size_t merchant_key_count;
+    struct webhook_worker *webhooks;         /* woken when a webhook is recorded (NULL: none) */
+    const struct cidr_list *webhook_senders; /* WEBHOOK_ALLOWED_CIDRS (NULL or empty: any) */
 };
 
 /* The environment of the request being handled. */

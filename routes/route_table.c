@@ -49,6 +49,9 @@ const struct route billkey_routes[] = {
      ROUTE_IAMPORT | ROUTE_MERCHANT, 64 * 1024, "subscribe_customers_create"},
     {HTTP_POST, "/subscribe/payments/again", route_subscribe_payments_again,
      ROUTE_IAMPORT | ROUTE_MERCHANT | ROUTE_BODY, 16 * 1024, "subscribe_payments_again"},
+    /* iamport's webhook: public, recorded then settled by the webhook worker */
+    {HTTP_POST, "/webhooks/iamport", route_webhooks_iamport, ROUTE_BODY, 4 * 1024,
+     "webhooks_iamport"},
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},

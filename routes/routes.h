@@ -45,4 +45,7 @@ void route_subscribe_customers_show(struct request *req, struct reply *rep);
 void route_subscribe_customers_delete(struct request *req, struct reply *rep);
 void route_subscribe_customers_create(struct request *req, struct reply *rep);
 
+/* iamport's webhook (Notification URL): routes/webhooks_iamport.c */
+void route_webhooks_iamport(struct request *req, struct reply *rep);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/core/cidr.h"
 #include "server/core/percent.h"
 #include "server/core/xalloc.h"
 
@@ -22,6 +23,7 @@ enum config_type {
     CONFIG_URL,       /* http:// or https:// URL, trailing '/' stripped, stored as char * */
     CONFIG_LOG_LEVEL, /* debug|info|warn|error, stored as enum log_level */
     CONFIG_API_KEYS,  /* "name:key,name:key", stored in api_keys/api_key_count */
+    CONFIG_CIDRS,     /* IPv4/IPv6 CIDR list (server/core/cidr.h), stored as char * */
 };
 
 enum config_flag {
@@ -101,6 +103,8 @@ static const struct config_var config_vars[] = {
     {"CHARGE_AMOUNT_MAX", CONFIG_INT, "100000000", 100, 2000000000, 0,
      FIELD(charge_amount_max),
      "largest amount (won) the merchant API charges or books in one payment, 100..2000000000"},
+    {"WEBHOOK_ALLOWED_CIDRS", CONFIG_CIDRS, "", 0, 0, 0, FIELD(webhook_allowed_cidrs),
+     "IPv4/IPv6 CIDRs allowed to POST /webhooks/iamport, comma-separated (empty: any sender)"},
 };
 /* clang-format on */
 
@@ -288,6 +292,21 @@ static int parse_ip_addr(const struct config_var *var, const char *value, struct
 
     if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)
         return reject_value(p, var, value, "is not an IPv4 or IPv6 address");
+    *(char **)field_at(cfg, var) = xstrdup(value);
+    return 0;
+}
+
+static int parse_cidrs(const struct config_var *var, const char *value, struct config *cfg,
+                       struct problems *p)
+{
+    struct cidr_list list;
+    char *why = NULL;
+    if (cidr_list_parse(value, &list, &why) != 0) {
+        problem_add(p, "%s: %s", var->name, why ? why : "is not a CIDR list");
+        free(why);
+        return -1;
+    }
+    cidr_list_release(&list);
     *(char **)field_at(cfg, var) = xstrdup(value);
     return 0;
 }
@@ -484,6 +503,8 @@ static int parse_var(const struct config_var *var, const char *value, struct con
         return parse_log_level(var, value, cfg, p);
     case CONFIG_API_KEYS:
         return parse_api_keys(var, value, cfg, p);
+    case CONFIG_CIDRS:
+        return parse_cidrs(var, value, cfg, p);
     }
     problem_add(p, "%s: unknown variable type %d", var->name, (int)var->type);
     return -1;
@@ -536,6 +557,7 @@ void config_release(struct config *cfg)
         case CONFIG_STRING:
         case CONFIG_IP_ADDR:
         case CONFIG_URL:
+        case CONFIG_CIDRS:
             free(*(char **)field_at(cfg, var));
             break;
         case CONFIG_API_KEYS:
@@ -676,7 +698,8 @@ void config_log_effective(const struct config *cfg)
             break;
         case CONFIG_STRING:
         case CONFIG_IP_ADDR:
-        case CONFIG_URL: {
+        case CONFIG_URL:
+        case CONFIG_CIDRS: {
             const char *s = *(char *const *)field;
             if (s)
                 cJSON_AddStringToObject(fields, var->name, s);

@@ -13,7 +13,9 @@
 #include "routes/idempotency_wrap.h"
 #include "routes/route_env.h"
 #include "routes/routes.h"
+#include "server/billing/webhook_worker.h"
 #include "server/config.h"
+#include "server/core/cidr.h"
 #include "server/core/clock.h"
 #include "server/http/http_server.h"
 #include "server/iamport/iamport.h"
@@ -123,6 +125,10 @@ int main(int argc, char **argv)
     struct migrator migrator;
     memset(&migrator, 0, sizeof migrator);
     migrator.database_url = cfg.database_url;
+    struct webhook_worker webhooks;
+    memset(&webhooks, 0, sizeof webhooks);
+    struct cidr_list webhook_senders;
+    memset(&webhook_senders, 0, sizeof webhook_senders);
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, NULL, "curl_global_init failed");
@@ -177,7 +183,21 @@ int main(int argc, char **argv)
         .db_migrated = &migrator.migrated,
         .merchant_keys = cfg.api_keys,
         .merchant_key_count = cfg.api_key_count,
+        .webhooks = &webhooks,
+        .webhook_senders = &webhook_senders,
     };
+    /* config_load checked the list already */
+    if (cidr_list_parse(cfg.webhook_allowed_cidrs, &webhook_senders, NULL) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot read WEBHOOK_ALLOWED_CIDRS");
+        goto out;
+    }
+    webhooks.env = &env.billing;
+    webhooks.db_ready = &migrator.migrated;
+    webhooks.lease_ms = env.billing.charge_stale_ms;
+    if (webhook_worker_start(&webhooks) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot start the webhook worker thread");
+        goto out;
+    }
     struct http_middleware idempotency = route_idempotency_middleware(&env.billing);
     struct http_site site = {
         .routes = billkey_routes,
@@ -217,7 +237,9 @@ int main(int argc, char **argv)
 out:
     start_shutdown_watchdog(cfg.shutdown_timeout_seconds);
     http_server_stop(srv, cfg.shutdown_timeout_seconds);
+    webhook_worker_stop(&webhooks);
     migrator_stop(&migrator);
+    cidr_list_release(&webhook_senders);
     if (db)
         db_pool_free(db);
     iamport_client_free(iamport);

@@ -339,6 +339,12 @@ static const struct bad_case bad_strings[] = {
     {"PUBLIC_BASE_URL", "http://x#top",
      "PUBLIC_BASE_URL: 'http://x#top' must not have a query or fragment\n"},
     {"LISTEN_ADDR", "localhost", "LISTEN_ADDR: 'localhost' is not an IPv4 or IPv6 address\n"},
+    {"WEBHOOK_ALLOWED_CIDRS", "52.78.100.19/33",
+     "WEBHOOK_ALLOWED_CIDRS: '52.78.100.19/33' is not an IPv4 or IPv6 address or CIDR\n"},
+    {"WEBHOOK_ALLOWED_CIDRS", "10.0.0.0/8,iamport.kr",
+     "WEBHOOK_ALLOWED_CIDRS: 'iamport.kr' is not an IPv4 or IPv6 address or CIDR\n"},
+    {"WEBHOOK_ALLOWED_CIDRS", "::1/129",
+     "WEBHOOK_ALLOWED_CIDRS: '::1/129' is not an IPv4 or IPv6 address or CIDR\n"},
     {"LISTEN_ADDR", "256.0.0.1", "LISTEN_ADDR: '256.0.0.1' is not an IPv4 or IPv6 address\n"},
     {"LISTEN_ADDR", "1.2.3", "LISTEN_ADDR: '1.2.3' is not an IPv4 or IPv6 address\n"},
     {"LISTEN_ADDR", "127.0.0.1 ", "LISTEN_ADDR: '127.0.0.1 ' is not an IPv4 or IPv6 address\n"},
@@ -388,6 +394,14 @@ START_TEST(addresses_and_levels_accepted)
         struct config cfg;
         expect_ok("LISTEN_ADDR", addresses[i], &cfg);
         ck_assert_str_eq(cfg.listen_addr, addresses[i]);
+        config_release(&cfg);
+    }
+    static const char *const cidrs[] = {"52.78.100.19/32,52.78.48.223/32", "10.0.0.0/8 ::1",
+                                        "2001:db8::/32", "127.0.0.1"};
+    for (size_t i = 0; i < sizeof cidrs / sizeof cidrs[0]; i++) {
+        struct config cfg;
+        expect_ok("WEBHOOK_ALLOWED_CIDRS", cidrs[i], &cfg);
+        ck_assert_str_eq(cfg.webhook_allowed_cidrs, cidrs[i]);
         config_release(&cfg);
     }
     static const struct {
@@ -733,7 +747,7 @@ END_TEST
 START_TEST(variable_table_is_exposed)
 {
     struct config_var_info info;
-    ck_assert_uint_eq(config_var_count(), 27);
+    ck_assert_uint_eq(config_var_count(), 28);
     config_var_info(0, &info);
     ck_assert_str_eq(info.name, "PORT");
     ck_assert_str_eq(info.default_value, "8080");
