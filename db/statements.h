@@ -76,7 +76,7 @@ enum db_stmt {
                                    $4 imp_uid, $5 fail_reason, $6 executed_at, $7 revoked_at,
                                    $8 payments.status, $9 iamport JSON text|NULL: both rows, when
                                    anything differs → merchant_uid (0 rows: unknown or same) */
-    /* ---- merchant lookups, cancels, key deletion (issue 8) ---- */
+    /* ---- merchant lookups, cancels, key deletion ---- */
     STMT_PAYMENT_REFRESH,       /* $1 merchant_uid, $2 status (paid|failed|cancelled),
                                    $3 imp_uid, $4 cancel_amount, $5 iamport JSON text: the row
                                    follows iamport (a cancelled row stays cancelled,
