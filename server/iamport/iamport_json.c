@@ -151,11 +151,6 @@ void iamport_body_append_string(cJSON *array, const char *value)
     iamport_body_append(array, cJSON_CreateString(value));
 }
 
-void iamport_body_add_bool(cJSON *obj, const char *field, bool value)
-{
-    cJSON_AddBoolToObject(obj, field, value);
-}
-
 char *iamport_body_print(const cJSON *obj)
 {
     char *text = cJSON_PrintUnformatted(obj);

@@ -54,7 +54,6 @@ cJSON *iamport_body_new(void);
 void iamport_body_add_int64(cJSON *obj, const char *field, int64_t value);
 void iamport_body_add_string(cJSON *obj, const char *field, const char *value);
 void iamport_body_add_copy(cJSON *obj, const char *field, const cJSON *value);
-void iamport_body_add_bool(cJSON *obj, const char *field, bool value);
 /* Adds an empty array member and returns it (owned by obj). */
 cJSON *iamport_body_add_array(cJSON *obj, const char *field);
 /* Appends item (ownership moves to array; item must come from a cJSON_Create* call). */
