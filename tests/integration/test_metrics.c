@@ -159,6 +159,16 @@ static void expect_not_in_access_log(const char *log, const char *s)
     }
 }
 
+/* None of the ids appears in the scrape or in an access log line. */
+static void expect_no_ids(const char *scrape_text, const char *log, const char *const *ids,
+                          size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        ck_assert_msg(!strstr(scrape_text, ids[i]), "the scrape carries '%s'", ids[i]);
+        expect_not_in_access_log(log, ids[i]);
+    }
+}
+
 START_TEST(counters_move_by_exactly_what_a_registration_and_a_charge_did)
 {
     struct fx fx;
@@ -220,10 +230,7 @@ START_TEST(counters_move_by_exactly_what_a_registration_and_a_charge_did)
     const char *ids[] = {mu, cu, w.imp_uid, again_imp, "metrics_again_1"};
     char *log = access_log_with(&fx, "subscribe_payments_again");
     ck_assert_ptr_nonnull(strstr(log, "\"path\":\"/subscribe/payments/again\""));
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        ck_assert_msg(!strstr(after, ids[i]), "the scrape carries '%s'", ids[i]);
-        expect_not_in_access_log(log, ids[i]);
-    }
+    expect_no_ids(after, log, ids, sizeof ids / sizeof ids[0]);
     free(log);
 
     free(again_imp);
@@ -261,10 +268,7 @@ START_TEST(a_path_with_an_id_is_counted_and_logged_by_its_pattern)
     char *log = access_log_with(&fx, "payments_show");
     ck_assert_ptr_nonnull(strstr(log, "\"path\":\"/payments/{imp_uid}\""));
     const char *ids[] = {"cu_payco_secretish_0001", "imp_notthere_0001", "imp_unrouted_0001"};
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        ck_assert_msg(!strstr(after, ids[i]), "the scrape carries '%s'", ids[i]);
-        expect_not_in_access_log(log, ids[i]);
-    }
+    expect_no_ids(after, log, ids, sizeof ids / sizeof ids[0]);
     free(log);
     free(before);
     free(after);
