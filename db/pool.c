@@ -31,6 +31,7 @@ struct db_pool {
     int acquire_timeout_ms;
     pthread_mutex_t mutex;
     pthread_cond_t released; /* signalled when a connection goes back to the pool */
+    int waiting;             /* threads waiting in db_acquire for a free slot; under mutex */
     struct db_conn *conns;   /* `size` slots */
 };
 
@@ -421,7 +422,9 @@ enum db_status db_acquire(struct db_pool *pool, struct db_conn **out)
     timespec_add_ms(&deadline, pool->acquire_timeout_ms);
     pthread_mutex_lock(&pool->mutex);
     while (!(conn = pick_free(pool))) {
+        pool->waiting++;
         int rc = pthread_cond_timedwait(&pool->released, &pool->mutex, &deadline);
+        pool->waiting--;
         if (rc == ETIMEDOUT && !(conn = pick_free(pool)))
             break;
     }
@@ -576,6 +579,19 @@ int db_pool_open_count(struct db_pool *pool)
         open += pool->conns[i].pg != NULL;
     pthread_mutex_unlock(&pool->mutex);
     return open;
+}
+
+void db_pool_usage(struct db_pool *pool, struct db_pool_usage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mutex);
+    out->size = pool->size;
+    out->waiting = pool->waiting;
+    for (int i = 0; i < pool->size; i++)
+        out->in_use += pool->conns[i].in_use != 0;
+    pthread_mutex_unlock(&pool->mutex);
 }
 
 int db_conn_backend_pid(const struct db_conn *conn)

@@ -77,6 +77,16 @@ const char *db_conn_error(const struct db_conn *conn);
 int db_pool_open_count(struct db_pool *pool);
 int db_conn_backend_pid(const struct db_conn *conn);
 
+/* A snapshot of the pool for metrics: its size, the connections checked out, and the callers
+ * waiting in db_acquire() for one. */
+struct db_pool_usage {
+    int size;
+    int in_use;
+    int waiting;
+};
+/* Fills *out (zeroes when pool is NULL). */
+void db_pool_usage(struct db_pool *pool, struct db_pool_usage *out);
+
 /* Opens one connection outside any pool (for migrations and tools) with connect_timeout=3
  * unless conninfo sets one, server notices sent to the log. Returns the connection (caller
  * PQfinish()es it), or NULL with *err (caller frees) saying why. */

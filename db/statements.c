@@ -240,6 +240,17 @@ static const struct db_statement statements[STMT_COUNT] = {
                                    "SELECT status, cancel_amount, fail_reason FROM payments "
                                    "WHERE merchant_uid = $1 FOR UPDATE",
                                    1},
+    [STMT_METRICS_BACKLOG] =
+        {"metrics_backlog",
+         "SELECT (SELECT count(*) FROM registrations WHERE status = 'pending'), "
+         "(SELECT count(*) FROM payments "
+         "WHERE status IN ('requested', 'unknown', 'not_sent')), "
+         "(SELECT count(*) FROM schedules "
+         "WHERE schedule_status IN ('requested', 'scheduled', 'unknown') "
+         "AND schedule_at < extract(epoch FROM now())), "
+         "(SELECT coalesce(extract(epoch FROM now() - min(received_at)), 0) "
+         "FROM webhook_events WHERE state IN ('received', 'processing'))",
+         0},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

@@ -105,6 +105,11 @@ enum db_stmt {
                                    schedule (bool) */
     STMT_WEBHOOK_PAYMENT_LOCK,  /* $1 merchant_uid → status, cancel_amount, fail_reason of the
                                    payments row, locked FOR UPDATE (0 rows: none) */
+    /* ---- GET /metrics ---- */
+    STMT_METRICS_BACKLOG,       /* → pending registrations, unsettled charges (payments
+                                   requested|unknown|not_sent), overdue schedules (requested|
+                                   scheduled|unknown past schedule_at), webhook lag (seconds
+                                   since the oldest received|processing event was received, 0) */
     STMT_COUNT
 };
 /* clang-format on */

@@ -25,6 +25,7 @@ struct route_env {
     size_t merchant_key_count;
     struct webhook_worker *webhooks;         /* woken when a webhook is recorded (NULL: none) */
     const struct cidr_list *webhook_senders; /* WEBHOOK_ALLOWED_CIDRS (NULL or empty: any) */
+    const char *metrics_token;               /* METRICS_TOKEN (NULL or "": /metrics is 404) */
 };
 
 /* The environment of the request being handled. */

@@ -55,6 +55,8 @@ const struct route billkey_routes[] = {
     /* the demo checkout page and its assets */
     {HTTP_GET, "/", route_index, 0, 0, "index"},
     {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},
+    /* Prometheus scrape, behind METRICS_TOKEN */
+    {HTTP_GET, "/metrics", route_metrics, 0, 0, "metrics"},
 };
 
 const size_t billkey_route_count = sizeof billkey_routes / sizeof billkey_routes[0];

@@ -48,4 +48,7 @@ void route_subscribe_customers_create(struct request *req, struct reply *rep);
 /* iamport's webhook (Notification URL): routes/webhooks_iamport.c */
 void route_webhooks_iamport(struct request *req, struct reply *rep);
 
+/* Prometheus metrics, behind METRICS_TOKEN: routes/metrics.c */
+void route_metrics(struct request *req, struct reply *rep);
+
 #endif

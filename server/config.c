@@ -105,6 +105,8 @@ static const struct config_var config_vars[] = {
      "largest amount (won) the merchant API charges or books in one payment, 100..2000000000"},
     {"WEBHOOK_ALLOWED_CIDRS", CONFIG_CIDRS, "", 0, 0, 0, FIELD(webhook_allowed_cidrs),
      "IPv4/IPv6 CIDRs allowed to POST /webhooks/iamport, comma-separated (empty: any sender)"},
+    {"METRICS_TOKEN", CONFIG_STRING, "", 0, 0, CONFIG_SECRET, FIELD(metrics_token),
+     "bearer token GET /metrics requires (empty: /metrics answers 404)"},
 };
 /* clang-format on */
 

@@ -185,6 +185,7 @@ int main(int argc, char **argv)
         .merchant_key_count = cfg.api_key_count,
         .webhooks = &webhooks,
         .webhook_senders = &webhook_senders,
+        .metrics_token = cfg.metrics_token,
     };
     /* config_load checked the list already */
     if (cidr_list_parse(cfg.webhook_allowed_cidrs, &webhook_senders, NULL) != 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "server/billing/audit.h"
+#include "server/billing/billing_metrics.h"
 #include "server/billing/billing_env.h"
 #include "server/core/json_util.h"
 #include "server/core/log.h"
@@ -167,6 +168,8 @@ enum db_status charge_ledger_settle(struct db_conn *conn, const char *merchant_u
         st = db_commit(conn);
     else
         db_rollback(conn);
+    if (st == DB_OK)
+        billing_metrics_charge_settled(o->status, amount);
 out:
     if (res)
         PQclear(res);

@@ -112,6 +112,7 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
         break;
     }
     req->route_name = route->name;
+    req->route_pattern = route->pattern;
 
     size_t cap = http_route_body_cap(route, site->max_body);
     if (req->body_too_large || req->raw_body_len > cap) {

@@ -44,10 +44,12 @@ struct request {
     int body_too_large; /* set by the glue when the body exceeded the route's cap */
     cJSON *body;        /* parsed body object for ROUTE_BODY routes, else NULL */
     char request_id[HTTP_REQUEST_ID_MAX + 1];
-    char *client_addr;      /* "127.0.0.1", may be NULL */
-    const char *route_name; /* static string of the matched route, or NULL */
-    const char *merchant;   /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
-    void *ctx;              /* borrowed: http_site.ctx, what the handlers work with */
+    char *client_addr;         /* "127.0.0.1", may be NULL */
+    const char *route_name;    /* static string of the matched route, or NULL */
+    const char *route_pattern; /* the matched route's pattern ("/payments/{imp_uid}"), or NULL:
+                                  what logs and metrics show instead of the raw path */
+    const char *merchant; /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
+    void *ctx;            /* borrowed: http_site.ctx, what the handlers work with */
 };
 
 /* Frees everything the request owns and zeroes it. */

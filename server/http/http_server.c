@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "server/core/log.h"
+#include "server/http/http_metrics.h"
 #include "server/core/utf8.h"
 #include "server/core/xalloc.h"
 
@@ -38,6 +39,7 @@ struct request_ctx {
     size_t discarded; /* body bytes dropped after the cap was exceeded */
     struct timespec started;
     int status;
+    int counted; /* 1 once http_metrics_record counted the request */
 };
 
 static double ms_since(const struct timespec *t0)
@@ -160,6 +162,9 @@ static enum MHD_Result dispatch_and_send(struct MHD_Connection *conn, struct req
     reply_init(&rep);
     request_set_body(&ctx->req, ctx->body ? ctx->body : "", ctx->body_len);
     http_dispatch(ctx->srv->opts.site, &ctx->req, &rep);
+    /* counted before the answer leaves, so a client that saw it also sees it counted */
+    http_metrics_record(&ctx->req, rep.status, ms_since(&ctx->started) / 1000.0);
+    ctx->counted = 1;
     enum MHD_Result ret = send_reply(conn, ctx, &rep);
     reply_release(&rep);
     return ret;
@@ -208,16 +213,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)conn;
     if (!ctx)
         return;
+    if (!ctx->counted) /* never answered (the client went away during its upload) */
+        http_metrics_record(&ctx->req, 0, ms_since(&ctx->started) / 1000.0);
     enum log_level level = ctx->status >= 500 || ctx->status == 0 ? LOG_WARN : LOG_INFO;
     if (log_enabled(level)) {
         cJSON *f = cJSON_CreateObject();
-        /* method and decoded path are the client's bytes: log lines must stay UTF-8 */
+        /* the method is the client's bytes: log lines must stay UTF-8. The path is the route's
+         * pattern, never the raw path, so that no imp_uid or customer_uid reaches the log. */
         char *method = utf8_repair(ctx->req.method, strlen(ctx->req.method));
-        char *path = utf8_repair(ctx->req.path, strlen(ctx->req.path));
         cJSON_AddStringToObject(f, "method", method);
-        cJSON_AddStringToObject(f, "path", path);
         free(method);
-        free(path);
+        cJSON_AddStringToObject(f, "path", http_metrics_route_label(&ctx->req));
         cJSON_AddStringToObject(f, "route", ctx->req.route_name ? ctx->req.route_name : "-");
         cJSON_AddNumberToObject(f, "status", ctx->status);
         cJSON_AddNumberToObject(f, "duration_ms",

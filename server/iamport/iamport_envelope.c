@@ -9,6 +9,7 @@
 #include "server/iamport/iamport_envelope.h"
 #include "server/iamport/iamport_errors.h"
 #include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_metrics.h"
 #include "server/core/utf8.h"
 
 #define LOOKUP_EXTRA_ATTEMPTS 2
@@ -20,6 +21,13 @@ static void sleep_ms(long ms)
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 /* Parses body as an envelope. Returns the root (caller deletes) and sets *code, or NULL when
@@ -131,11 +139,13 @@ enum iamport_status iamport_exchange(struct iamport_http *http, const struct iam
     enum iamport_status st;
     char *body = call->body ? iamport_body_print(call->body) : NULL;
     char *token = NULL;
-    bool refresh = false, retried_401 = false;
+    bool refresh = false, retried_401 = false, sent = false, timed_out = false;
     int extra_attempts = 0;
+    struct timespec started;
 
     *response = NULL;
     req.body = body;
+    clock_gettime(CLOCK_MONOTONIC, &started);
     for (;;) {
         if (auth) {
             free(token);
@@ -151,6 +161,7 @@ enum iamport_status iamport_exchange(struct iamport_http *http, const struct iam
         if (call->attempts)
             atomic_fetch_add(call->attempts, 1);
 
+        sent = true;
         bool answered = iamport_http_perform(http, &req, &res) == 0;
         bool retryable = !answered || res.http_status >= 500;
         if (answered && res.http_status == 401 && auth && !retried_401) {
@@ -163,6 +174,7 @@ enum iamport_status iamport_exchange(struct iamport_http *http, const struct iam
             continue;
         }
         if (!answered) {
+            timed_out = res.curl_code == CURLE_OPERATION_TIMEDOUT;
             st = transport_failure(call, &res, err);
             goto out;
         }
@@ -177,6 +189,9 @@ enum iamport_status iamport_exchange(struct iamport_http *http, const struct iam
         goto out;
     }
 out:
+    if (sent)
+        iamport_metrics_record(call->path, call->kind == IAMPORT_CALL_MONEY, st, *response,
+                               timed_out, seconds_since(&started));
     iamport_http_response_release(&res);
     free(token);
     free(body);

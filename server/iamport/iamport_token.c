@@ -7,6 +7,7 @@
 #include "server/iamport/iamport_envelope.h"
 #include "server/iamport/iamport_errors.h"
 #include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_metrics.h"
 #include "server/core/log.h"
 #include "server/core/xalloc.h"
 
@@ -146,6 +147,8 @@ enum iamport_status iamport_token_acquire(struct iamport_token_cache *t, uint64_
         struct iamport_token_times times = {0};
         struct iamport_error fetch_err = {0};
         st = fetch_token(t, &fresh, &times, &fetch_err);
+        metrics_add(&iamport_metrics_token_refreshes,
+                    (const char *const[]){st == IAMPORT_OK ? "ok" : "failed"}, 1);
         times.received_ms = clock_now_ms(t->clock);
         if (fresh)
             log_register_secret(fresh);

@@ -1,0 +1,112 @@
+/* GET /metrics: counters, histograms and the database's backlog in the Prometheus text format. */
+#include "routes/routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/pool.h"
+#include "routes/route_env.h"
+#include "server/billing/billing_metrics.h"
+#include "server/core/metrics.h"
+#include "server/http/http_metrics.h"
+#include "server/http/merchant_keys.h"
+#include "server/iamport/iamport_metrics.h"
+
+#define BEARER "Bearer "
+
+/* Every family the scrape shows, in this order. */
+static const struct metrics_family *const families[] = {
+    &http_metrics_requests,    &http_metrics_duration,           &iamport_metrics_calls,
+    &iamport_metrics_duration, &iamport_metrics_token_refreshes, &billing_metrics_charges,
+    &billing_metrics_won,
+};
+
+/* The backlog gauges, in STMT_METRICS_BACKLOG's column order. */
+static const struct {
+    const char *name;
+    const char *help;
+} backlog[] = {
+    {"billkey_pending_registrations", "Registrations (checkouts) still pending."},
+    {"billkey_unsettled_charges",
+     "Payments rows whose outcome is not settled yet (requested, unknown, not_sent)."},
+    {"billkey_overdue_schedules",
+     "Booked schedules past their schedule_at that iamport has not reported executed."},
+    {"billkey_webhook_lag_seconds",
+     "Age of the oldest webhook event not processed yet (0 when none is waiting)."},
+};
+
+/* 1 when the request carries "Authorization: Bearer <METRICS_TOKEN>" (compared in constant
+ * time). */
+static int authorized(const struct request *req, const char *token)
+{
+    const char *auth = request_header(req, "Authorization");
+    if (!auth || strncmp(auth, BEARER, strlen(BEARER)) != 0)
+        return 0;
+    const struct merchant_key expected = {.name = (char *)"metrics", .key = (char *)token};
+    return merchant_key_name(&expected, 1, auth + strlen(BEARER)) != NULL;
+}
+
+/* The backlog gauges from one statement; 0 on success, -1 (nothing written) when the database
+ * cannot answer. */
+static int render_backlog(FILE *out, struct db_pool *db)
+{
+    struct db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int rc = -1;
+    if (db_acquire(db, &conn) != DB_OK)
+        goto out;
+    if (db_exec(conn, STMT_METRICS_BACKLOG, NULL, &res) != DB_OK || PQntuples(res) != 1)
+        goto out;
+    for (int i = 0; i < (int)(sizeof backlog / sizeof backlog[0]); i++)
+        metrics_render_gauge(out, backlog[i].name, backlog[i].help,
+                             strtod(PQgetvalue(res, 0, i), NULL));
+    rc = 0;
+out:
+    if (res)
+        PQclear(res);
+    db_release(db, conn);
+    return rc;
+}
+
+void route_metrics(struct request *req, struct reply *rep)
+{
+    const struct route_env *env = route_env(req);
+    char *text = NULL;
+    size_t len = 0;
+
+    if (!env->metrics_token || !env->metrics_token[0]) {
+        reply_error(rep, req, 404, "not_found", NULL, "no route for '%s'", req->path);
+        return;
+    }
+    if (!authorized(req, env->metrics_token)) {
+        reply_set_header(rep, "WWW-Authenticate", "Bearer realm=\"billkey-metrics\"");
+        reply_error(rep, req, 401, "unauthorized", NULL,
+                    "send 'Authorization: Bearer <METRICS_TOKEN>' to read the metrics");
+        return;
+    }
+    /* the pool's gauges first, before this scrape takes a connection itself */
+    struct db_pool_usage usage;
+    db_pool_usage(env->billing.db, &usage);
+
+    FILE *out = open_memstream(&text, &len);
+    if (!out) {
+        reply_error(rep, req, 500, "internal", NULL, "cannot allocate the metrics text");
+        return;
+    }
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        metrics_render(out, families[i]);
+    metrics_render_gauge(out, "billkey_db_pool_connections", "PostgreSQL connections in the pool.",
+                         usage.size);
+    metrics_render_gauge(out, "billkey_db_pool_connections_in_use",
+                         "PostgreSQL connections checked out of the pool.", usage.in_use);
+    metrics_render_gauge(out, "billkey_db_pool_waiting",
+                         "Callers waiting for a free PostgreSQL connection.", usage.waiting);
+    int backlog_ok = render_backlog(out, env->billing.db) == 0;
+    metrics_render_gauge(out, "billkey_backlog_up",
+                         "1 when the backlog gauges could be read from PostgreSQL, else 0.",
+                         backlog_ok);
+    fclose(out);
+    reply_bytes(rep, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
