@@ -48,6 +48,8 @@ struct request {
     const char *route_name; /* static string of the matched route, or NULL */
     const char *merchant;   /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
     void *ctx;              /* borrowed: http_site.ctx, what the handlers work with */
+    int busy_retry_after;   /* > 0: set by the glue when the server is over its connection
+                               limit: dispatch answers 503 with Retry-After of this many s */
 };
 
 /* Frees everything the request owns and zeroes it. */
