@@ -124,42 +124,34 @@ static const char *query_once(const struct request *req, const char *name, int *
     return found && found[0] ? found : NULL;
 }
 
-static const char *title_for(enum verify_outcome o)
-{
-    switch (o) {
-    case VERIFY_ACTIVE:
-        return "등록이 완료되었습니다";
-    case VERIFY_FAILED:
-        return "등록에 실패했습니다";
-    case VERIFY_REJECTED:
-        return "등록이 거절되었습니다";
-    case VERIFY_IAMPORT_UNAVAILABLE:
-    case VERIFY_IAMPORT_TIMEOUT:
-    case VERIFY_DB_UNAVAILABLE:
-        return "등록 결과를 아직 확인하지 못했습니다. 잠시 후 이 페이지를 새로고침해 주세요";
-    default:
-        return "등록 결과를 확인하지 못했습니다";
-    }
-}
+/* The page's fixed title and explanation of an outcome (never the verification's message,
+ * which may quote the query's imp_uid or merchant_uid). */
+struct landing_texts {
+    const char *title;
+    const char *detail;
+};
 
-/* The page's fixed explanation of an outcome (never the verification's message, which may
- * quote the query's imp_uid or merchant_uid). */
-static const char *detail_for(enum verify_outcome o)
+static struct landing_texts texts_for(enum verify_outcome o)
 {
     switch (o) {
     case VERIFY_ACTIVE:
-        return "정기결제 수단이 등록되었습니다.";
+        return (struct landing_texts){"등록이 완료되었습니다", "정기결제 수단이 등록되었습니다."};
     case VERIFY_FAILED:
-        return "결제사가 등록을 완료하지 않았습니다. 처음으로 돌아가 다시 시도해 주세요.";
+        return (struct landing_texts){
+            "등록에 실패했습니다",
+            "결제사가 등록을 완료하지 않았습니다. 처음으로 돌아가 다시 시도해 주세요."};
     case VERIFY_REJECTED:
-        return "결제 정보가 주문과 맞지 않아 등록하지 않았습니다. 결제된 금액은 취소됩니다.";
+        return (struct landing_texts){
+            "등록이 거절되었습니다",
+            "결제 정보가 주문과 맞지 않아 등록하지 않았습니다. 결제된 금액은 취소됩니다."};
     case VERIFY_IAMPORT_UNAVAILABLE:
     case VERIFY_IAMPORT_TIMEOUT:
     case VERIFY_DB_UNAVAILABLE:
-    case VERIFY_INTERNAL:
-        return "잠시 후 다시 확인해 주세요.";
+        return (struct landing_texts){
+            "등록 결과를 아직 확인하지 못했습니다. 잠시 후 이 페이지를 새로고침해 주세요",
+            "잠시 후 다시 확인해 주세요."};
     default:
-        return GENERIC_DETAIL;
+        return (struct landing_texts){"등록 결과를 확인하지 못했습니다", GENERIC_DETAIL};
     }
 }
 
@@ -225,8 +217,8 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
         .http_status = res.http_status,
         .status = status_for(o),
         .code = res.code,
-        .title = title_for(o),
-        .detail = detail_for(o),
+        .title = texts_for(o).title,
+        .detail = texts_for(o).detail,
         .res = &res,
         /* iamport's reason, as the verification recorded it from the payment it fetched */
         .fail_reason = o == VERIFY_FAILED && res.has_registration ? res.reg.fail_reason : NULL,

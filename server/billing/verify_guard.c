@@ -13,7 +13,6 @@
 
 /* A slot's stamp is when iamport said "unknown"; its value is unused. */
 struct verify_guard {
-    pthread_mutex_t lock;
     struct slot_table unknown;
     int64_t ttl_ms;
     const struct clock *clock; /* borrowed */
@@ -22,7 +21,6 @@ struct verify_guard {
 struct verify_guard *verify_guard_new(int ttl_ms, size_t capacity, const struct clock *clock)
 {
     struct verify_guard *g = xcalloc(1, sizeof *g);
-    pthread_mutex_init(&g->lock, NULL);
     slot_table_init(&g->unknown, capacity);
     g->ttl_ms = ttl_ms;
     g->clock = clock;
@@ -34,30 +32,29 @@ void verify_guard_free(struct verify_guard *g)
     if (!g)
         return;
     slot_table_release(&g->unknown);
-    pthread_mutex_destroy(&g->lock);
     free(g);
 }
 
 static int known_unknown(struct verify_guard *g, const char *imp_uid)
 {
     int64_t now = clock_now_ms(g->clock);
-    pthread_mutex_lock(&g->lock);
+    pthread_mutex_lock(&g->unknown.lock);
     struct slot *s = slot_table_find(&g->unknown, imp_uid);
     int hit = s && now - s->stamp_ms < g->ttl_ms;
     if (s && !hit)
         s->used = 0; /* expired */
-    pthread_mutex_unlock(&g->lock);
+    pthread_mutex_unlock(&g->unknown.lock);
     return hit;
 }
 
 static void remember_unknown(struct verify_guard *g, const char *imp_uid)
 {
     int claimed = 0;
-    pthread_mutex_lock(&g->lock);
+    pthread_mutex_lock(&g->unknown.lock);
     struct slot *s = slot_table_claim(&g->unknown, imp_uid, &claimed);
     if (s)
         s->stamp_ms = clock_now_ms(g->clock);
-    pthread_mutex_unlock(&g->lock);
+    pthread_mutex_unlock(&g->unknown.lock);
 }
 
 enum verify_outcome verify_guarded(struct verify_guard *g, const struct billing_env *env,

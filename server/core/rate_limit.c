@@ -12,7 +12,6 @@
 
 /* A slot's value is its tokens; its stamp the time they were last counted. */
 struct rate_limit {
-    pthread_mutex_t lock;
     struct slot_table table;
     double per_ms; /* tokens added per millisecond */
     double burst;
@@ -23,7 +22,6 @@ struct rate_limit *rate_limit_new(int per_minute, int burst, size_t capacity,
                                   const struct clock *clock)
 {
     struct rate_limit *rl = xcalloc(1, sizeof *rl);
-    pthread_mutex_init(&rl->lock, NULL);
     slot_table_init(&rl->table, capacity);
     rl->per_ms = per_minute / 60000.0;
     rl->burst = burst > 0 ? burst : 1;
@@ -36,7 +34,6 @@ void rate_limit_free(struct rate_limit *rl)
     if (!rl)
         return;
     slot_table_release(&rl->table);
-    pthread_mutex_destroy(&rl->lock);
     free(rl);
 }
 
@@ -46,7 +43,7 @@ int rate_limit_take(struct rate_limit *rl, const char *key)
         return 0;
     int64_t now = clock_now_ms(rl->clock);
     int claimed = 0, wait_s = 0;
-    pthread_mutex_lock(&rl->lock);
+    pthread_mutex_lock(&rl->table.lock);
     struct slot *s = slot_table_claim(&rl->table, key, &claimed);
     if (!s)
         goto out; /* a key too long to be an address: not limited here */
@@ -64,6 +61,6 @@ int rate_limit_take(struct rate_limit *rl, const char *key)
             wait_s = 1;
     }
 out:
-    pthread_mutex_unlock(&rl->lock);
+    pthread_mutex_unlock(&rl->table.lock);
     return wait_s;
 }

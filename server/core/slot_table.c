@@ -24,13 +24,17 @@ void slot_table_init(struct slot_table *t, size_t capacity)
     size_t n = 16;
     while (n < capacity)
         n <<= 1;
+    pthread_mutex_init(&t->lock, NULL);
     t->slots = xcalloc(n, sizeof *t->slots);
     t->capacity = n;
 }
 
 void slot_table_release(struct slot_table *t)
 {
+    if (!t->slots)
+        return;
     free(t->slots);
+    pthread_mutex_destroy(&t->lock);
     memset(t, 0, sizeof *t);
 }
 

@@ -2,6 +2,7 @@
 #ifndef BILLKEY_SLOT_TABLE_H
 #define BILLKEY_SLOT_TABLE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,16 +17,19 @@ struct slot {
     double value;
 };
 
-/* Owned by the caller; slot_table_init() allocates, slot_table_release() frees. Not locked: the
- * user serialises access. Memory never grows past the capacity given to init. */
+/* Owned by the caller; slot_table_init() allocates, slot_table_release() frees. The functions
+ * below do not lock: the user holds `lock` around them. Memory never grows past the capacity
+ * given to init. */
 struct slot_table {
+    pthread_mutex_t lock;
     struct slot *slots; /* owned; capacity entries */
     size_t capacity;    /* a power of two */
 };
 
-/* Allocates room for `capacity` entries (rounded up to a power of two, at least 16). */
+/* Allocates room for `capacity` entries (rounded up to a power of two, at least 16) and
+ * initialises the lock. */
 void slot_table_init(struct slot_table *t, size_t capacity);
-/* Frees the slots and zeroes *t; safe twice. */
+/* Frees the slots and the lock and zeroes *t; safe twice. */
 void slot_table_release(struct slot_table *t);
 /* The entry for key, or NULL (also for keys of SLOT_KEY_MAX bytes or more). Borrowed. */
 struct slot *slot_table_find(struct slot_table *t, const char *key);

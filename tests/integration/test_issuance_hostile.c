@@ -388,11 +388,20 @@ START_TEST(issuance_failure_marks_registration_failed)
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                    "WHERE action = 'registration.failed' AND actor = 'callback'"),
                      1);
-    fx_landing(&fx, w.imp_uid, mu, &r);
+    /* the landing shows iamport's reason, never the one a crafted link carries */
+    char *path = xasprintf("/payments/complete/mobile?imp_uid=%s&merchant_uid=%s"
+                           "&error_code=PHISH&error_msg=Call-010-PHISH",
+                           w.imp_uid, mu);
+    char *url = fx_url(&fx, NULL, path);
+    http_client_get(url, NULL, &r);
     ck_assert_int_eq(r.status, 422);
     ck_assert_ptr_nonnull(strstr(r.body, "data-status=\"failed\""));
-    ck_assert_ptr_nonnull(strstr(r.body, "빌링키 발급에 실패하였습니다."));
+    ck_assert_ptr_nonnull(strstr(r.body, "<span id=\"fail-reason\">빌링키 발급에 실패하였습니다. "
+                                         "(sandbox issue_status)</span>"));
+    ck_assert_ptr_null(strstr(r.body, "PHISH"));
     http_client_response_release(&r);
+    free(url);
+    free(path);
     fx_window_release(&w);
     cJSON_Delete(co);
     fx_stop(&fx);

@@ -29,6 +29,22 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Starts billkeyd with env on a fresh database named after prefix; returns the database URL
+ * (stop() frees it). */
+static char *start(struct billkeyd_proc *p, const char *prefix, const char *const *env)
+{
+    char *db = testlib_create_database(prefix);
+    ck_assert_int_eq(billkeyd_start(p, db, env), 0);
+    return db;
+}
+
+/* Stops billkeyd, asserting a clean exit (no leaks under ASan), and frees db. */
+static void stop(struct billkeyd_proc *p, char *db)
+{
+    ck_assert_int_eq(billkeyd_stop(p), 0);
+    free(db);
+}
+
 /* A TCP connection to billkeyd from the loopback address `from` ("127.0.0.2": another client
  * as far as billkeyd can tell). Returns the socket. */
 static int connect_from(const struct billkeyd_proc *p, const char *from)
@@ -77,6 +93,30 @@ static ssize_t ask(int fd, char *buf, size_t size)
     return read_answer(fd, buf, size);
 }
 
+/* Asserts that fd is answered 200 to one GET /healthz, and leaves it kept alive. */
+static void expect_served(int fd)
+{
+    char buf[2048];
+    ck_assert_int_gt(ask(fd, buf, sizeof buf), 0);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+}
+
+/* Opens n connections from `from`, each served once and kept alive (so billkeyd has accepted
+ * every one of them), into fds. */
+static void hold(const struct billkeyd_proc *p, const char *from, int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = connect_from(p, from);
+        expect_served(fds[i]);
+    }
+}
+
+static void close_all(int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+}
+
 struct trickler {
     const struct billkeyd_proc *p;
     int fd;
@@ -123,8 +163,7 @@ START_TEST(tricklers_are_cut_at_the_deadline_and_others_are_served)
     struct billkeyd_proc p;
     const char *env[] = {"REQUEST_DEADLINE_MS=1500", "HTTP_TIMEOUT_SECONDS=600",
                          "PER_IP_CONNECTION_LIMIT=0", "HTTP_MAX_CONNECTIONS=64", NULL};
-    char *db = testlib_create_database("slow_tricklers");
-    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    char *db = start(&p, "slow_tricklers", env);
 
     pthread_t threads[TRICKLERS];
     struct trickler t[TRICKLERS];
@@ -152,8 +191,7 @@ START_TEST(tricklers_are_cut_at_the_deadline_and_others_are_served)
     char *log = billkeyd_log(&p);
     ck_assert_ptr_nonnull(strstr(log, "no complete request within 1500 ms"));
     free(log);
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    stop(&p, db);
 }
 END_TEST
 
@@ -163,18 +201,14 @@ START_TEST(kept_alive_connections_get_a_fresh_deadline_per_request)
 {
     struct billkeyd_proc p;
     const char *env[] = {"REQUEST_DEADLINE_MS=1000", "HTTP_TIMEOUT_SECONDS=600", NULL};
-    char *db = testlib_create_database("slow_keepalive");
-    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    char *db = start(&p, "slow_keepalive", env);
     int fd = connect_from(&p, "127.0.0.1");
-    char buf[1024];
     for (int i = 0; i < 3; i++) {
-        ck_assert_int_gt(ask(fd, buf, sizeof buf), 0);
-        ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+        expect_served(fd);
         testlib_sleep_ms(600); /* 1800 ms in all: past one deadline, within each wait */
     }
     close(fd);
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    stop(&p, db);
 }
 END_TEST
 
@@ -185,26 +219,18 @@ START_TEST(one_address_cannot_take_every_connection)
     struct billkeyd_proc p;
     const char *env[] = {"PER_IP_CONNECTION_LIMIT=4", "REQUEST_DEADLINE_MS=60000",
                          "HTTP_TIMEOUT_SECONDS=600", NULL};
-    char *db = testlib_create_database("slow_per_ip");
-    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    char *db = start(&p, "slow_per_ip", env);
     int held[4];
     char buf[1024];
-    for (int i = 0; i < 4; i++) {
-        held[i] = connect_from(&p, "127.0.0.2");
-        ck_assert_int_gt(ask(held[i], buf, sizeof buf), 0); /* accepted, now kept alive */
-        ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
-    }
+    hold(&p, "127.0.0.2", held, 4);
     int fifth = connect_from(&p, "127.0.0.2");
     ck_assert_int_le(ask(fifth, buf, sizeof buf), 0);
     close(fifth);
     int other = connect_from(&p, "127.0.0.1");
-    ck_assert_int_gt(ask(other, buf, sizeof buf), 0);
-    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+    expect_served(other);
     close(other);
-    for (int i = 0; i < 4; i++)
-        close(held[i]);
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    close_all(held, 4);
+    stop(&p, db);
 }
 END_TEST
 
@@ -215,15 +241,10 @@ START_TEST(past_the_connection_limit_comes_a_503_with_retry_after)
     struct billkeyd_proc p;
     const char *env[] = {"HTTP_MAX_CONNECTIONS=4", "PER_IP_CONNECTION_LIMIT=0",
                          "REQUEST_DEADLINE_MS=3000", "HTTP_TIMEOUT_SECONDS=600", NULL};
-    char *db = testlib_create_database("slow_limit");
-    ck_assert_int_eq(billkeyd_start(&p, db, env), 0);
+    char *db = start(&p, "slow_limit", env);
     int held[4];
     char buf[2048];
-    for (int i = 0; i < 4; i++) {
-        held[i] = connect_from(&p, "127.0.0.1");
-        ck_assert_int_gt(ask(held[i], buf, sizeof buf), 0);
-        ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
-    }
+    hold(&p, "127.0.0.1", held, 4);
     int extra = connect_from(&p, "127.0.0.1");
     ck_assert_int_gt(ask(extra, buf, sizeof buf), 0);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 503", 12) == 0, "%s", buf);
@@ -242,10 +263,8 @@ START_TEST(past_the_connection_limit_comes_a_503_with_retry_after)
             testlib_sleep_ms(20);
     }
     ck_assert_msg(served, "no request was served after a connection closed");
-    for (int i = 1; i < 4; i++)
-        close(held[i]);
-    ck_assert_int_eq(billkeyd_stop(&p), 0);
-    free(db);
+    close_all(held + 1, 3);
+    stop(&p, db);
 }
 END_TEST
 
