@@ -62,7 +62,10 @@ enum verify_outcome verify_guarded(struct verify_guard *g, const struct billing_
                                    const char *actor, const char *request_id,
                                    struct verify_result *out)
 {
-    int cached = g && g->ttl_ms > 0 && imp_uid && issuance_valid_imp_uid(imp_uid);
+    /* only inputs issuance_verify would take to iamport: others get its 400 */
+    int cached =
+        g && g->ttl_ms > 0 && imp_uid && issuance_valid_imp_uid(imp_uid) &&
+        (!claimed_merchant_uid || issuance_valid_id(claimed_merchant_uid, VERIFY_MERCHANT_UID_MAX));
     if (cached && known_unknown(g, imp_uid)) {
         /* what issuance_verify answers for it, without asking iamport again */
         memset(out, 0, sizeof *out);
