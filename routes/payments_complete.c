@@ -1,7 +1,7 @@
 /* POST /payments/complete: the checkout page's callback {imp_uid, merchant_uid} → verify with iamport. */
 #include "routes/routes.h"
 
-#include "routes/route_env.h"
+#include "routes/verify_gate.h"
 #include "server/billing/issuance_verify.h"
 #include "server/core/json_util.h"
 
@@ -22,8 +22,14 @@ void route_payments_complete(struct request *req, struct reply *rep)
             return;
         }
     }
-    if (issuance_verify(&route_env(req)->billing, values[0], values[1], "callback", req->request_id,
-                        &res) == VERIFY_ACTIVE)
+    int retry_after = 0;
+    if (!route_verify_gated(req, values[0], values[1], "callback", &res, &retry_after)) {
+        route_set_retry_after(rep, retry_after);
+        reply_error(rep, req, 429, "too_many_verifications", NULL,
+                    "too many verifications from this address; try again in %d s", retry_after);
+        return;
+    }
+    if (res.outcome == VERIFY_ACTIVE)
         reply_json(rep, 200, verify_result_json(&res));
     else
         reply_error(rep, req, res.http_status, res.code, res.field, "%s", res.message);

@@ -1,11 +1,14 @@
 /* GET /payments/complete/mobile: the m_redirect_url landing; verifies with iamport and renders the result page. */
+/* Nothing of the query is shown on the page (error_msg / error_code would let anyone put a
+ * message of their choosing on the merchant's domain): the texts are fixed, and the one
+ * free text is the failure reason iamport reports for the payment. */
 #include "routes/routes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/route_env.h"
+#include "routes/verify_gate.h"
 #include "server/billing/issuance_verify.h"
 #include "server/http/html.h"
 
@@ -14,7 +17,9 @@
     "frame-ancestors 'none'"
 /* The only link on the page: a fixed local URL, never one taken from the query. */
 #define BACK_URL "/static/checkout.html"
-#define WINDOW_TEXT_MAX 500 /* bytes of error_code / error_msg shown */
+/* What the page says when it knows nothing it may show: no imp_uid, or one iamport does not know. */
+#define GENERIC_DETAIL "등록된 내용이 없습니다. 처음으로 돌아가 다시 시도해 주세요."
+#define FAIL_REASON_MAX 500 /* bytes of iamport's failure reason shown */
 
 /* What the page shows. Strings are borrowed; NULL rows are left out. */
 struct landing_view {
@@ -22,10 +27,9 @@ struct landing_view {
     const char *status; /* data-status: "active", "failed" or "error" */
     const char *code;   /* data-code: the error code, "" when active */
     const char *title;
-    const char *detail;              /* the verification's message */
+    const char *detail;              /* a fixed text */
     const struct verify_result *res; /* registration rows when res->has_registration */
-    const char *window_code;
-    const char *window_msg;
+    const char *fail_reason;         /* iamport's failure reason for the payment, or NULL */
 };
 
 /* Writes <tag id="id">escaped</tag> when value is not NULL. */
@@ -89,11 +93,9 @@ static void render(struct reply *rep, const struct landing_view *v)
     fputc('\n', f);
     put_text(f, "p", "result-message", v->detail, 0);
     fputc('\n', f);
-    if (v->window_code || v->window_msg) {
-        fputs("<p class=\"window-error\">결제창 메시지: ", f);
-        put_text(f, "span", "window-error-code", v->window_code, WINDOW_TEXT_MAX);
-        fputc(' ', f);
-        put_text(f, "span", "window-error", v->window_msg, WINDOW_TEXT_MAX);
+    if (v->fail_reason) {
+        fputs("<p class=\"fail-reason\">실패 사유: ", f);
+        put_text(f, "span", "fail-reason", v->fail_reason, FAIL_REASON_MAX);
         fputs("</p>\n", f);
     }
     if (v->res && v->res->has_registration)
@@ -122,21 +124,34 @@ static const char *query_once(const struct request *req, const char *name, int *
     return found && found[0] ? found : NULL;
 }
 
-static const char *title_for(enum verify_outcome o)
+/* The page's fixed title and explanation of an outcome (never the verification's message,
+ * which may quote the query's imp_uid or merchant_uid). */
+struct landing_texts {
+    const char *title;
+    const char *detail;
+};
+
+static struct landing_texts texts_for(enum verify_outcome o)
 {
     switch (o) {
     case VERIFY_ACTIVE:
-        return "등록이 완료되었습니다";
+        return (struct landing_texts){"등록이 완료되었습니다", "정기결제 수단이 등록되었습니다."};
     case VERIFY_FAILED:
-        return "등록에 실패했습니다";
+        return (struct landing_texts){
+            "등록에 실패했습니다",
+            "결제사가 등록을 완료하지 않았습니다. 처음으로 돌아가 다시 시도해 주세요."};
     case VERIFY_REJECTED:
-        return "등록이 거절되었습니다";
+        return (struct landing_texts){
+            "등록이 거절되었습니다",
+            "결제 정보가 주문과 맞지 않아 등록하지 않았습니다. 결제된 금액은 취소됩니다."};
     case VERIFY_IAMPORT_UNAVAILABLE:
     case VERIFY_IAMPORT_TIMEOUT:
     case VERIFY_DB_UNAVAILABLE:
-        return "등록 결과를 아직 확인하지 못했습니다. 잠시 후 이 페이지를 새로고침해 주세요";
+        return (struct landing_texts){
+            "등록 결과를 아직 확인하지 못했습니다. 잠시 후 이 페이지를 새로고침해 주세요",
+            "잠시 후 다시 확인해 주세요."};
     default:
-        return "등록 결과를 확인하지 못했습니다";
+        return (struct landing_texts){"등록 결과를 확인하지 못했습니다", GENERIC_DETAIL};
     }
 }
 
@@ -173,14 +188,13 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
         render_error(rep, 400, "invalid_field", "a query argument was given more than once");
         goto out;
     }
+    /* a closed or failed window: error_code / error_msg only say that it failed */
     if (!imp_uid && (window_code || window_msg)) {
         struct landing_view v = {.http_status = 200,
                                  .status = "failed",
                                  .code = "window_failed",
                                  .title = "결제창에서 등록이 완료되지 않았습니다",
-                                 .detail = "nothing was registered; go back and try again",
-                                 .window_code = window_code,
-                                 .window_msg = window_msg};
+                                 .detail = GENERIC_DETAIL};
         render(rep, &v);
         goto out;
     }
@@ -191,17 +205,23 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
         goto out;
     }
     /* Some PGs' redirects bring only merchant_uid (imp_uid NULL): verification finds the payment. */
-    enum verify_outcome o = issuance_verify(&route_env(req)->billing, imp_uid, merchant_uid,
-                                            "landing", req->request_id, &res);
+    int retry_after = 0;
+    if (!route_verify_gated(req, imp_uid, merchant_uid, "landing", &res, &retry_after)) {
+        render_error(rep, 429, "too_many_verifications",
+                     "확인 요청이 너무 많습니다. 잠시 후 이 페이지를 새로고침해 주세요.");
+        route_set_retry_after(rep, retry_after);
+        goto out;
+    }
+    enum verify_outcome o = res.outcome;
     struct landing_view v = {
         .http_status = res.http_status,
         .status = status_for(o),
         .code = res.code,
-        .title = title_for(o),
-        .detail = res.message,
+        .title = texts_for(o).title,
+        .detail = texts_for(o).detail,
         .res = &res,
-        .window_code = window_code,
-        .window_msg = window_msg,
+        /* iamport's reason, as the verification recorded it from the payment it fetched */
+        .fail_reason = o == VERIFY_FAILED && res.has_registration ? res.reg.fail_reason : NULL,
     };
     render(rep, &v);
 out:

@@ -8,6 +8,8 @@
 #include "server/http/http.h"
 
 struct cidr_list;
+struct rate_limit;
+struct verify_guard;
 struct webhook_worker;
 
 /* Built by main (or a test) and handed to the HTTP server as http_site.ctx. Everything is
@@ -26,6 +28,10 @@ struct route_env {
     struct webhook_worker *webhooks;         /* woken when a webhook is recorded (NULL: none) */
     const struct cidr_list *webhook_senders; /* WEBHOOK_ALLOWED_CIDRS (NULL or empty: any) */
     const char *metrics_token;               /* METRICS_TOKEN (NULL or "": /metrics is 404) */
+    /* Verifications started by public routes (POST /payments/complete, the mobile landing) */
+    struct rate_limit *verify_limit;         /* per client address (NULL: no limit) */
+    struct verify_guard *verify_guard;       /* unknown imp_uids (NULL: none remembered) */
+    const struct cidr_list *trusted_proxies; /* TRUSTED_PROXIES (NULL or empty: nobody) */
 };
 
 /* The environment of the request being handled. */

@@ -49,6 +49,7 @@ sandbox="http://127.0.0.1:$(cat "$work/sandbox.port")"
 
 IAMPORT_BASE_URL=$sandbox IAMPORT_API_KEY=imp_sandbox_key IAMPORT_API_SECRET=imp_sandbox_secret \
   BILLKEY_API_KEYS="$key_name:$key" PORT=0 LISTEN_ADDR=127.0.0.1 LOG_LEVEL=info \
+  PER_IP_CONNECTION_LIMIT=0 \
   STATIC_DIR="$root/static" "$build/billkeyd" 2>"$work/billkeyd.log" &
 bkpid=$!
 pids+=("$bkpid")

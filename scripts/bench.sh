@@ -25,6 +25,8 @@ DATABASE_URL=$(bash "$root/scripts/pg.sh" start "$work")
 export DATABASE_URL
 export IAMPORT_API_KEY=bench IAMPORT_API_SECRET=bench-secret IAMPORT_BASE_URL=http://127.0.0.1:9
 export PORT=0 LISTEN_ADDR=127.0.0.1 LOG_LEVEL=info STATIC_DIR="$root/static"
+# wrk's connections all come from one address: no per-address connection limit here.
+export PER_IP_CONNECTION_LIMIT=0
 # Request logging stays on (to a file), as in production.
 "$build/billkeyd" 2>"$work/billkeyd.log" &
 bkpid=$!

@@ -107,6 +107,23 @@ static const struct config_var config_vars[] = {
      "IPv4/IPv6 CIDRs allowed to POST /webhooks/iamport, comma-separated (empty: any sender)"},
     {"METRICS_TOKEN", CONFIG_STRING, "", 0, 0, CONFIG_SECRET, FIELD(metrics_token),
      "bearer token GET /metrics requires (empty: /metrics answers 404)"},
+    {"REQUEST_DEADLINE_MS", CONFIG_INT, "10000", 100, 600000, 0, FIELD(request_deadline_ms),
+     "how long a connection may take to send one request's headers and body, 100..600000 ms; "
+     "then it is closed"},
+    {"PER_IP_CONNECTION_LIMIT", CONFIG_INT, "32", 0, 10000, 0, FIELD(per_ip_connection_limit),
+     "open connections per client address, 0..10000 (0: no limit; behind a proxy every "
+     "connection has the proxy's address)"},
+    {"TRUSTED_PROXIES", CONFIG_CIDRS, "", 0, 0, 0, FIELD(trusted_proxies),
+     "IPv4/IPv6 CIDRs of proxies whose X-Forwarded-For names the client, comma-separated "
+     "(empty: the peer is the client)"},
+    {"VERIFY_RATE_PER_MINUTE", CONFIG_INT, "60", 0, 100000, 0, FIELD(verify_rate_per_minute),
+     "verifications (POST /payments/complete, the mobile landing) a client address may start "
+     "per minute, 0..100000 (0: no limit); more get 429"},
+    {"VERIFY_RATE_BURST", CONFIG_INT, "30", 1, 100000, 0, FIELD(verify_rate_burst),
+     "verifications a client address may start at once, 1..100000"},
+    {"UNKNOWN_IMP_UID_TTL_SECONDS", CONFIG_INT, "30", 0, 300, 0, FIELD(unknown_imp_uid_ttl_seconds),
+     "how long an imp_uid iamport does not know is answered 404 without asking again, 0..300 "
+     "(0: never remembered)"},
 };
 /* clang-format on */
 

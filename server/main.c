@@ -13,6 +13,7 @@
 #include "routes/idempotency_wrap.h"
 #include "routes/route_env.h"
 #include "routes/routes.h"
+#include "server/billing/verify_guard.h"
 #include "server/billing/webhook_worker.h"
 #include "server/config.h"
 #include "server/core/cidr.h"
@@ -20,6 +21,7 @@
 #include "server/http/http_server.h"
 #include "server/iamport/iamport.h"
 #include "server/core/log.h"
+#include "server/core/rate_limit.h"
 #include "server/core/xalloc.h"
 #include "server/migrator.h"
 
@@ -38,6 +40,11 @@ static void usage(FILE *out)
 #define SHUTDOWN_WATCHDOG_MARGIN_SECONDS 10
 
 static int watchdog_seconds;
+
+/* Client addresses the verification limit remembers, and unknown imp_uids the guard does:
+ * fixed sizes, so a flood cannot grow memory (about 5 MB and 0.5 MB). */
+#define VERIFY_LIMIT_CLIENTS 65536
+#define VERIFY_UNKNOWN_IMP_UIDS 4096
 
 /* Ends the process when shutdown hangs: a handler stuck on a database lock or a dead peer keeps
  * MHD_stop_daemon joining its thread forever, and the migrator can wait on the migration lock
@@ -129,6 +136,10 @@ int main(int argc, char **argv)
     memset(&webhooks, 0, sizeof webhooks);
     struct cidr_list webhook_senders;
     memset(&webhook_senders, 0, sizeof webhook_senders);
+    struct cidr_list trusted_proxies;
+    memset(&trusted_proxies, 0, sizeof trusted_proxies);
+    struct rate_limit *verify_limit = NULL;
+    struct verify_guard *verify_guard = NULL;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, NULL, "curl_global_init failed");
@@ -186,7 +197,19 @@ int main(int argc, char **argv)
         .webhooks = &webhooks,
         .webhook_senders = &webhook_senders,
         .metrics_token = cfg.metrics_token,
+        .trusted_proxies = &trusted_proxies,
     };
+    /* config_load checked the list already */
+    if (cidr_list_parse(cfg.trusted_proxies, &trusted_proxies, NULL) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot read TRUSTED_PROXIES");
+        goto out;
+    }
+    verify_limit = rate_limit_new(cfg.verify_rate_per_minute, cfg.verify_rate_burst,
+                                  VERIFY_LIMIT_CLIENTS, &clock_system);
+    verify_guard = verify_guard_new(cfg.unknown_imp_uid_ttl_seconds * 1000, VERIFY_UNKNOWN_IMP_UIDS,
+                                    &clock_system);
+    env.verify_limit = verify_limit;
+    env.verify_guard = verify_guard;
     /* config_load checked the list already */
     if (cidr_list_parse(cfg.webhook_allowed_cidrs, &webhook_senders, NULL) != 0) {
         log_msg(LOG_ERROR, NULL, "cannot read WEBHOOK_ALLOWED_CIDRS");
@@ -216,6 +239,8 @@ int main(int argc, char **argv)
         .timeout_seconds = cfg.http_timeout_seconds,
         .max_connections = (unsigned)cfg.http_max_connections,
         .site = &site,
+        .request_deadline_ms = cfg.request_deadline_ms,
+        .per_ip_connection_limit = (unsigned)cfg.per_ip_connection_limit,
     };
     char *err = NULL;
     srv = http_server_start(&hopts, &err);
@@ -241,6 +266,9 @@ out:
     webhook_worker_stop(&webhooks);
     migrator_stop(&migrator);
     cidr_list_release(&webhook_senders);
+    cidr_list_release(&trusted_proxies);
+    rate_limit_free(verify_limit);
+    verify_guard_free(verify_guard);
     if (db)
         db_pool_free(db);
     iamport_client_free(iamport);

@@ -114,6 +114,16 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
     req->route_name = route->name;
     req->route_pattern = route->pattern;
 
+    if (req->busy_retry_after > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", req->busy_retry_after);
+        reply_set_header(rep, "Retry-After", seconds);
+        http_route_error(route, req, rep, 503, -1, "over_capacity", NULL,
+                         "the server is serving as many connections as it may; try again in %d s",
+                         req->busy_retry_after);
+        goto out;
+    }
+
     size_t cap = http_route_body_cap(route, site->max_body);
     if (req->body_too_large || req->raw_body_len > cap) {
         http_route_error(route, req, rep, 413, -1, "payload_too_large", NULL,

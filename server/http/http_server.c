@@ -2,6 +2,7 @@
 #include "server/http/http_server.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "server/core/log.h"
 #include "server/http/http_metrics.h"
+#include "server/http/conn_deadline.h"
 #include "server/core/utf8.h"
 #include "server/core/xalloc.h"
 
@@ -24,6 +26,7 @@
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_server_options opts;
+    struct conn_deadline *deadlines; /* owned; every open connection */
     atomic_int in_flight;
     atomic_int stopping; /* 1 once http_server_stop began: replies close their connection */
     int port;
@@ -39,7 +42,8 @@ struct request_ctx {
     size_t discarded; /* body bytes dropped after the cap was exceeded */
     struct timespec started;
     int status;
-    int counted; /* 1 once http_metrics_record counted the request */
+    int counted;             /* 1 once http_metrics_record counted the request */
+    struct conn_entry *conn; /* borrowed from srv->deadlines: this connection */
 };
 
 static double ms_since(const struct timespec *t0)
@@ -78,11 +82,30 @@ static void set_client_addr(struct MHD_Connection *conn, struct request *req)
         req->client_addr = xstrdup(buf);
 }
 
+/* The connection's entry in srv->deadlines (set by on_connection). */
+static struct conn_entry *conn_entry_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Retry-After of a 503 for a connection over the limit: about when the tricklers that may fill
+ * the server are cut. */
+static int busy_retry_after(const struct http_server *srv)
+{
+    int s = (srv->opts.request_deadline_ms + 999) / 1000;
+    return s < 1 ? 1 : s;
+}
+
 static struct request_ctx *ctx_new(struct http_server *srv, struct MHD_Connection *conn,
                                    const char *url, const char *method)
 {
     struct request_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->srv = srv;
+    ctx->conn = conn_entry_of(conn);
+    if (conn_deadline_over_limit(ctx->conn))
+        ctx->req.busy_retry_after = busy_retry_after(srv);
     clock_gettime(CLOCK_MONOTONIC, &ctx->started);
     ctx->req.method = xstrdup(method);
     ctx->req.method_bit = http_method_bit(method);
@@ -148,7 +171,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
     /* during shutdown a kept-alive connection would be dropped under the client's next
      * request: tell it to stop using this one */
-    if (atomic_load(&ctx->srv->stopping))
+    if (atomic_load(&ctx->srv->stopping) || conn_deadline_over_limit(ctx->conn))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ctx->status = rep->status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
@@ -160,6 +183,7 @@ static enum MHD_Result dispatch_and_send(struct MHD_Connection *conn, struct req
 {
     struct reply rep;
     reply_init(&rep);
+    conn_deadline_pause(ctx->srv->deadlines, ctx->conn); /* the request is in */
     request_set_body(&ctx->req, ctx->body ? ctx->body : "", ctx->body_len);
     http_dispatch(ctx->srv->opts.site, &ctx->req, &rep);
     /* counted before the answer leaves, so a client that saw it also sees it counted */
@@ -182,8 +206,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ctx = ctx_new(srv, conn, url, method);
         *req_cls = ctx;
         atomic_fetch_add(&srv->in_flight, 1);
-        /* A declared body over the cap is refused before reading it. */
-        if (ctx->req.body_too_large)
+        /* A declared body over the cap is refused before reading it, and a connection over
+         * the limit is answered 503 at once. */
+        if (ctx->req.body_too_large || ctx->req.busy_retry_after > 0)
             return dispatch_and_send(conn, ctx);
         return MHD_YES;
     }
@@ -234,11 +259,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             cJSON_AddNumberToObject(f, "termination", toe);
         log_json(level, ctx->req.request_id, "request", f);
     }
+    /* the connection now waits for its next request, under the deadline again */
+    conn_deadline_next(srv->deadlines, ctx->conn);
     request_release(&ctx->req);
     free(ctx->body);
     free(ctx);
     *req_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* Tracks every connection from accept to close for the request deadline and the limit. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        /* MHD closes the socket only after this returns */
+        conn_deadline_remove(srv->deadlines, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct request peer;
+    memset(&peer, 0, sizeof peer);
+    set_client_addr(conn, &peer);
+    *socket_context =
+        fd ? conn_deadline_add(srv->deadlines, fd->connect_fd, peer.client_addr) : NULL;
+    request_release(&peer);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -279,12 +327,24 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
         return NULL;
     }
 
+    /* 0: no deadline (the watchdog still counts connections for the 503) */
+    srv->deadlines =
+        conn_deadline_new(opts->request_deadline_ms > 0 ? opts->request_deadline_ms : INT_MAX,
+                          opts->max_connections, err);
+    if (!srv->deadlines) {
+        free(srv);
+        return NULL;
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)opts->timeout_seconds, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+        (unsigned)opts->timeout_seconds, MHD_OPTION_CONNECTION_LIMIT,
+        opts->max_connections + HTTP_OVERFLOW_CONNECTIONS(opts->max_connections),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_connection_limit,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_END);
     if (!srv->daemon) {
+        conn_deadline_free(srv->deadlines);
         *err = xasprintf("cannot listen on %s:%d (address in use or not permitted)",
                          opts->listen_addr, opts->port);
         free(srv);
@@ -320,5 +380,6 @@ void http_server_stop(struct http_server *srv, int grace_seconds)
     if (left > 0)
         log_msg(LOG_WARN, NULL, "shutdown grace period over with %d request(s) in flight", left);
     MHD_stop_daemon(srv->daemon);
+    conn_deadline_free(srv->deadlines);
     free(srv);
 }

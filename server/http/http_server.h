@@ -8,16 +8,25 @@
 
 struct http_server;
 
+/* Connections accepted past max_connections only to be answered 503 (see http_server_start). */
+#define HTTP_OVERFLOW_CONNECTIONS(max) ((max) / 8 + 4)
+
 struct http_server_options {
     const char *listen_addr; /* IPv4 or IPv6 literal */
     int port;                /* 0: pick a free port */
     int timeout_seconds;     /* idle connection timeout */
     unsigned max_connections;
     const struct http_site *site; /* borrowed; must outlive the server */
+    /* How long a connection may take to deliver one request (headers and body), from its accept
+     * or the end of its previous reply; past it the connection is closed. 0: no deadline. */
+    int request_deadline_ms;
+    unsigned per_ip_connection_limit; /* open connections per client address; 0: no limit */
 };
 
 /* Binds and starts serving (one thread per connection: handlers may block on PostgreSQL and
- * iamport). Returns the server, which the caller stops with http_server_stop(), or NULL with
+ * iamport). Up to max_connections connections are served; HTTP_OVERFLOW_CONNECTIONS(max) more
+ * are accepted only to be answered 503 with Retry-After once their request is in (and closed);
+ * past both, libmicrohttpd stops accepting and new connections wait in the kernel's backlog. Returns the server, which the caller stops with http_server_stop(), or NULL with
  * *err (caller frees) saying what failed. */
 struct http_server *http_server_start(const struct http_server_options *opts, char **err);
 /* The bound port (useful when opts->port was 0). */

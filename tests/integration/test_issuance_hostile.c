@@ -314,8 +314,9 @@ START_TEST(swapped_identity_is_tampered_without_cancel)
 }
 END_TEST
 
-/* The user closes CHAI's window: the redirect carries error_msg; the page shows it, escaped. */
-START_TEST(failed_window_shows_error_msg)
+/* The user closes CHAI's window: the redirect carries error_msg; the page says the window failed
+ * in its own fixed words and never shows the query's text (escaped or not). */
+START_TEST(failed_window_shows_a_fixed_message)
 {
     struct fx fx;
     struct fx_window w;
@@ -330,9 +331,8 @@ START_TEST(failed_window_shows_error_msg)
     http_client_get(w.location, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "data-status=\"failed\" data-code=\"window_failed\""));
-    ck_assert_ptr_nonnull(
-        strstr(r.body, "<span id=\"window-error\">사용자가 결제를 취소하셨습니다</span>"));
-    ck_assert_ptr_nonnull(strstr(r.body, "<span id=\"window-error-code\">SANDBOX_USER_CANCEL"));
+    ck_assert_ptr_null(strstr(r.body, "사용자가 결제를 취소하셨습니다"));
+    ck_assert_ptr_null(strstr(r.body, "SANDBOX_USER_CANCEL"));
     http_client_response_release(&r);
     expect_reg(&fx, mu, "pending"); /* the query is never trusted, not even to fail */
 
@@ -341,12 +341,8 @@ START_TEST(failed_window_shows_error_msg)
                        "&error_msg=%3Cscript%3Ealert(%22x%22)%3C%2Fscript%3E%26%27");
     http_client_get(url, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_ptr_nonnull(strstr(
-        r.body,
-        "<span id=\"window-error\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
-        "</span>"));
-    ck_assert_ptr_nonnull(strstr(r.body, "<span id=\"window-error-code\">&lt;b&gt;</span>"));
-    ck_assert_ptr_null(strstr(r.body, "<script"));
+    ck_assert_ptr_null(strstr(r.body, "script"));
+    ck_assert_ptr_null(strstr(r.body, "&lt;b&gt;"));
     ck_assert_ptr_null(strstr(r.body, "<b>"));
     char *csp = http_client_header(&r, "Content-Security-Policy");
     ck_assert_str_eq(csp, "default-src 'none'; style-src 'self'; img-src 'self'; base-uri "
@@ -392,11 +388,20 @@ START_TEST(issuance_failure_marks_registration_failed)
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
                                    "WHERE action = 'registration.failed' AND actor = 'callback'"),
                      1);
-    fx_landing(&fx, w.imp_uid, mu, &r);
+    /* the landing shows iamport's reason, never the one a crafted link carries */
+    char *path = xasprintf("/payments/complete/mobile?imp_uid=%s&merchant_uid=%s"
+                           "&error_code=PHISH&error_msg=Call-010-PHISH",
+                           w.imp_uid, mu);
+    char *url = fx_url(&fx, NULL, path);
+    http_client_get(url, NULL, &r);
     ck_assert_int_eq(r.status, 422);
     ck_assert_ptr_nonnull(strstr(r.body, "data-status=\"failed\""));
-    ck_assert_ptr_nonnull(strstr(r.body, "빌링키 발급에 실패하였습니다."));
+    ck_assert_ptr_nonnull(strstr(r.body, "<span id=\"fail-reason\">빌링키 발급에 실패하였습니다. "
+                                         "(sandbox issue_status)</span>"));
+    ck_assert_ptr_null(strstr(r.body, "PHISH"));
     http_client_response_release(&r);
+    free(url);
+    free(path);
     fx_window_release(&w);
     cJSON_Delete(co);
     fx_stop(&fx);
@@ -704,7 +709,7 @@ static Suite *suite_issuance_hostile(void)
     tcase_add_test(tc, tampered_kakaopay_amount_is_cancelled);
     tcase_add_loop_test(tc, failed_cancel_keeps_registration_pending, 0, 2);
     tcase_add_loop_test(tc, swapped_identity_is_tampered_without_cancel, 0, 2);
-    tcase_add_test(tc, failed_window_shows_error_msg);
+    tcase_add_test(tc, failed_window_shows_a_fixed_message);
     tcase_add_test(tc, issuance_failure_marks_registration_failed);
     tcase_add_test(tc, kakaopay_declined_window_charge);
     tcase_add_test(tc, ready_status_per_pg);

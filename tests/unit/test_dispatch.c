@@ -564,6 +564,31 @@ START_TEST(iamport_route_errors_use_the_envelope)
 }
 END_TEST
 
+/* A connection the glue found over the limit: 503 with Retry-After before authentication, the
+ * body or the handler, in billkey's shape or (iamport routes) iamport's envelope. */
+START_TEST(over_capacity_is_503_with_retry_after)
+{
+    static const char *const paths[] = {"/echo", "/iamport"};
+    for (size_t i = 0; i < 2; i++) {
+        struct request req;
+        struct reply rep;
+        make(&req, "POST", paths[i], "application/json", "{}");
+        req.busy_retry_after = 7;
+        cJSON *b = run(&req, &rep);
+        ck_assert_int_eq(rep.status, 503);
+        ck_assert_str_eq(reply_header(&rep, "Retry-After"), "7");
+        ck_assert_ptr_nonnull(reply_header(&rep, "X-Request-Id"));
+        if (i == 0)
+            ck_assert_str_eq(error_code(b), "over_capacity");
+        else
+            ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(b, "code")->valueint, -1);
+        cJSON_Delete(b);
+        reply_release(&rep);
+        request_release(&req);
+    }
+}
+END_TEST
+
 /* Counts its runs and the route it saw; answers 299 itself when ctx says so, else runs the
  * handler and tags the reply. */
 static int wrap_runs;
@@ -656,6 +681,7 @@ static Suite *suite_dispatch(void)
     tcase_add_test(tc, token_expiry_follows_the_site_clock);
     tcase_add_test(tc, iamport_route_errors_use_the_envelope);
     tcase_add_test(tc, middleware_wraps_only_the_routes_its_flags_name);
+    tcase_add_test(tc, over_capacity_is_503_with_retry_after);
     suite_add_tcase(s, tc);
     return s;
 }
