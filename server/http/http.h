@@ -48,13 +48,9 @@ struct request {
     const char *route_name;    /* static string of the matched route, or NULL */
     const char *route_pattern; /* the matched route's pattern ("/payments/{imp_uid}"), or NULL:
                                   what logs and metrics show instead of the raw path */
-    const char *merchant;   /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
-    void *ctx;              /* borrowed: http_site.ctx, what the handlers work with */
-    char *client_addr;      /* "127.0.0.1", may be NULL */
-    const char *route_name; /* static string of the matched route, or NULL */
-    const char *merchant;   /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
-    void *ctx;              /* borrowed: http_site.ctx, what the handlers work with */
-    int busy_retry_after;   /* > 0: set by the glue when the server is over its connection
+    const char *merchant; /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
+    void *ctx;            /* borrowed: http_site.ctx, what the handlers work with */
+    int busy_retry_after; /* > 0: set by the glue when the server is over its connection
                                limit: dispatch answers 503 with Retry-After of this many s */
 };
 
