@@ -148,7 +148,7 @@ enum iamport_status iamport_token_acquire(struct iamport_token_cache *t, uint64_
         st = fetch_token(t, &fresh, &times, &fetch_err);
         times.received_ms = clock_now_ms(t->clock);
         if (fresh)
-            log_register_secret(fresh);
+            log_register_token(fresh);
         pthread_mutex_lock(&t->lock);
 
         t->refreshing = false;
