@@ -452,6 +452,58 @@ END_TEST
 
 #define SECRET_MARK "Zq9SecretMark"
 
+/* Issue #12: SANDBOX_MODE=1 opens key-less checkout creation, so it is refused with any
+ * iamport but the sandbox on a loopback address. */
+START_TEST(sandbox_mode_needs_a_loopback_iamport)
+{
+    static const char *const refused[] = {
+        "https://api.iamport.kr",          "http://10.0.0.5:8080",
+        "http://127.0.0.1.evil.example",   "http://localhost.evil.example",
+        "http://127.0.0.1@api.iamport.kr", "http://[::ffff:127.0.0.1]:9",
+        "http://[2001:db8::1]:9",          "http://128.0.0.1",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        struct config cfg;
+        char *errors = NULL;
+        fake_env_count = 0;
+        env_set_required();
+        env_set("SANDBOX_MODE", "1");
+        env_set("IAMPORT_BASE_URL", refused[i]);
+        ck_assert_int_eq(config_load(&cfg, fake_getenv, &errors), 1);
+        ck_assert_msg(strncmp(errors, "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL on a loopback", 52) ==
+                          0,
+                      "%s: %s", refused[i], errors);
+        free(errors);
+    }
+    /* the default URL too */
+    expect_errors("SANDBOX_MODE", "1",
+                  "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL on a loopback address (the iamport "
+                  "sandbox), not 'https://api.iamport.kr': the demo route would create checkouts "
+                  "without a merchant key on a real iamport account\n");
+
+    static const char *const accepted[] = {
+        "http://127.0.0.1:4010", "http://127.8.9.10", "http://localhost:9/",
+        "http://LOCALHOST",      "http://[::1]:4010", "http://user@127.0.0.1:1/base",
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        struct config cfg;
+        char *errors = NULL;
+        fake_env_count = 0;
+        env_set_required();
+        env_set("SANDBOX_MODE", "1");
+        env_set("IAMPORT_BASE_URL", accepted[i]);
+        ck_assert_msg(config_load(&cfg, fake_getenv, &errors) == 0, "%s: %s", accepted[i],
+                      errors ? errors : "");
+        ck_assert_int_eq(cfg.sandbox_mode, 1);
+        config_release(&cfg);
+    }
+    /* SANDBOX_MODE=0 takes any iamport */
+    struct config cfg;
+    expect_ok("SANDBOX_MODE", "0", &cfg);
+    config_release(&cfg);
+}
+END_TEST
+
 START_TEST(secrets_never_echoed)
 {
     static const struct bad_case cases[] = {
@@ -921,6 +973,7 @@ static Suite *suite_config(void)
     tcase_add_test(tc, addresses_and_levels_accepted);
     tcase_add_test(tc, all_problems_reported_at_once);
     tcase_add_test(tc, secrets_never_echoed);
+    tcase_add_test(tc, sandbox_mode_needs_a_loopback_iamport);
     tcase_add_test(tc, api_keys_parsed);
     tcase_add_loop_test(tc, api_keys_refused, 0,
                         (int)(sizeof bad_api_keys / sizeof bad_api_keys[0]));
