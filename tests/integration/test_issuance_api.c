@@ -323,6 +323,57 @@ START_TEST(customer_view_rules)
 }
 END_TEST
 
+#define OTHER_KEY "other_key_for_rotation_0123456789"
+
+/* GET /api/customers/{id} with key, expecting `status` and (for 200) `billing_keys` entries. */
+static void expect_customer(const struct fx *fx, const struct billkeyd_proc *p, const char *key,
+                            long status, int billing_keys)
+{
+    struct http_client_response r;
+    char *url = fx_url(fx, p, "/api/customers/cust-1");
+    http_client_get(url, key, &r);
+    ck_assert_msg(r.status == status, "%s -> %ld: %s", url, r.status, r.body);
+    if (status == 200) {
+        const cJSON *keys = cJSON_GetObjectItemCaseSensitive(r.json, "billing_keys");
+        ck_assert_int_eq(cJSON_GetArraySize(keys), billing_keys);
+    } else {
+        ck_assert_str_eq(testlib_error_field(r.json, "code"), "unauthorized");
+        ck_assert_ptr_null(strstr(r.body, "cust-1"));
+    }
+    http_client_response_release(&r);
+    free(url);
+}
+
+/* Issue #12, decided: every key of BILLKEY_API_KEYS belongs to the one merchant (keys exist for
+ * rotation, not tenancy). A customer created under one key is visible with another; a key
+ * removed from the list sees nothing. */
+START_TEST(every_key_sees_the_merchants_customers)
+{
+    struct fx fx;
+    const char *both[] = {"BILLKEY_API_KEYS=" FX_API_KEY_NAME ":" FX_API_KEY ",other:" OTHER_KEY,
+                          NULL};
+    fx_start(&fx, both);
+    char *cu = fx_active_key(&fx, "payco", 0, NULL); /* created with FX_API_KEY */
+    const char *params[] = {cu, NULL};
+    char *created_by =
+        fx_sql(&fx, "SELECT created_by FROM registrations WHERE customer_uid = $1", params);
+    ck_assert_str_eq(created_by, FX_API_KEY_NAME);
+    free(created_by);
+    expect_customer(&fx, NULL, FX_API_KEY, 200, 1);
+    expect_customer(&fx, NULL, OTHER_KEY, 200, 1);
+
+    /* the next deployment drops the first key: it sees nothing, the other key everything */
+    struct billkeyd_proc rotated;
+    const char *other_only[] = {"BILLKEY_API_KEYS=other:" OTHER_KEY, NULL};
+    fx_start_billkeyd(&fx, &rotated, other_only);
+    expect_customer(&fx, &rotated, FX_API_KEY, 401, 0);
+    expect_customer(&fx, &rotated, OTHER_KEY, 200, 1);
+    fx_stop_billkeyd(&rotated);
+    free(cu);
+    fx_stop(&fx);
+}
+END_TEST
+
 static Suite *suite_issuance_api(void)
 {
     Suite *s = suite_create("issuance_api");
@@ -335,6 +386,7 @@ static Suite *suite_issuance_api(void)
     tcase_add_loop_test(tc, demo_route_only_in_sandbox_mode, 0, 2);
     tcase_add_test(tc, checkout_config_is_public);
     tcase_add_test(tc, customer_view_rules);
+    tcase_add_test(tc, every_key_sees_the_merchants_customers);
     suite_add_tcase(s, tc);
     return s;
 }
