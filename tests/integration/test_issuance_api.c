@@ -103,6 +103,16 @@ static const struct field_case field_cases[] = {
      "buyer_tel", "buyer_tel: required for naverpay"},
     {"{\"customer_id\":\"c\"," OK_REST ",\"naver_popup\":\"maybe\"}", "naver_popup", NULL},
     {"{\"customer_id\":\"c\"," OK_REST ",\"mobile\":2}", "mobile", NULL},
+    {"{\"customer_id\":\"c\"," OK_REST ",\"naver_product_code\":\"plan-1\"}", "naver_product_code",
+     "naver_product_code: only for pg naverpay"},
+    {"{\"customer_id\":\"c\",\"pg\":\"naverpay\",\"amount\":9900,\"name\":\"n\","
+     "\"buyer_tel\":\"010\",\"naver_product_code\":\""
+     "012345678901234567890123456789012345678901234567890"
+     "\"}",
+     "naver_product_code", "naver_product_code: longer than 50 characters"},
+    {"{\"customer_id\":\"c\",\"pg\":\"naverpay\",\"amount\":9900,\"name\":\"n\","
+     "\"buyer_tel\":\"010\",\"naver_product_code\":7}",
+     "naver_product_code", NULL},
 };
 
 START_TEST(every_bad_field_is_400_naming_it)
@@ -323,6 +333,43 @@ START_TEST(customer_view_rules)
 }
 END_TEST
 
+/* NaverPay (issue #12): a phone gets the page redirect unless the checkout asks for the popup,
+ * a PC the popup unless it asks for the redirect; naverProductCode is the checkout's when given,
+ * else NAVERPAY_PRODUCT_CODE. */
+START_TEST(naverpay_mode_and_product_code_per_checkout)
+{
+    static const struct {
+        const char *extra; /* members added to the body */
+        int popup;
+        const char *code;
+    } cases[] = {
+        {"", 1, "billkey"},
+        {",\"mobile\":false", 1, "billkey"},
+        {",\"mobile\":true", 0, "billkey"},
+        {",\"mobile\":true,\"naver_popup\":true", 1, "billkey"},
+        {",\"naver_popup\":false", 0, "billkey"},
+        {",\"mobile\":true,\"naver_product_code\":\"plan-premium-12m\"", 0, "plan-premium-12m"},
+        {",\"naver_product_code\":\"\"", 1, "billkey"}, /* "" counts as absent */
+    };
+    struct fx fx;
+    fx_start(&fx, NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *body = xasprintf("{\"customer_id\":\"nv-%zu\",\"pg\":\"naverpay\",\"amount\":9900,"
+                               "\"name\":\"n\",\"buyer_tel\":\"010-1234-5678\"%s}",
+                               i, cases[i].extra);
+        cJSON *co = fx_checkout_ok(&fx, body);
+        const cJSON *rp = fx_request_pay(co);
+        const cJSON *popup = cJSON_GetObjectItemCaseSensitive(rp, "naverPopupMode");
+        ck_assert_msg(cJSON_IsBool(popup) && cJSON_IsTrue(popup) == cases[i].popup,
+                      "%s: naverPopupMode", body);
+        ck_assert_str_eq(fx_str(rp, "naverProductCode"), cases[i].code);
+        cJSON_Delete(co);
+        free(body);
+    }
+    fx_stop(&fx);
+}
+END_TEST
+
 #define OTHER_KEY "other_key_for_rotation_0123456789"
 
 /* GET /api/customers/{id} with key, expecting `status` and (for 200) `billing_keys` entries. */
@@ -387,6 +434,7 @@ static Suite *suite_issuance_api(void)
     tcase_add_test(tc, checkout_config_is_public);
     tcase_add_test(tc, customer_view_rules);
     tcase_add_test(tc, every_key_sees_the_merchants_customers);
+    tcase_add_test(tc, naverpay_mode_and_product_code_per_checkout);
     suite_add_tcase(s, tc);
     return s;
 }
