@@ -106,6 +106,9 @@ static const struct config_var config_vars[] = {
      "largest amount (won) the merchant API charges or books in one payment, 100..2000000000"},
     {"WEBHOOK_ALLOWED_CIDRS", CONFIG_CIDRS, "", 0, 0, 0, FIELD(webhook_allowed_cidrs),
      "IPv4/IPv6 CIDRs allowed to POST /webhooks/iamport, comma-separated (empty: any sender)"},
+    {"NAVERPAY_USE_CFM", CONFIG_INT, "0", 0, 1, 0, FIELD(naverpay_use_cfm),
+     "1 when the NaverPay contract requires extra.naverUseCfm: billkey fills in the charge's date "
+     "in Korea where the merchant sent none; 0 sends it only when the merchant does"},
 };
 /* clang-format on */
 

@@ -148,6 +148,7 @@ START_TEST(every_variable_is_read)
     env_set("IAMPORT_CONNECT_TIMEOUT_MS", "100");
     env_set("IAMPORT_TIMEOUT_MS", "120000");
     env_set("CHARGE_AMOUNT_MAX", "2000000000");
+    env_set("NAVERPAY_USE_CFM", "1");
     ck_assert_int_eq(config_load(&cfg, fake_getenv, &errors), 0);
     ck_assert_ptr_null(errors);
     ck_assert_int_eq(cfg.port, 0);
@@ -168,6 +169,7 @@ START_TEST(every_variable_is_read)
     ck_assert_int_eq(cfg.iamport_connect_timeout_ms, 100);
     ck_assert_int_eq(cfg.iamport_timeout_ms, 120000);
     ck_assert_int_eq(cfg.charge_amount_max, 2000000000);
+    ck_assert_int_eq(cfg.naverpay_use_cfm, 1);
     config_release(&cfg);
 }
 END_TEST
@@ -799,7 +801,7 @@ END_TEST
 START_TEST(variable_table_is_exposed)
 {
     struct config_var_info info;
-    ck_assert_uint_eq(config_var_count(), 28);
+    ck_assert_uint_eq(config_var_count(), 29);
     config_var_info(0, &info);
     ck_assert_str_eq(info.name, "PORT");
     ck_assert_str_eq(info.default_value, "8080");
