@@ -454,6 +454,18 @@ END_TEST
 
 #define SECRET_MARK "Zq9SecretMark"
 
+/* Loads the required variables with SANDBOX_MODE=1 and IAMPORT_BASE_URL=url; returns the
+ * number of problems (0: *cfg filled, caller releases) and *errors (caller frees). */
+static int load_sandbox_mode(const char *url, struct config *cfg, char **errors)
+{
+    fake_env_count = 0;
+    env_set_required();
+    env_set("SANDBOX_MODE", "1");
+    env_set("IAMPORT_BASE_URL", url);
+    *errors = NULL;
+    return config_load(cfg, fake_getenv, errors);
+}
+
 /* Issue #12: SANDBOX_MODE=1 opens key-less checkout creation, so it is refused with any
  * iamport but the sandbox on a loopback address. */
 START_TEST(sandbox_mode_needs_a_loopback_iamport)
@@ -464,14 +476,10 @@ START_TEST(sandbox_mode_needs_a_loopback_iamport)
         "http://127.0.0.1@api.iamport.kr", "http://[::ffff:127.0.0.1]:9",
         "http://[2001:db8::1]:9",          "http://128.0.0.1",
     };
+    struct config cfg;
+    char *errors;
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        struct config cfg;
-        char *errors = NULL;
-        fake_env_count = 0;
-        env_set_required();
-        env_set("SANDBOX_MODE", "1");
-        env_set("IAMPORT_BASE_URL", refused[i]);
-        ck_assert_int_eq(config_load(&cfg, fake_getenv, &errors), 1);
+        ck_assert_int_eq(load_sandbox_mode(refused[i], &cfg, &errors), 1);
         ck_assert_msg(strncmp(errors, "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL on a loopback", 52) ==
                           0,
                       "%s: %s", refused[i], errors);
@@ -488,19 +496,12 @@ START_TEST(sandbox_mode_needs_a_loopback_iamport)
         "http://LOCALHOST",      "http://[::1]:4010", "http://user@127.0.0.1:1/base",
     };
     for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
-        struct config cfg;
-        char *errors = NULL;
-        fake_env_count = 0;
-        env_set_required();
-        env_set("SANDBOX_MODE", "1");
-        env_set("IAMPORT_BASE_URL", accepted[i]);
-        ck_assert_msg(config_load(&cfg, fake_getenv, &errors) == 0, "%s: %s", accepted[i],
+        ck_assert_msg(load_sandbox_mode(accepted[i], &cfg, &errors) == 0, "%s: %s", accepted[i],
                       errors ? errors : "");
         ck_assert_int_eq(cfg.sandbox_mode, 1);
         config_release(&cfg);
     }
     /* SANDBOX_MODE=0 takes any iamport */
-    struct config cfg;
     expect_ok("SANDBOX_MODE", "0", &cfg);
     config_release(&cfg);
 }
