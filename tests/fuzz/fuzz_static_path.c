@@ -26,16 +26,27 @@ static void put(const char *rel, const char *text)
     fclose(f);
 }
 
-/* root/{app.js, sub/page.html, .secret, link -> app.js}, and a file outside root. */
+/* Removes the tree at exit, so runs leave nothing in /tmp. */
+static void remove_tree(void)
+{
+    static const char *const parts[] = {"link", ".secret", "sub/page.html", "app.js", "sub"};
+    char path[256];
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, parts[i]);
+        remove(path);
+    }
+    rmdir(root);
+}
+
+/* root/{app.js, sub/page.html, .secret, link -> app.js}. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char outside[80];
     snprintf(root, sizeof root, "/tmp/billkey-fuzz-static.XXXXXX");
     if (!mkdtemp(root))
         abort();
-    snprintf(outside, sizeof outside, "%s/../%s-outside", root, strrchr(root, '/') + 1);
+    atexit(remove_tree);
     char sub[96];
     snprintf(sub, sizeof sub, "%s/sub", root);
     mkdir(sub, 0700);
