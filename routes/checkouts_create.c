@@ -109,9 +109,16 @@ static int read_request(struct request *req, struct reply *rep, struct checkout_
                   &rq->buyer_email) != 0 ||
         read_text(req, rep, "buyer_tel", JSON_OPTIONAL, CHECKOUT_BUYER_TEL_MAX, &rq->buyer_tel) !=
             0 ||
-        read_bool(req, rep, "naver_popup", 1, &rq->naver_popup) != 0 ||
-        read_bool(req, rep, "mobile", 0, &mobile) != 0)
+        read_bool(req, rep, "mobile", 0, &mobile) != 0 ||
+        /* NaverPay's guide: on mobile the page redirect is the usual way and what NaverPay's
+         * reviewers recommend (pop-ups are blocked or need native work in WebViews) */
+        read_bool(req, rep, "naver_popup", !mobile, &rq->naver_popup) != 0 ||
+        read_text(req, rep, "naver_product_code", JSON_OPTIONAL, CHECKOUT_NAVER_PRODUCT_CODE_MAX,
+                  &rq->naver_product_code) != 0)
         return -1;
+    if (rq->naver_product_code && rq->profile->provider != PG_NAVERPAY)
+        return bad_field(req, rep, "naver_product_code",
+                         "naver_product_code: only for pg naverpay");
     if (rq->charge_now && rq->amount < CHECKOUT_CHARGE_NOW_AMOUNT_MIN) {
         snprintf(msg, sizeof msg, "amount: must be at least %d when charge_now is true",
                  CHECKOUT_CHARGE_NOW_AMOUNT_MIN);

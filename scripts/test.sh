@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts a throwaway PostgreSQL, builds with
-# -Werror under ASan+UBSan, runs every Check suite (unit, integration, browser), stops what it started.
+# -Werror under ASan+UBSan, runs every Check suite (unit, integration, browser) and, from a separate
+# clang build, each libFuzzer harness for a few seconds (ctests labelled fuzz), stops what it started.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,6 +14,10 @@ cmake --build "$build" -j"$(nproc)"
 # The optimiser sees more (format truncation, null arguments): the release build compiles clean too.
 cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=Release -DWERROR=ON >/dev/null
 cmake --build "$root/build-release" -j"$(nproc)" >/dev/null
+# The libFuzzer harnesses (tests/fuzz/): clang with -fsanitize=fuzzer,address,undefined, in their own
+# build so the main build stays gcc. scripts/fuzz.sh runs them longer.
+CC=clang cmake -S "$root" -B "$root/build-fuzz" -DFUZZ=ON -DWERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$root/build-fuzz" -j"$(nproc)" --target fuzz_all >/dev/null
 
 # iamport's own Node.js client, as published on npm (versions pinned by package-lock.json).
 client="$root/tests/published-client"
@@ -36,3 +41,4 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 
 ctest --test-dir "$build" --output-on-failure -j2 "$@"
+ctest --test-dir "$root/build-fuzz" --output-on-failure -j2 "$@"

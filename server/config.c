@@ -89,7 +89,8 @@ static const struct config_var config_vars[] = {
     {"IAMPORT_SDK_URL", CONFIG_URL, "https://cdn.iamport.kr/v1/iamport.js", 0, 0, 0,
      FIELD(iamport_sdk_url), "iamport JavaScript SDK loaded by the checkout page"},
     {"SANDBOX_MODE", CONFIG_INT, "0", 0, 1, 0, FIELD(sandbox_mode),
-     "1 enables the demo checkout route (no merchant key); only with the iamport sandbox"},
+     "1 enables the demo checkout route (no merchant key); refused unless IAMPORT_BASE_URL is "
+     "a loopback address (the iamport sandbox)"},
     {"PG_KAKAOPAY_CID", CONFIG_STRING, "", 0, 0, 0, FIELD(pg_kakaopay_cid),
      "KakaoPay subscription CID: pg becomes kakaopay.<CID> (empty: kakaopay)"},
     {"PG_KICC_MID", CONFIG_STRING, "", 0, 0, 0, FIELD(pg_kicc_mid),
@@ -124,6 +125,9 @@ static const struct config_var config_vars[] = {
     {"UNKNOWN_IMP_UID_TTL_SECONDS", CONFIG_INT, "30", 0, 300, 0, FIELD(unknown_imp_uid_ttl_seconds),
      "how long an imp_uid iamport does not know is answered 404 without asking again, 0..300 "
      "(0: never remembered)"},
+    {"NAVERPAY_USE_CFM", CONFIG_INT, "0", 0, 1, 0, FIELD(naverpay_use_cfm),
+     "1 when the NaverPay contract requires extra.naverUseCfm: billkey fills in the charge's date "
+     "in Korea where the merchant sent none; 0 sends it only when the merchant does"},
 };
 /* clang-format on */
 
@@ -529,6 +533,48 @@ static int parse_var(const struct config_var *var, const char *value, struct con
     return -1;
 }
 
+/* 1 when the host of an http(s) URL that parse_url accepted is a loopback address: localhost,
+ * 127.0.0.0/8 or [::1]. */
+static int url_host_is_loopback(const char *url)
+{
+    const char *host = strstr(url, "://") + 3;
+    size_t len = strcspn(host, "/");
+    const char *at = memchr(host, '@', len);
+    if (at) {
+        len -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    char name[256];
+    if (host[0] == '[') {
+        const char *close = memchr(host, ']', len);
+        if (!close || (size_t)(close - host - 1) >= sizeof name)
+            return 0;
+        snprintf(name, sizeof name, "%.*s", (int)(close - host - 1), host + 1);
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, name, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    len = strcspn(host, ":/@");
+    if (len >= sizeof name)
+        return 0;
+    snprintf(name, sizeof name, "%.*s", (int)len, host);
+    struct in_addr a4;
+    if (inet_pton(AF_INET, name, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return strcasecmp(name, "localhost") == 0;
+}
+
+/* Checks between variables, once each has parsed. SANDBOX_MODE=1 opens key-less checkout
+ * creation (KakaoPay prepare calls included): only against the sandbox on this machine. */
+static void check_combinations(const struct config *cfg, struct problems *p)
+{
+    if (cfg->sandbox_mode && cfg->iamport_base_url && !url_host_is_loopback(cfg->iamport_base_url))
+        problem_add(p,
+                    "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL on a loopback address (the iamport "
+                    "sandbox), not '%.64s': the demo route would create checkouts without a "
+                    "merchant key on a real iamport account",
+                    cfg->iamport_base_url);
+}
+
 /* getenv() returns char *, so it needs this adapter to fit config_getenv_fn. */
 static const char *process_getenv(const char *name)
 {
@@ -558,6 +604,7 @@ int config_load(struct config *cfg, config_getenv_fn getenv_fn, char **errors)
         if (value)
             parse_var(var, value, cfg, &p);
     }
+    check_combinations(cfg, &p);
     if (p.count == 0)
         return 0;
     config_release(cfg);

@@ -48,6 +48,7 @@ struct config {
     int verify_rate_per_minute;      /* VERIFY_RATE_PER_MINUTE, 0 = no limit */
     int verify_rate_burst;           /* VERIFY_RATE_BURST */
     int unknown_imp_uid_ttl_seconds; /* UNKNOWN_IMP_UID_TTL_SECONDS, 0 = off */
+    int naverpay_use_cfm;            /* NAVERPAY_USE_CFM, 0 or 1 */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

@@ -181,6 +181,7 @@ int main(int argc, char **argv)
                         .naverpay_product_code = cfg.naverpay_product_code,
                         .naverpay_chain_id = cfg.naverpay_chain_id,
                         .public_base_url = cfg.public_base_url,
+                        .naverpay_use_cfm = cfg.naverpay_use_cfm,
                     },
                 .clock = &clock_system,
                 .charge_amount_max = cfg.charge_amount_max,

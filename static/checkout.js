@@ -309,8 +309,11 @@
   }
 
   /* The sandbox's SDK stand-in takes "mobile" from ?mobile=1 on this page's URL (the real SDK
-   * looks at the user agent), so the toggle keeps the URL in step; billkey gets the flag too. */
+   * looks at the user agent), so the toggle keeps the URL in step; billkey gets the flag too.
+   * NaverPay follows it: page redirect on mobile (what NaverPay's reviewers recommend), the
+   * popup on PC; the box may still be changed after. */
   function onMobileChange() {
+    byId('naver-popup').checked = !byId('mobile').checked;
     var params = new window.URLSearchParams(window.location.search);
     if (byId('mobile').checked) { params.set('mobile', '1'); } else { params.delete('mobile'); }
     var query = params.toString();
@@ -397,6 +400,7 @@
   function start() {
     byId('customer-id').value = randomCustomerId();
     byId('mobile').checked = /[?&]mobile=1(?:&|$)/.test(window.location.search);
+    byId('naver-popup').checked = !byId('mobile').checked;
     byId('mobile').addEventListener('change', onMobileChange);
     byId('checkout-form').addEventListener('submit', onSubmit);
     loadConfig().then(function (config) {

@@ -50,11 +50,12 @@ static int read_body(struct again_ctx *c, const cJSON *body, struct merchant_ans
     return 0;
 }
 
-/* The again request for the loaded key: NaverPay gets today's naverUseCfm when none was sent. */
+/* The again request for the loaded key: NaverPay gets today's naverUseCfm when none was sent and
+ * NAVERPAY_USE_CFM says the contract requires it. */
 static void build_request(struct again_ctx *c, const cJSON *body)
 {
     const struct charge_fields *f = &c->f;
-    c->extra = charge_extra_sent(f, c->key.pg_provider, c->env->clock);
+    c->extra = charge_extra_sent(f, c->key.pg_provider, c->env->pg.naverpay_use_cfm, c->env->clock);
     c->rq = (struct iamport_again_request){
         .customer_uid = c->customer_uid,
         .merchant_uid = f->merchant_uid,

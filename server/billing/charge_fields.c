@@ -211,11 +211,12 @@ int charge_fields_read(const cJSON *obj, const char *prefix, const struct charge
     return read_extra(obj, prefix, limits, out, message);
 }
 
-cJSON *charge_extra_sent(const struct charge_fields *f, const char *pg_provider,
+cJSON *charge_extra_sent(const struct charge_fields *f, const char *pg_provider, int fill_use_cfm,
                          const struct clock *day)
 {
     cJSON *extra = f->extra ? cJSON_Duplicate(f->extra, 1) : NULL;
-    if (strcmp(pg_provider ? pg_provider : "", "naverpay") != 0 || f->naver_use_cfm)
+    if (!fill_use_cfm || strcmp(pg_provider ? pg_provider : "", "naverpay") != 0 ||
+        f->naver_use_cfm)
         return extra;
     char date[9];
     kst_date(day, date);

@@ -67,14 +67,15 @@ int charge_naver_use_cfm_valid(const char *s, const char *earliest);
  * caller's) saying which field is wrong and why, in iamport's style: "파라미터 누락: amount"
  * when a required field is absent. merchant_uid and amount are required; extra.naverUseCfm, when
  * given, must be the charge's Korean date or later (today for again, schedule_at's date for a
- * schedule). A NaverPay charge without it is completed by charge_extra_sent(). */
+ * schedule). A NaverPay charge without it is completed by charge_extra_sent() when
+ * NAVERPAY_USE_CFM says the contract requires it. */
 int charge_fields_read(const cJSON *obj, const char *prefix, const struct charge_limits *limits,
                        struct charge_fields *out, char *message);
 
 /* extra as billkey sends it to iamport: f->extra copied, plus NaverPay's naverUseCfm (the Korean
- * date of `day`) when pg_provider is "naverpay" and f had none. Caller deletes; NULL when there
- * is nothing to send. */
-cJSON *charge_extra_sent(const struct charge_fields *f, const char *pg_provider,
+ * date of `day`) when pg_provider is "naverpay", f had none and `fill_use_cfm` (NAVERPAY_USE_CFM:
+ * the contract requires it). Caller deletes; NULL when there is nothing to send. */
+cJSON *charge_extra_sent(const struct charge_fields *f, const char *pg_provider, int fill_use_cfm,
                          const struct clock *day);
 
 #endif

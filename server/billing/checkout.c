@@ -168,6 +168,7 @@ enum checkout_status checkout_create(const struct billing_env *env,
         .buyer_email = rq->buyer_email,
         .buyer_tel = rq->buyer_tel,
         .naver_popup = rq->naver_popup,
+        .naver_product_code = rq->naver_product_code,
     };
     out->request_pay = pg_profile_request_pay(p, &env->pg, &co);
 out:

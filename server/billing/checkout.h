@@ -19,6 +19,7 @@ struct pg_profile;
 #define CHECKOUT_BUYER_TEL_MAX 16
 #define CHECKOUT_AMOUNT_MAX INT64_C(100000000) /* 1억 won */
 #define CHECKOUT_CHARGE_NOW_AMOUNT_MIN 100     /* won */
+#define CHECKOUT_NAVER_PRODUCT_CODE_MAX 50
 
 /* A validated checkout request; strings are borrowed (NULL = not given). */
 struct checkout_request {
@@ -30,7 +31,8 @@ struct checkout_request {
     const char *buyer_name;
     const char *buyer_email;
     const char *buyer_tel;
-    int naver_popup;
+    int naver_popup;                /* NaverPay: 1 popup (callback), 0 page redirect */
+    const char *naver_product_code; /* NaverPay: NULL = NAVERPAY_PRODUCT_CODE */
 };
 
 enum checkout_status {

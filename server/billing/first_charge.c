@@ -118,7 +118,9 @@ enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn
         log_msg(LOG_ERROR, request_id, "cannot generate a merchant_uid (RAND_bytes failed)");
         return DB_ERROR;
     }
-    if (strcmp(reg->pg_provider, "naverpay") == 0) {
+    /* the guide: naverUseCfm only where the NaverPay contract requires it; the date is the
+     * Korean date now, as the charge is sent (a retry later is rebuilt with its own date) */
+    if (strcmp(reg->pg_provider, "naverpay") == 0 && env->pg.naverpay_use_cfm) {
         kst_date(env->clock, today);
         extra = cJSON_CreateObject();
         cJSON_AddStringToObject(extra, "naverUseCfm", today);

@@ -18,7 +18,7 @@ static const struct pg_profile profiles[] = {
     {.provider = PG_KICC, .name = "kicc", .label = "KICC", .pay_method = "card",
      .config_suffix = 1, .delivery = PG_RESULT_REDIRECT_ON_MOBILE},
     {.provider = PG_CHAI, .name = "chai", .label = "CHAI", .pay_method = "trans",
-     .config_suffix = 1, .window_amount_zero = 1, .delivery = PG_RESULT_REDIRECT_ALWAYS},
+     .config_suffix = 1, .window_price_with_charge_only = 1, .delivery = PG_RESULT_REDIRECT_ALWAYS},
     {.provider = PG_NAVERPAY, .name = "naverpay", .label = "네이버페이", .pay_method = "card",
      .needs_buyer_tel = 1, .delivery = PG_RESULT_POPUP_OR_REDIRECT},
 };
@@ -72,9 +72,7 @@ char *pg_profile_pg_string(const struct pg_profile *p, const struct pg_settings 
 
 int64_t pg_profile_window_amount(const struct pg_profile *p, int64_t price, int charge_now)
 {
-    if (p->window_amount_zero)
-        return 0;
-    if (p->charges_at_issuance)
+    if (p->charges_at_issuance || p->window_price_with_charge_only)
         return charge_now ? price : 0;
     return price;
 }
@@ -110,9 +108,10 @@ cJSON *pg_profile_request_pay(const struct pg_profile *p, const struct pg_settin
     cJSON_AddStringToObject(rp, "m_redirect_url", landing);
     if (p->provider == PG_NAVERPAY) {
         cJSON_AddBoolToObject(rp, "naverPopupMode", co->naver_popup ? 1 : 0);
-        cJSON_AddStringToObject(rp, "naverProductCode",
-                                settings->naverpay_product_code ? settings->naverpay_product_code
-                                                                : "");
+        const char *code = co->naver_product_code            ? co->naver_product_code
+                           : settings->naverpay_product_code ? settings->naverpay_product_code
+                                                             : "";
+        cJSON_AddStringToObject(rp, "naverProductCode", code);
         if (settings->naverpay_chain_id && settings->naverpay_chain_id[0])
             cJSON_AddStringToObject(rp, "naverChainId", settings->naverpay_chain_id);
     }

@@ -25,6 +25,8 @@ struct pg_settings {
     const char *naverpay_product_code; /* NAVERPAY_PRODUCT_CODE */
     const char *naverpay_chain_id;     /* NAVERPAY_CHAIN_ID */
     const char *public_base_url;       /* PUBLIC_BASE_URL, no trailing '/' */
+    /* NAVERPAY_USE_CFM: the contract requires extra.naverUseCfm, so billkey fills it in */
+    int naverpay_use_cfm;
 };
 
 /* One row of the table. Static storage; never freed. */
@@ -35,9 +37,11 @@ struct pg_profile {
     const char *pay_method;  /* "card" or "trans" */
     int config_suffix;       /* the pg string may carry ".<id>" from config */
     int charges_at_issuance; /* the window itself charges a non-zero amount (KakaoPay) */
-    int window_amount_zero;  /* the window always gets amount 0 (CHAI) */
-    int ready_means_issued;  /* status "ready" is success when the window amount is 0 */
-    int needs_buyer_tel;     /* buyer_tel is required (NaverPay) */
+    /* the window shows the price only when the first charge follows it, else 0 (CHAI: "to take
+     * the first payment with issuance, set the amount so the window displays it") */
+    int window_price_with_charge_only;
+    int ready_means_issued; /* status "ready" is success when the window amount is 0 */
+    int needs_buyer_tel;    /* buyer_tel is required (NaverPay) */
     enum pg_result_delivery delivery;
 };
 
@@ -57,8 +61,8 @@ char *pg_profile_pg_string(const struct pg_profile *p, const struct pg_settings 
 const char *pg_profile_configured_id(const struct pg_profile *p,
                                      const struct pg_settings *settings);
 
-/* What the window's `amount` is for this price: KakaoPay the price when charge_now else 0,
- * CHAI 0, the others the price (display only). */
+/* What the window's `amount` is for this price: KakaoPay (charged) and CHAI (shown only) the
+ * price when charge_now else 0, the others the price (shown only). */
 int64_t pg_profile_window_amount(const struct pg_profile *p, int64_t price, int charge_now);
 
 /* 1 when billkey must take the first payment itself with /subscribe/payments/again after the
@@ -76,12 +80,15 @@ struct pg_checkout {
     const char *buyer_email;
     const char *buyer_tel;
     int naver_popup; /* NaverPay only: 1 popup (callback), 0 redirect */
+    /* NaverPay only: this checkout's naverProductCode; NULL = NAVERPAY_PRODUCT_CODE */
+    const char *naver_product_code;
 };
 
 /* The exact IMP.request_pay parameter object, members in this order: pg, pay_method,
  * merchant_uid, customer_uid, name, amount, buyer_name, buyer_email, buyer_tel (each only when
  * given), m_redirect_url (PUBLIC_BASE_URL + "/payments/complete/mobile"), and for NaverPay
- * naverPopupMode, naverProductCode and naverChainId (only when NAVERPAY_CHAIN_ID is set).
+ * naverPopupMode, naverProductCode (the checkout's, else NAVERPAY_PRODUCT_CODE) and
+ * naverChainId (only when NAVERPAY_CHAIN_ID is set).
  * Returns a new object the caller deletes with cJSON_Delete. */
 cJSON *pg_profile_request_pay(const struct pg_profile *p, const struct pg_settings *settings,
                               const struct pg_checkout *co);

@@ -116,11 +116,12 @@ static int read_request(struct book *b, const cJSON *body, struct merchant_answe
     return 0;
 }
 
-/* extra as sent: NaverPay needs naverUseCfm, schedule_at's Korean date when the item has none. */
-static void complete_extra(struct item *it, const struct billing_key *key)
+/* extra as sent: where the NaverPay contract requires naverUseCfm (NAVERPAY_USE_CFM),
+ * schedule_at's Korean date when the item has none. */
+static void complete_extra(struct item *it, const struct billing_key *key, int fill_use_cfm)
 {
     struct clock at = clock_fixed(it->f.schedule_at * 1000);
-    it->extra = charge_extra_sent(&it->f, key->pg_provider, &at);
+    it->extra = charge_extra_sent(&it->f, key->pg_provider, fill_use_cfm, &at);
 }
 
 /* What billkey keeps of the request (no card data can be in it: card fields are refused). */
@@ -394,7 +395,7 @@ void schedule_book(const struct billing_env *env, const cJSON *body, const char 
         goto out;
     }
     for (size_t i = 0; i < b.n; i++)
-        complete_extra(&b.items[i], &key);
+        complete_extra(&b.items[i], &key, b.env->pg.naverpay_use_cfm);
     st = claim(&b, conn);
     db_release(env->db, conn);
     conn = NULL;

@@ -11,16 +11,25 @@
 
 #include "server/core/xalloc.h"
 
-#define MAX_SECRETS 64
+/* Tokens rotate: the newest MAX_TOKENS are kept. Start-up secrets are kept for the life of the
+ * process, however many tokens come after them. */
+#define MAX_TOKENS 64
+
+/* One value to scrub. escaped is the value as cJSON escapes it inside a JSON string ('"', '\\',
+ * control bytes), or NULL when escaping leaves it unchanged: log_json scrubs the printed line,
+ * where only this form appears. Both owned. */
+struct secret {
+    char *raw;
+    char *escaped;
+};
 
 static enum log_level current_level = LOG_INFO;
 static FILE *log_stream;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *secrets[MAX_SECRETS];
-/* secrets[i] as cJSON escapes it inside a JSON string ('"', '\\', control bytes), or NULL when
- * escaping leaves it unchanged: log_json scrubs the printed line, where only this form appears. */
-static char *secrets_escaped[MAX_SECRETS];
-static size_t secret_next;
+static struct secret *secrets; /* owned array of secret_count start-up secrets */
+static size_t secret_count, secret_cap;
+static struct secret tokens[MAX_TOKENS]; /* ring of rotating tokens */
+static size_t token_next;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -67,35 +76,67 @@ static char *json_escaped(const char *value)
     return out;
 }
 
+/* 1 when value is already scrubbed (as a secret or a token). Called with log_lock held. */
+static int known(const char *value)
+{
+    for (size_t i = 0; i < secret_count; i++)
+        if (strcmp(secrets[i].raw, value) == 0)
+            return 1;
+    for (size_t i = 0; i < MAX_TOKENS; i++)
+        if (tokens[i].raw && strcmp(tokens[i].raw, value) == 0)
+            return 1;
+    return 0;
+}
+
+static void secret_release(struct secret *s)
+{
+    free(s->raw);
+    free(s->escaped);
+    s->raw = s->escaped = NULL;
+}
+
 void log_register_secret(const char *value)
 {
     if (!value || strlen(value) < 4)
         return;
     pthread_mutex_lock(&log_lock);
-    for (size_t i = 0; i < MAX_SECRETS; i++) {
-        if (secrets[i] && strcmp(secrets[i], value) == 0) {
-            pthread_mutex_unlock(&log_lock);
-            return;
+    if (!known(value)) {
+        if (secret_count == secret_cap) {
+            secret_cap = secret_cap ? secret_cap * 2 : 16;
+            secrets = xrealloc(secrets, secret_cap * sizeof *secrets);
         }
+        secrets[secret_count].raw = xstrdup(value);
+        secrets[secret_count].escaped = json_escaped(value);
+        secret_count++;
     }
-    free(secrets[secret_next]);
-    free(secrets_escaped[secret_next]);
-    secrets[secret_next] = xstrdup(value);
-    secrets_escaped[secret_next] = json_escaped(value);
-    secret_next = (secret_next + 1) % MAX_SECRETS;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_register_token(const char *value)
+{
+    if (!value || strlen(value) < 4)
+        return;
+    pthread_mutex_lock(&log_lock);
+    if (!known(value)) {
+        secret_release(&tokens[token_next]);
+        tokens[token_next].raw = xstrdup(value);
+        tokens[token_next].escaped = json_escaped(value);
+        token_next = (token_next + 1) % MAX_TOKENS;
+    }
     pthread_mutex_unlock(&log_lock);
 }
 
 void log_shutdown(void)
 {
     pthread_mutex_lock(&log_lock);
-    for (size_t i = 0; i < MAX_SECRETS; i++) {
-        free(secrets[i]);
-        secrets[i] = NULL;
-        free(secrets_escaped[i]);
-        secrets_escaped[i] = NULL;
-    }
-    secret_next = 0;
+    for (size_t i = 0; i < secret_count; i++)
+        secret_release(&secrets[i]);
+    free(secrets);
+    secrets = NULL;
+    secret_count = secret_cap = 0;
+    for (size_t i = 0; i < MAX_TOKENS; i++)
+        secret_release(&tokens[i]);
+    token_next = 0;
     pthread_mutex_unlock(&log_lock);
 }
 
@@ -120,6 +161,21 @@ static size_t card_run(const char *s, size_t *digits)
     return (n >= 13 && n <= 19) ? end : 0;
 }
 
+/* The longest of `longest` and the lengths of the values in list[0..n) that text starts with.
+ * In JSON text (json 1) a raw '"' or '\\' is syntax, never part of a value: only the escaped
+ * form is matched there. Called with log_lock held. */
+static size_t longest_match(const struct secret *list, size_t n, const char *text, int json,
+                            size_t longest)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *secret = json && list[k].escaped ? list[k].escaped : list[k].raw;
+        size_t sl = secret ? strlen(secret) : 0;
+        if (sl > longest && strncmp(text, secret, sl) == 0)
+            longest = sl;
+    }
+    return longest;
+}
+
 /* log_scrub, on plain text (json 0) or on a printed JSON line (json 1), where secrets appear in
  * their JSON-escaped form. */
 static char *scrub(const char *line, int json)
@@ -129,16 +185,9 @@ static char *scrub(const char *line, int json)
 
     pthread_mutex_lock(&log_lock);
     for (size_t i = 0; line[i];) {
-        size_t matched = 0;
         /* the longest match: a secret that starts with another must not be left half shown */
-        for (size_t k = 0; k < MAX_SECRETS; k++) {
-            /* In JSON text a raw '"' or '\\' is syntax, never part of a value: match only the
-             * escaped form there. */
-            const char *secret = json && secrets_escaped[k] ? secrets_escaped[k] : secrets[k];
-            size_t sl = secret ? strlen(secret) : 0;
-            if (sl > matched && strncmp(line + i, secret, sl) == 0)
-                matched = sl;
-        }
+        size_t matched = longest_match(secrets, secret_count, line + i, json, 0);
+        matched = longest_match(tokens, MAX_TOKENS, line + i, json, matched);
         if (matched) {
             static const char red[] = "[redacted]";
             if (len + sizeof red >= cap)

@@ -15,12 +15,16 @@ int log_enabled(enum log_level level);
  * against concurrent logging: call at start-up only. */
 void log_set_stream(void *file /* FILE * */);
 
-/* Registers a value that must never appear in a log line (API secret, API keys, access
- * tokens). The string is copied; every later line has each occurrence replaced by
- * "[redacted]". Values shorter than 4 characters are ignored. Thread-safe. The most recent
- * 64 values are kept. */
+/* Registers a start-up secret that must never appear in a log line (database password,
+ * iamport key and secret, merchant API keys). The string is copied; every later line has each
+ * occurrence replaced by "[redacted]". Kept for the life of the process (until log_shutdown),
+ * however many tokens are registered after it. Values shorter than 4 characters are ignored.
+ * Thread-safe. */
 void log_register_secret(const char *value);
-/* Frees the registered secrets (at exit, for leak checkers). */
+/* The same for a value that rotates (an iamport access token, refreshed every ~30 minutes):
+ * only the newest 64 tokens are kept, so a long-running process does not grow. */
+void log_register_token(const char *value);
+/* Frees the registered secrets and tokens (at exit, for leak checkers). */
 void log_shutdown(void);
 
 /* Writes {"time","level","request_id"?,"msg", ...fields}. `fields` may be NULL; when given,

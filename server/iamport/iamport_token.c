@@ -151,7 +151,7 @@ enum iamport_status iamport_token_acquire(struct iamport_token_cache *t, uint64_
                     (const char *const[]){st == IAMPORT_OK ? "ok" : "failed"}, 1);
         times.received_ms = clock_now_ms(t->clock);
         if (fresh)
-            log_register_secret(fresh);
+            log_register_token(fresh);
         pthread_mutex_lock(&t->lock);
 
         t->refreshing = false;

@@ -711,7 +711,7 @@ struct form_input {
     const char *buyer_name; /* NULL: leave empty */
     int charge_now;
     int mobile;
-    int naver_popup; /* naverpay only */
+    int naver_popup; /* naverpay only; -1: leave the box as the page set it */
 };
 
 static int fill_and_register(struct browser_env *env, const struct form_input *in)
@@ -723,7 +723,7 @@ static int fill_and_register(struct browser_env *env, const struct form_input *i
              (!in->buyer_name || type_into(env, "#buyer-name", in->buyer_name)) &&
              set_checkbox(env, "#charge-now", in->charge_now) &&
              set_checkbox(env, "#mobile", in->mobile) &&
-             (strcmp(in->provider, "naverpay") != 0 ||
+             (strcmp(in->provider, "naverpay") != 0 || in->naver_popup < 0 ||
               set_checkbox(env, "#naver-popup", in->naver_popup));
     return ok && click(env, "#register");
 }
@@ -860,7 +860,7 @@ struct flow_case {
     const char *provider;
     enum viewport view; /* a phone-sized window is "mobile" to the SDK */
     int mobile_toggle;  /* tick the page's "mobile" box (?mobile=1: mobile on any width) */
-    int naver_popup;    /* naverpay: popup (callback) or page redirect */
+    int naver_popup;    /* naverpay: popup (callback) or page redirect; -1 the page's default */
     int charge_now;
     int redirect; /* the sandbox window must redirect (else call back) */
 };
@@ -883,6 +883,9 @@ static const struct flow_case flow_cases[] = {
     {"naverpay", VIEW_PHONE, 1, 1, 1, 0},
     {"naverpay", VIEW_DESKTOP, 0, 0, 0, 1},
     {"naverpay", VIEW_PHONE, 1, 0, 1, 1},
+    /* left alone, the page picks the redirect on mobile and the popup on PC (issue #12) */
+    {"naverpay", VIEW_PHONE, 1, -1, 1, 1},
+    {"naverpay", VIEW_DESKTOP, 0, -1, 0, 0},
 };
 
 static char *random_customer_id(const char *provider)

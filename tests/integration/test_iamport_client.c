@@ -1908,6 +1908,29 @@ START_TEST(envelope_mapping)
 }
 END_TEST
 
+/* Found by fuzz_iamport: the envelope was measured with strlen, reading past body_len when the
+ * bytes after the answer were not a NUL. Exactly body_len bytes are read now. */
+START_TEST(envelope_reads_only_body_len_bytes)
+{
+    static const char text[] = "{\"code\":0,\"message\":null,\"response\":{\"a\":1}}";
+    struct iamport_call call = {.method = IAMPORT_GET, .path = "/x", .kind = IAMPORT_CALL_LOOKUP};
+    size_t len = sizeof text - 1;
+    char *exact = malloc(len); /* no NUL after it: ASan stops any read past the end */
+    memcpy(exact, text, len);
+    struct iamport_error err = {0};
+    cJSON *response = NULL;
+    ck_assert_int_eq(iamport_map_answer(&call, false, 200, exact, len, &response, &err),
+                     IAMPORT_OK);
+    ck_assert_int_eq(cJSON_GetObjectItem(response, "a")->valueint, 1);
+    cJSON_Delete(response);
+    /* a body cut short is not the envelope it would be with the rest */
+    ck_assert_int_eq(iamport_map_answer(&call, false, 200, exact, len - 1, &response, &err),
+                     IAMPORT_E_PARSE);
+    ck_assert_ptr_null(response);
+    free(exact);
+}
+END_TEST
+
 START_TEST(payment_parsing)
 {
     struct {
@@ -2155,6 +2178,7 @@ static Suite *suite_iamport_client(void)
     tcase_add_test(offline, persistent_401_refreshes_once_then_fails);
     tcase_add_test(offline, envelope_mapping);
     tcase_add_test(offline, payment_parsing);
+    tcase_add_test(offline, envelope_reads_only_body_len_bytes);
     tcase_add_test(offline, schedule_list_parsing);
     tcase_add_test(offline, status_names_and_unknown_outcomes);
     suite_add_tcase(s, offline);

@@ -103,6 +103,16 @@ static const struct field_case field_cases[] = {
      "buyer_tel", "buyer_tel: required for naverpay"},
     {"{\"customer_id\":\"c\"," OK_REST ",\"naver_popup\":\"maybe\"}", "naver_popup", NULL},
     {"{\"customer_id\":\"c\"," OK_REST ",\"mobile\":2}", "mobile", NULL},
+    {"{\"customer_id\":\"c\"," OK_REST ",\"naver_product_code\":\"plan-1\"}", "naver_product_code",
+     "naver_product_code: only for pg naverpay"},
+    {"{\"customer_id\":\"c\",\"pg\":\"naverpay\",\"amount\":9900,\"name\":\"n\","
+     "\"buyer_tel\":\"010\",\"naver_product_code\":\""
+     "012345678901234567890123456789012345678901234567890"
+     "\"}",
+     "naver_product_code", "naver_product_code: longer than 50 characters"},
+    {"{\"customer_id\":\"c\",\"pg\":\"naverpay\",\"amount\":9900,\"name\":\"n\","
+     "\"buyer_tel\":\"010\",\"naver_product_code\":7}",
+     "naver_product_code", NULL},
 };
 
 START_TEST(every_bad_field_is_400_naming_it)
@@ -323,6 +333,94 @@ START_TEST(customer_view_rules)
 }
 END_TEST
 
+/* NaverPay (issue #12): a phone gets the page redirect unless the checkout asks for the popup,
+ * a PC the popup unless it asks for the redirect; naverProductCode is the checkout's when given,
+ * else NAVERPAY_PRODUCT_CODE. */
+START_TEST(naverpay_mode_and_product_code_per_checkout)
+{
+    static const struct {
+        const char *extra; /* members added to the body */
+        int popup;
+        const char *code;
+    } cases[] = {
+        {"", 1, "billkey"},
+        {",\"mobile\":false", 1, "billkey"},
+        {",\"mobile\":true", 0, "billkey"},
+        {",\"mobile\":true,\"naver_popup\":true", 1, "billkey"},
+        {",\"naver_popup\":false", 0, "billkey"},
+        {",\"mobile\":true,\"naver_product_code\":\"plan-premium-12m\"", 0, "plan-premium-12m"},
+        {",\"naver_product_code\":\"\"", 1, "billkey"}, /* "" counts as absent */
+    };
+    struct fx fx;
+    fx_start(&fx, NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *body = xasprintf("{\"customer_id\":\"nv-%zu\",\"pg\":\"naverpay\",\"amount\":9900,"
+                               "\"name\":\"n\",\"buyer_tel\":\"010-1234-5678\"%s}",
+                               i, cases[i].extra);
+        cJSON *co = fx_checkout_ok(&fx, body);
+        const cJSON *rp = fx_request_pay(co);
+        const cJSON *popup = cJSON_GetObjectItemCaseSensitive(rp, "naverPopupMode");
+        ck_assert_msg(cJSON_IsBool(popup) && cJSON_IsTrue(popup) == cases[i].popup,
+                      "%s: naverPopupMode", body);
+        ck_assert_str_eq(fx_str(rp, "naverProductCode"), cases[i].code);
+        cJSON_Delete(co);
+        free(body);
+    }
+    fx_stop(&fx);
+}
+END_TEST
+
+#define OTHER_KEY "other_key_for_rotation_0123456789"
+
+/* GET /api/customers/{id} with key, expecting `status` and (for 200) `billing_keys` entries. */
+static void expect_customer(const struct fx *fx, const struct billkeyd_proc *p, const char *key,
+                            long status, int billing_keys)
+{
+    struct http_client_response r;
+    char *url = fx_url(fx, p, "/api/customers/cust-1");
+    http_client_get(url, key, &r);
+    ck_assert_msg(r.status == status, "%s -> %ld: %s", url, r.status, r.body);
+    if (status == 200) {
+        const cJSON *keys = cJSON_GetObjectItemCaseSensitive(r.json, "billing_keys");
+        ck_assert_int_eq(cJSON_GetArraySize(keys), billing_keys);
+    } else {
+        ck_assert_str_eq(testlib_error_field(r.json, "code"), "unauthorized");
+        ck_assert_ptr_null(strstr(r.body, "cust-1"));
+    }
+    http_client_response_release(&r);
+    free(url);
+}
+
+/* Issue #12, decided: every key of BILLKEY_API_KEYS belongs to the one merchant (keys exist for
+ * rotation, not tenancy). A customer created under one key is visible with another; a key
+ * removed from the list sees nothing. */
+START_TEST(every_key_sees_the_merchants_customers)
+{
+    struct fx fx;
+    const char *both[] = {"BILLKEY_API_KEYS=" FX_API_KEY_NAME ":" FX_API_KEY ",other:" OTHER_KEY,
+                          NULL};
+    fx_start(&fx, both);
+    char *cu = fx_active_key(&fx, "payco", 0, NULL); /* created with FX_API_KEY */
+    const char *params[] = {cu, NULL};
+    char *created_by =
+        fx_sql(&fx, "SELECT created_by FROM registrations WHERE customer_uid = $1", params);
+    ck_assert_str_eq(created_by, FX_API_KEY_NAME);
+    free(created_by);
+    expect_customer(&fx, NULL, FX_API_KEY, 200, 1);
+    expect_customer(&fx, NULL, OTHER_KEY, 200, 1);
+
+    /* the next deployment drops the first key: it sees nothing, the other key everything */
+    struct billkeyd_proc rotated;
+    const char *other_only[] = {"BILLKEY_API_KEYS=other:" OTHER_KEY, NULL};
+    fx_start_billkeyd(&fx, &rotated, other_only);
+    expect_customer(&fx, &rotated, FX_API_KEY, 401, 0);
+    expect_customer(&fx, &rotated, OTHER_KEY, 200, 1);
+    fx_stop_billkeyd(&rotated);
+    free(cu);
+    fx_stop(&fx);
+}
+END_TEST
+
 static Suite *suite_issuance_api(void)
 {
     Suite *s = suite_create("issuance_api");
@@ -335,6 +433,8 @@ static Suite *suite_issuance_api(void)
     tcase_add_loop_test(tc, demo_route_only_in_sandbox_mode, 0, 2);
     tcase_add_test(tc, checkout_config_is_public);
     tcase_add_test(tc, customer_view_rules);
+    tcase_add_test(tc, every_key_sees_the_merchants_customers);
+    tcase_add_test(tc, naverpay_mode_and_product_code_per_checkout);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -154,7 +154,8 @@ START_TEST(first_charge_declined)
     struct fx fx;
     struct fx_window w;
     struct http_client_response r;
-    fx_start(&fx, NULL);
+    const char *env[] = {"NAVERPAY_USE_CFM=1", NULL}; /* the contract requires naverUseCfm */
+    fx_start(&fx, env);
     cJSON *co = fx_checkout_plan(&fx, "naverpay", PRICE, 1);
     const char *mu = fx_str(co, "merchant_uid"), *cu = fx_str(co, "customer_uid");
     char *decline = xasprintf("{\"customer_uid\":\"%s\",\"reason\":\"잔액부족\"}", cu);
@@ -179,7 +180,7 @@ START_TEST(first_charge_declined)
     ck_assert_str_eq(l.status, "failed");
     ck_assert_int_eq(l.total_paid, 0);
     fx_ledger_release(&l);
-    /* NaverPay charges carry extra.naverUseCfm */
+    /* NaverPay charges carry extra.naverUseCfm where the contract requires it */
     cJSON *log = sandbox_ctl(&fx.sandbox, "GET", "/__sandbox/requests", NULL);
     const cJSON *item;
     int found = 0;

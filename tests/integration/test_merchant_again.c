@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "server/billing/again.h"
+#include "server/billing/kst.h"
+#include "server/core/clock.h"
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
 #include "tests/lib/merchant_fixture.h"
@@ -546,13 +548,15 @@ START_TEST(a_bracket_form_body_charges)
 }
 END_TEST
 
-/* A NaverPay key charged without extra.naverUseCfm gets today's Korean date. */
+/* Where the contract requires it (NAVERPAY_USE_CFM=1), a NaverPay key charged without
+ * extra.naverUseCfm gets today's Korean date. */
 START_TEST(naverpay_gets_naver_use_cfm_filled_in)
 {
     struct world w;
     char today[9];
     kst_today(today);
-    world_start(&w, NULL, "naverpay", "order-naver");
+    const char *env[] = {"NAVERPAY_USE_CFM=1", NULL};
+    world_start(&w, env, "naverpay", "order-naver");
     again_paid(&w.fx, NULL, w.body, "order-naver", "paid");
     char *cfm = sent_naver_use_cfm(&w.fx);
     ck_assert_str_eq(cfm, today);
@@ -566,6 +570,48 @@ START_TEST(naverpay_gets_naver_use_cfm_filled_in)
     free(stored);
     ck_assert_int_eq(charges(&w.fx, "order-naver"), 1);
     world_stop(&w);
+}
+END_TEST
+
+/* The guide: naverUseCfm is sent "where the contract requires it". By default (NAVERPAY_USE_CFM=0)
+ * billkey adds none, neither to a first charge nor to again; the merchant's own is passed on. */
+START_TEST(naverpay_gets_no_naver_use_cfm_unless_required)
+{
+    struct fx fx;
+    fx_start(&fx, NULL);
+    char *cu = fx_active_key(&fx, "naverpay", 1, NULL); /* with a first charge */
+    cJSON *log = sandbox_ctl(&fx.sandbox, "GET", "/__sandbox/requests", NULL);
+    const cJSON *item;
+    int agains = 0;
+    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(log, "requests")) {
+        if (strcmp(fx_str(item, "path"), AGAIN) != 0)
+            continue;
+        agains++;
+        ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(item, "body"), "extra"));
+    }
+    cJSON_Delete(log);
+    ck_assert_int_eq(agains, 1);
+
+    char *body = body_for(cu, "order-naver-plain", PRICE);
+    again_paid(&fx, NULL, body, "order-naver-plain", "paid");
+    char *cfm = sent_naver_use_cfm(&fx);
+    ck_assert_ptr_null(cfm);
+    free(body);
+
+    char tomorrow[9];
+    struct clock c = clock_fixed(((long long)time(NULL) + 86400) * 1000);
+    kst_date(&c, tomorrow);
+    body = xasprintf("{\"customer_uid\":\"%s\",\"merchant_uid\":\"order-naver-own\","
+                     "\"amount\":%d,\"extra\":{\"naverUseCfm\":\"%s\"}}",
+                     cu, PRICE, tomorrow);
+    again_paid(&fx, NULL, body, "order-naver-own", "paid");
+    cfm = sent_naver_use_cfm(&fx);
+    ck_assert_str_eq(cfm, tomorrow);
+    free(cfm);
+    free(body);
+    free(cu);
+    fx_stop(&fx);
 }
 END_TEST
 
@@ -708,6 +754,7 @@ static Suite *suite_merchant_again(void)
     tcase_add_test(tc, iamport_down_is_not_sent_and_retried);
     tcase_add_test(tc, a_bracket_form_body_charges);
     tcase_add_test(tc, naverpay_gets_naver_use_cfm_filled_in);
+    tcase_add_test(tc, naverpay_gets_no_naver_use_cfm_unless_required);
     tcase_add_test(tc, a_not_sent_first_charge_is_retried);
     tcase_add_loop_test(tc, an_unknown_answer_is_not_kept_under_an_idempotency_key, 0, 2);
     tcase_add_test(tc, a_not_sent_answer_is_not_kept_under_an_idempotency_key);

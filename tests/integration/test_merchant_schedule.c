@@ -378,7 +378,8 @@ START_TEST(naverpay_form_body_gets_use_dates)
 {
     struct fx fx;
     struct http_client_response r;
-    fx_start(&fx, NULL);
+    const char *env[] = {"NAVERPAY_USE_CFM=1", NULL}; /* the contract requires naverUseCfm */
+    fx_start(&fx, env);
     char *cu = fx_active_key(&fx, "naverpay", 0, NULL);
     long long at = now_s() + 3 * DAY;
     char cfm[9], day[9];

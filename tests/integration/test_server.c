@@ -356,6 +356,29 @@ START_TEST(check_config_and_help)
     ck_assert_str_eq(out, "configuration ok\n");
     free(out);
 
+    /* SANDBOX_MODE=1 with the real iamport (the default URL) is refused by --check-config and
+     * at start-up, before anything listens; with a loopback sandbox it is fine. */
+    const char *sandbox_real[] = {"DATABASE_URL=postgresql:///x", "IAMPORT_API_KEY=k",
+                                  "IAMPORT_API_SECRET=s", "SANDBOX_MODE=1", NULL};
+    ck_assert_int_eq(billkeyd_run_once(args, sandbox_real, &out), 2);
+    ck_assert_ptr_nonnull(strstr(out,
+                                 "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL on a loopback "
+                                 "address (the iamport sandbox), not 'https://api.iamport.kr'"));
+    free(out);
+    const char *no_args[] = {NULL};
+    ck_assert_int_eq(billkeyd_run_once(no_args, sandbox_real, &out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL"));
+    free(out);
+    const char *sandbox_local[] = {"DATABASE_URL=postgresql:///x",
+                                   "IAMPORT_API_KEY=k",
+                                   "IAMPORT_API_SECRET=s",
+                                   "SANDBOX_MODE=1",
+                                   "IAMPORT_BASE_URL=http://127.0.0.1:9",
+                                   NULL};
+    ck_assert_int_eq(billkeyd_run_once(args, sandbox_local, &out), 0);
+    ck_assert_str_eq(out, "configuration ok\n");
+    free(out);
+
     const char *help[] = {"--help", NULL};
     ck_assert_int_eq(billkeyd_run_once(help, good_env, &out), 0);
     for (size_t i = 0; i < config_var_count(); i++) {

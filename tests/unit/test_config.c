@@ -148,6 +148,7 @@ START_TEST(every_variable_is_read)
     env_set("IAMPORT_CONNECT_TIMEOUT_MS", "100");
     env_set("IAMPORT_TIMEOUT_MS", "120000");
     env_set("CHARGE_AMOUNT_MAX", "2000000000");
+    env_set("NAVERPAY_USE_CFM", "1");
     ck_assert_int_eq(config_load(&cfg, fake_getenv, &errors), 0);
     ck_assert_ptr_null(errors);
     ck_assert_int_eq(cfg.port, 0);
@@ -168,6 +169,7 @@ START_TEST(every_variable_is_read)
     ck_assert_int_eq(cfg.iamport_connect_timeout_ms, 100);
     ck_assert_int_eq(cfg.iamport_timeout_ms, 120000);
     ck_assert_int_eq(cfg.charge_amount_max, 2000000000);
+    ck_assert_int_eq(cfg.naverpay_use_cfm, 1);
     config_release(&cfg);
 }
 END_TEST
@@ -451,6 +453,59 @@ START_TEST(all_problems_reported_at_once)
 END_TEST
 
 #define SECRET_MARK "Zq9SecretMark"
+
+/* Loads the required variables with SANDBOX_MODE=1 and IAMPORT_BASE_URL=url; returns the
+ * number of problems (0: *cfg filled, caller releases) and *errors (caller frees). */
+static int load_sandbox_mode(const char *url, struct config *cfg, char **errors)
+{
+    fake_env_count = 0;
+    env_set_required();
+    env_set("SANDBOX_MODE", "1");
+    env_set("IAMPORT_BASE_URL", url);
+    *errors = NULL;
+    return config_load(cfg, fake_getenv, errors);
+}
+
+/* Issue #12: SANDBOX_MODE=1 opens key-less checkout creation, so it is refused with any
+ * iamport but the sandbox on a loopback address. */
+START_TEST(sandbox_mode_needs_a_loopback_iamport)
+{
+    static const char *const refused[] = {
+        "https://api.iamport.kr",          "http://10.0.0.5:8080",
+        "http://127.0.0.1.evil.example",   "http://localhost.evil.example",
+        "http://127.0.0.1@api.iamport.kr", "http://[::ffff:127.0.0.1]:9",
+        "http://[2001:db8::1]:9",          "http://128.0.0.1",
+    };
+    struct config cfg;
+    char *errors;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        ck_assert_int_eq(load_sandbox_mode(refused[i], &cfg, &errors), 1);
+        ck_assert_msg(strncmp(errors, "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL on a loopback", 52) ==
+                          0,
+                      "%s: %s", refused[i], errors);
+        free(errors);
+    }
+    /* the default URL too */
+    expect_errors("SANDBOX_MODE", "1",
+                  "SANDBOX_MODE: 1 needs IAMPORT_BASE_URL on a loopback address (the iamport "
+                  "sandbox), not 'https://api.iamport.kr': the demo route would create checkouts "
+                  "without a merchant key on a real iamport account\n");
+
+    static const char *const accepted[] = {
+        "http://127.0.0.1:4010", "http://127.8.9.10", "http://localhost:9/",
+        "http://LOCALHOST",      "http://[::1]:4010", "http://user@127.0.0.1:1/base",
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        ck_assert_msg(load_sandbox_mode(accepted[i], &cfg, &errors) == 0, "%s: %s", accepted[i],
+                      errors ? errors : "");
+        ck_assert_int_eq(cfg.sandbox_mode, 1);
+        config_release(&cfg);
+    }
+    /* SANDBOX_MODE=0 takes any iamport */
+    expect_ok("SANDBOX_MODE", "0", &cfg);
+    config_release(&cfg);
+}
+END_TEST
 
 START_TEST(secrets_never_echoed)
 {
@@ -747,7 +802,7 @@ END_TEST
 START_TEST(variable_table_is_exposed)
 {
     struct config_var_info info;
-    ck_assert_uint_eq(config_var_count(), 35);
+    ck_assert_uint_eq(config_var_count(), 36);
     config_var_info(0, &info);
     ck_assert_str_eq(info.name, "PORT");
     ck_assert_str_eq(info.default_value, "8080");
@@ -921,6 +976,7 @@ static Suite *suite_config(void)
     tcase_add_test(tc, addresses_and_levels_accepted);
     tcase_add_test(tc, all_problems_reported_at_once);
     tcase_add_test(tc, secrets_never_echoed);
+    tcase_add_test(tc, sandbox_mode_needs_a_loopback_iamport);
     tcase_add_test(tc, api_keys_parsed);
     tcase_add_loop_test(tc, api_keys_refused, 0,
                         (int)(sizeof bad_api_keys / sizeof bad_api_keys[0]));

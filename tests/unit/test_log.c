@@ -157,6 +157,46 @@ START_TEST(longest_secret_wins)
 }
 END_TEST
 
+/* Issue #12: the scrubber kept 64 values in one ring and every iamport token refresh added
+ * one, so after ~30 hours the start-up secrets fell out. Only tokens rotate now. */
+START_TEST(startup_secrets_outlive_hundreds_of_token_refreshes)
+{
+    static const char *const startup[] = {"db-password-Pa55", "imp-key-1234abcd",
+                                          "imp-secret-value-xyz", "shop_key_0123456789abcdef"};
+    for (size_t i = 0; i < sizeof startup / sizeof startup[0]; i++)
+        log_register_secret(startup[i]);
+    char token[64];
+    for (int i = 0; i < 500; i++) { /* about ten days of 30-minute refreshes */
+        snprintf(token, sizeof token, "iamport-access-token-%04d", i);
+        log_register_token(token);
+    }
+    for (size_t i = 0; i < sizeof startup / sizeof startup[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "x=%s.", startup[i]);
+        char *got = log_scrub(line);
+        ck_assert_msg(strcmp(got, "x=[redacted].") == 0, "'%s' scrubbed to '%s'", line, got);
+        free(got);
+    }
+    /* the newest 64 tokens are scrubbed, older ones have rotated out */
+    char *got = log_scrub("t=iamport-access-token-0499 t=iamport-access-token-0436");
+    ck_assert_str_eq(got, "t=[redacted] t=[redacted]");
+    free(got);
+    got = log_scrub("t=iamport-access-token-0435");
+    ck_assert_str_eq(got, "t=iamport-access-token-0435");
+    free(got);
+    /* a token that is also a start-up secret stays (never rotated out) */
+    log_register_token("imp-secret-value-xyz");
+    for (int i = 0; i < 100; i++) {
+        snprintf(token, sizeof token, "later-token-%04d", i);
+        log_register_token(token);
+    }
+    got = log_scrub("imp-secret-value-xyz");
+    ck_assert_str_eq(got, "[redacted]");
+    free(got);
+    log_shutdown();
+}
+END_TEST
+
 static void emit_debug(void)
 {
     log_set_level(LOG_WARN);
@@ -190,6 +230,7 @@ static Suite *suite_log(void)
     tcase_add_test(tc, long_messages_do_not_cut_secrets);
     tcase_add_test(tc, longest_secret_wins);
     tcase_add_test(tc, levels_filter);
+    tcase_add_test(tc, startup_secrets_outlive_hundreds_of_token_refreshes);
     suite_add_tcase(s, tc);
     return s;
 }

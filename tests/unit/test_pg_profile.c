@@ -82,9 +82,10 @@ END_TEST
 
 START_TEST(window_amount_and_first_charge_per_pg)
 {
-    /* rows: payco, kakaopay, kicc, chai, naverpay; columns: charge_now 0, 1 */
+    /* rows: payco, kakaopay, kicc, chai, naverpay; columns: charge_now 0, 1. CHAI shows the
+     * price when billkey charges it right after (issue #12: it showed 0, then charged 9900). */
     static const int64_t window[5][2] = {
-        {9900, 9900}, {0, 9900}, {9900, 9900}, {0, 0}, {9900, 9900}};
+        {9900, 9900}, {0, 9900}, {9900, 9900}, {0, 9900}, {9900, 9900}};
     static const int again[5][2] = {{0, 1}, {0, 0}, {0, 1}, {0, 1}, {0, 1}};
     for (size_t i = 0; i < 5; i++) {
         for (int now = 0; now < 2; now++) {
@@ -101,44 +102,50 @@ struct request_pay_case {
     const char *pg;
     int charge_now;
     int naver_popup;
+    const char *naver_product_code; /* the checkout's, NULL = NAVERPAY_PRODUCT_CODE */
     int with_ids;
     int with_buyer;
     const char *want;
 };
 
 static const struct request_pay_case cases[] = {
-    {"payco", 0, 1, 0, 1,
+    {"payco", 0, 1, NULL, 0, 1,
      "{\"pg\":\"payco\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
      "\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," BUYER LANDING "}"},
-    {"payco", 1, 1, 1, 0,
+    {"payco", 1, 1, NULL, 1, 0,
      "{\"pg\":\"payco\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
      "\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," LANDING "}"},
-    {"kakaopay", 0, 1, 0, 1,
+    {"kakaopay", 0, 1, NULL, 0, 1,
      "{\"pg\":\"kakaopay\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
      "\"cu_x\",\"name\":\"월 구독\",\"amount\":0," BUYER LANDING "}"},
-    {"kakaopay", 1, 1, 1, 1,
+    {"kakaopay", 1, 1, NULL, 1, 1,
      "{\"pg\":\"kakaopay.TCSUBSCRIP\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\","
      "\"customer_uid\":\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," BUYER LANDING "}"},
-    {"kicc", 0, 1, 1, 1,
+    {"kicc", 0, 1, NULL, 1, 1,
      "{\"pg\":\"kicc.kicc_billing\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\","
      "\"customer_uid\":\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," BUYER LANDING "}"},
-    {"kicc", 1, 1, 0, 0,
+    {"kicc", 1, 1, NULL, 0, 0,
      "{\"pg\":\"kicc\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
      "\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," LANDING "}"},
-    {"chai", 0, 1, 0, 1,
+    {"chai", 0, 1, NULL, 0, 1,
      "{\"pg\":\"chai\",\"pay_method\":\"trans\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
      "\"cu_x\",\"name\":\"월 구독\",\"amount\":0," BUYER LANDING "}"},
-    {"chai", 1, 1, 1, 1,
+    {"chai", 1, 1, NULL, 1, 1,
      "{\"pg\":\"chai.chai-pk-1\",\"pay_method\":\"trans\",\"merchant_uid\":\"" MU "\","
-     "\"customer_uid\":\"cu_x\",\"name\":\"월 구독\",\"amount\":0," BUYER LANDING "}"},
-    {"naverpay", 0, 1, 0, 1,
+     "\"customer_uid\":\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," BUYER LANDING "}"},
+    {"naverpay", 0, 1, NULL, 0, 1,
      "{\"pg\":\"naverpay\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
      "\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," BUYER LANDING ",\"naverPopupMode\":true,"
      "\"naverProductCode\":\"billkey\"}"},
-    {"naverpay", 1, 0, 1, 1,
+    {"naverpay", 1, 0, NULL, 1, 1,
      "{\"pg\":\"naverpay\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
      "\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," BUYER LANDING ",\"naverPopupMode\":false,"
      "\"naverProductCode\":\"billkey\",\"naverChainId\":\"sAMplEChAINid\"}"},
+    /* a checkout's own naverProductCode wins over NAVERPAY_PRODUCT_CODE */
+    {"naverpay", 0, 0, "plan-premium-12m", 0, 0,
+     "{\"pg\":\"naverpay\",\"pay_method\":\"card\",\"merchant_uid\":\"" MU "\",\"customer_uid\":"
+     "\"cu_x\",\"name\":\"월 구독\",\"amount\":9900," LANDING ",\"naverPopupMode\":false,"
+     "\"naverProductCode\":\"plan-premium-12m\"}"},
 };
 
 START_TEST(request_pay_is_exact)
@@ -155,6 +162,7 @@ START_TEST(request_pay_is_exact)
         .buyer_email = c->with_buyer ? "a@b.kr" : NULL,
         .buyer_tel = c->with_buyer ? "010-1234-5678" : NULL,
         .naver_popup = c->naver_popup,
+        .naver_product_code = c->naver_product_code,
     };
     cJSON *rp = pg_profile_request_pay(pg_profile_find(c->pg), &cfg, &co);
     char *text = cJSON_PrintUnformatted(rp);
