@@ -105,6 +105,8 @@ static const struct config_var config_vars[] = {
      "largest amount (won) the merchant API charges or books in one payment, 100..2000000000"},
     {"WEBHOOK_ALLOWED_CIDRS", CONFIG_CIDRS, "", 0, 0, 0, FIELD(webhook_allowed_cidrs),
      "IPv4/IPv6 CIDRs allowed to POST /webhooks/iamport, comma-separated (empty: any sender)"},
+    {"IAMPORT_MAX_CONCURRENT", CONFIG_INT, "64", 1, 10000, 0, FIELD(iamport_max_concurrent),
+     "iamport calls in flight at once, 1..10000; past it requests get 503 with Retry-After"},
 };
 /* clang-format on */
 

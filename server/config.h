@@ -41,6 +41,7 @@ struct config {
     char *naverpay_chain_id;        /* NAVERPAY_CHAIN_ID, "" when unset */
     int charge_amount_max;          /* CHARGE_AMOUNT_MAX, won */
     char *webhook_allowed_cidrs;    /* WEBHOOK_ALLOWED_CIDRS, "" when unset (any sender) */
+    int iamport_max_concurrent;     /* IAMPORT_MAX_CONCURRENT */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string
