@@ -25,6 +25,9 @@ struct route_env {
     size_t merchant_key_count;
     struct webhook_worker *webhooks;         /* woken when a webhook is recorded (NULL: none) */
     const struct cidr_list *webhook_senders; /* WEBHOOK_ALLOWED_CIDRS (NULL or empty: any) */
+    /* A pool of one connection that only /readyz uses (validated and reconnected on checkout),
+     * so readiness never waits for a slot of billing.db; NULL: billing.db */
+    struct db_pool *readyz_db;
 };
 
 /* The environment of the request being handled. */

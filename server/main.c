@@ -121,6 +121,7 @@ int main(int argc, char **argv)
     int rc = 1;
     struct http_server *srv = NULL;
     struct db_pool *db = NULL;
+    struct db_pool *readyz_db = NULL; /* /readyz's own connection: never waits for the pool */
     struct iamport_client *iamport = NULL;
     struct migrator migrator;
     memset(&migrator, 0, sizeof migrator);
@@ -135,7 +136,8 @@ int main(int argc, char **argv)
         goto out;
     }
     db = db_pool_create(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms);
-    if (!db) {
+    readyz_db = db_pool_create(cfg.database_url, 1, cfg.db_acquire_timeout_ms);
+    if (!db || !readyz_db) {
         log_msg(LOG_ERROR, NULL, "cannot create the database pool (bad DATABASE_URL?)");
         goto out;
     }
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
         .connect_timeout_ms = cfg.iamport_connect_timeout_ms,
         .timeout_ms = cfg.iamport_timeout_ms,
         .clock = &clock_system,
+        .max_concurrent = cfg.iamport_max_concurrent,
     };
     iamport = iamport_client_new(&iopts);
     if (!iamport) {
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
         .merchant_key_count = cfg.api_key_count,
         .webhooks = &webhooks,
         .webhook_senders = &webhook_senders,
+        .readyz_db = readyz_db,
     };
     /* config_load checked the list already */
     if (cidr_list_parse(cfg.webhook_allowed_cidrs, &webhook_senders, NULL) != 0) {
@@ -242,6 +246,7 @@ out:
     cidr_list_release(&webhook_senders);
     if (db)
         db_pool_free(db);
+    db_pool_free(readyz_db);
     iamport_client_free(iamport);
     curl_global_cleanup();
     log_msg(LOG_INFO, NULL, "stopped");
