@@ -105,6 +105,13 @@ enum db_stmt {
                                    schedule (bool) */
     STMT_WEBHOOK_PAYMENT_LOCK,  /* $1 merchant_uid → status, cancel_amount, fail_reason of the
                                    payments row, locked FOR UPDATE (0 rows: none) */
+    /* ---- verification leases (007_verification_lease.sql) ---- */
+    STMT_REGISTRATION_LEASE_TAKE,  /* $1 merchant_uid, $2 lease ms: takes the lease when it is
+                                      free or ran out → owner (uuid text); 0 rows: held by
+                                      another verification, or no such registration */
+    STMT_REGISTRATION_LEASE_CHECK, /* $1 merchant_uid, $2 owner: locks the row FOR UPDATE while
+                                      the lease is still owner's → merchant_uid (0 rows: lost) */
+    STMT_REGISTRATION_LEASE_DROP,  /* $1 merchant_uid, $2 owner: frees owner's lease */
     STMT_COUNT
 };
 /* clang-format on */

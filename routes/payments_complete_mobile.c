@@ -204,6 +204,8 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
         .window_msg = window_msg,
     };
     render(rep, &v);
+    if (res.retry_after)
+        reply_mark_retry_after(rep);
 out:
     verify_result_release(&res);
 }
