@@ -204,23 +204,38 @@ START_TEST(first_charge_declined)
 }
 END_TEST
 
+/* Approves a first charge on pg whose again answer is lost after iamport charged (with
+ * lookups_fail, the lookups of its merchant_uid fail too), completes it once and asserts the
+ * first payment's status. Returns its merchant_uid (caller frees); *co and *w as the checkout
+ * and window (caller releases). */
+static char *complete_with_lost_charge_answer(struct fx *fx, const char *pg, int lookups_fail,
+                                              const char *want_status, cJSON **co,
+                                              struct fx_window *w)
+{
+    struct http_client_response r;
+    *co = fx_checkout_plan(fx, pg, PRICE, 1);
+    fx_fault(fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
+                 "\"after_processing\":true}");
+    if (lookups_fail)
+        fx_fault(fx, "{\"method\":\"GET\",\"path\":\"/payments/find/*\",\"kind\":\"http500\","
+                     "\"count\":3}");
+    fx_window_submit(fx, fx_request_pay(*co), 0, 0, w);
+    fx_complete(fx, NULL, w->imp_uid, fx_str(*co, "merchant_uid"), &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(fx_str(first_payment(&r), "status"), want_status);
+    char *first = xstrdup(fx_str(first_payment(&r), "merchant_uid"));
+    http_client_response_release(&r);
+    return first;
+}
+
 /* The again call is dropped after iamport charged: billkey looks it up and records it paid. */
 START_TEST(first_charge_outcome_unknown_then_found)
 {
     struct fx fx;
     struct fx_window w;
-    struct http_client_response r;
+    cJSON *co = NULL;
     fx_start(&fx, NULL);
-    cJSON *co = fx_checkout_plan(&fx, "chai", PRICE, 1);
-    const char *mu = fx_str(co, "merchant_uid");
-    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
-                  "\"after_processing\":true}");
-    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 200, "%s", r.body);
-    ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
-    char *first = xstrdup(fx_str(first_payment(&r), "merchant_uid"));
-    http_client_response_release(&r);
+    char *first = complete_with_lost_charge_answer(&fx, "chai", 0, "paid", &co, &w);
     const char *p[] = {first, NULL};
     char *row = fx_sql(&fx,
                        "SELECT concat_ws('|', status, imp_uid IS NOT NULL, iamport->>'status') "
@@ -432,20 +447,11 @@ START_TEST(first_charge_left_requested_is_looked_up_not_charged_again)
     struct fx fx;
     struct fx_window w;
     struct http_client_response r;
+    cJSON *co = NULL;
     fx_start(&fx, NULL);
-    cJSON *co = fx_checkout_plan(&fx, "kicc", PRICE, 1);
-    const char *mu = fx_str(co, "merchant_uid");
     /* the charge happens, its answer is lost and every lookup fails: 'unknown' */
-    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
-                  "\"after_processing\":true}");
-    fx_fault(&fx, "{\"method\":\"GET\",\"path\":\"/payments/find/*\",\"kind\":\"http500\","
-                  "\"count\":3}");
-    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 200, "%s", r.body);
-    ck_assert_str_eq(fx_str(first_payment(&r), "status"), "unknown");
-    char *first = xstrdup(fx_str(first_payment(&r), "merchant_uid"));
-    http_client_response_release(&r);
+    char *first = complete_with_lost_charge_answer(&fx, "kicc", 1, "unknown", &co, &w);
+    const char *mu = fx_str(co, "merchant_uid");
     /* as a holder that died before recording anything leaves it: 'requested', lease run out */
     const char *p[] = {first, mu, NULL};
     free(fx_sql(&fx,
