@@ -251,6 +251,25 @@ static const struct db_statement statements[STMT_COUNT] = {
          "(SELECT coalesce(extract(epoch FROM now() - min(received_at)), 0) "
          "FROM webhook_events WHERE state IN ('received', 'processing'))",
          0},
+    [STMT_REGISTRATION_LEASE_TAKE] = {"registration_lease_take",
+                                      "UPDATE registrations SET "
+                                      "verify_lease_owner = gen_random_uuid()::text, "
+                                      "verify_lease_until = now() + $2::bigint * "
+                                      "interval '1 millisecond' "
+                                      "WHERE merchant_uid = $1 AND (verify_lease_until IS NULL "
+                                      "OR verify_lease_until <= now()) "
+                                      "RETURNING verify_lease_owner",
+                                      2},
+    [STMT_REGISTRATION_LEASE_CHECK] = {"registration_lease_check",
+                                       "SELECT merchant_uid FROM registrations "
+                                       "WHERE merchant_uid = $1 AND verify_lease_owner = $2 "
+                                       "FOR UPDATE",
+                                       2},
+    [STMT_REGISTRATION_LEASE_DROP] = {"registration_lease_drop",
+                                      "UPDATE registrations SET verify_lease_owner = NULL, "
+                                      "verify_lease_until = NULL "
+                                      "WHERE merchant_uid = $1 AND verify_lease_owner = $2",
+                                      2},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

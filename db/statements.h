@@ -110,6 +110,13 @@ enum db_stmt {
                                    requested|unknown|not_sent), overdue schedules (requested|
                                    scheduled|unknown past schedule_at), webhook lag (seconds
                                    since the oldest received|processing event was received, 0) */
+    /* ---- verification leases (007_verification_lease.sql) ---- */
+    STMT_REGISTRATION_LEASE_TAKE,  /* $1 merchant_uid, $2 lease ms: takes the lease when it is
+                                      free or ran out → owner (uuid text); 0 rows: held by
+                                      another verification, or no such registration */
+    STMT_REGISTRATION_LEASE_CHECK, /* $1 merchant_uid, $2 owner: locks the row FOR UPDATE while
+                                      the lease is still owner's → merchant_uid (0 rows: lost) */
+    STMT_REGISTRATION_LEASE_DROP,  /* $1 merchant_uid, $2 owner: frees owner's lease */
     STMT_COUNT
 };
 /* clang-format on */

@@ -166,6 +166,10 @@ static void create(struct request *req, struct reply *rep, const char *created_b
     case CHECKOUT_INTERNAL:
         reply_error(rep, req, 500, "internal", NULL, "%s", res.message);
         break;
+    case CHECKOUT_IAMPORT_BUSY:
+        reply_error(rep, req, 503, "iamport_busy", NULL, "%s", res.message);
+        reply_mark_retry_after(rep);
+        break;
     }
     checkout_result_release(&res);
 }

@@ -7,12 +7,14 @@
 #include "server/http/http.h"
 
 /* Sends *a as {code, message, response} with its HTTP status (its response moves into the
- * reply; rep->retry follows a->retry) and releases it. */
+ * reply; rep->retry follows a->retry; a 503 gets Retry-After) and releases it. */
 static inline void merchant_reply(struct reply *rep, struct merchant_answer *a)
 {
     reply_iamport(rep, a->http_status, a->code, a->message[0] ? a->message : NULL,
                   merchant_answer_take_response(a));
     rep->retry = a->retry;
+    if (a->http_status == 503)
+        reply_mark_retry_after(rep);
     merchant_answer_release(a);
 }
 

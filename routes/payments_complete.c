@@ -33,5 +33,7 @@ void route_payments_complete(struct request *req, struct reply *rep)
         reply_json(rep, 200, verify_result_json(&res));
     else
         reply_error(rep, req, res.http_status, res.code, res.field, "%s", res.message);
+    if (res.retry_after)
+        reply_mark_retry_after(rep);
     verify_result_release(&res);
 }

@@ -224,6 +224,8 @@ void route_payments_complete_mobile(struct request *req, struct reply *rep)
         .fail_reason = o == VERIFY_FAILED && res.has_registration ? res.reg.fail_reason : NULL,
     };
     render(rep, &v);
+    if (res.retry_after)
+        reply_mark_retry_after(rep);
 out:
     verify_result_release(&res);
 }

@@ -15,7 +15,8 @@ void route_readyz(struct request *req, struct reply *rep)
                     "database migrations are not applied yet (is PostgreSQL reachable?)");
         return;
     }
-    enum db_status st = db_schema_version(env->billing.db, &have);
+    /* its own connection (route_env.readyz_db): never waits for a slot of the busy main pool */
+    enum db_status st = db_schema_version(env->readyz_db ? env->readyz_db : env->billing.db, &have);
     if (st != DB_OK) {
         reply_error(rep, req, 503, "not_ready", NULL, "database %s (%s)",
                     st == DB_UNAVAILABLE ? "unreachable" : "query failed", db_status_name(st));

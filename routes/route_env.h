@@ -32,6 +32,9 @@ struct route_env {
     struct rate_limit *verify_limit;         /* per client address (NULL: no limit) */
     struct verify_guard *verify_guard;       /* unknown imp_uids (NULL: none remembered) */
     const struct cidr_list *trusted_proxies; /* TRUSTED_PROXIES (NULL or empty: nobody) */
+    /* A pool of one connection that only /readyz uses (validated and reconnected on checkout),
+     * so readiness never waits for a slot of billing.db; NULL: billing.db */
+    struct db_pool *readyz_db;
 };
 
 /* The environment of the request being handled. */

@@ -128,6 +128,8 @@ static const struct config_var config_vars[] = {
     {"NAVERPAY_USE_CFM", CONFIG_INT, "0", 0, 1, 0, FIELD(naverpay_use_cfm),
      "1 when the NaverPay contract requires extra.naverUseCfm: billkey fills in the charge's date "
      "in Korea where the merchant sent none; 0 sends it only when the merchant does"},
+    {"IAMPORT_MAX_CONCURRENT", CONFIG_INT, "64", 1, 10000, 0, FIELD(iamport_max_concurrent),
+     "iamport calls in flight at once, 1..10000; past it requests get 503 with Retry-After"},
 };
 /* clang-format on */
 

@@ -49,6 +49,7 @@ struct config {
     int verify_rate_burst;           /* VERIFY_RATE_BURST */
     int unknown_imp_uid_ttl_seconds; /* UNKNOWN_IMP_UID_TTL_SECONDS, 0 = off */
     int naverpay_use_cfm;            /* NAVERPAY_USE_CFM, 0 or 1 */
+    int iamport_max_concurrent;      /* IAMPORT_MAX_CONCURRENT */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

@@ -128,6 +128,7 @@ int main(int argc, char **argv)
     int rc = 1;
     struct http_server *srv = NULL;
     struct db_pool *db = NULL;
+    struct db_pool *readyz_db = NULL; /* /readyz's own connection: never waits for the pool */
     struct iamport_client *iamport = NULL;
     struct migrator migrator;
     memset(&migrator, 0, sizeof migrator);
@@ -146,7 +147,8 @@ int main(int argc, char **argv)
         goto out;
     }
     db = db_pool_create(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms);
-    if (!db) {
+    readyz_db = db_pool_create(cfg.database_url, 1, cfg.db_acquire_timeout_ms);
+    if (!db || !readyz_db) {
         log_msg(LOG_ERROR, NULL, "cannot create the database pool (bad DATABASE_URL?)");
         goto out;
     }
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
         .connect_timeout_ms = cfg.iamport_connect_timeout_ms,
         .timeout_ms = cfg.iamport_timeout_ms,
         .clock = &clock_system,
+        .max_concurrent = cfg.iamport_max_concurrent,
     };
     iamport = iamport_client_new(&iopts);
     if (!iamport) {
@@ -199,6 +202,7 @@ int main(int argc, char **argv)
         .webhook_senders = &webhook_senders,
         .metrics_token = cfg.metrics_token,
         .trusted_proxies = &trusted_proxies,
+        .readyz_db = readyz_db,
     };
     /* config_load checked the list already */
     if (cidr_list_parse(cfg.trusted_proxies, &trusted_proxies, NULL) != 0) {
@@ -272,6 +276,7 @@ out:
     verify_guard_free(verify_guard);
     if (db)
         db_pool_free(db);
+    db_pool_free(readyz_db);
     iamport_client_free(iamport);
     curl_global_cleanup();
     log_msg(LOG_INFO, NULL, "stopped");

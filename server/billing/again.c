@@ -185,6 +185,8 @@ static void answer_result(const struct charge_result *r, struct merchant_answer 
     const char *status = r->outcome.status;
     if (r->payment) {
         merchant_answer_ok(out, payment_reply(r->payment));
+    } else if (strcmp(status, "not_sent") == 0 && r->upstream == IAMPORT_E_BUSY) {
+        merchant_answer_busy(out);
     } else if (strcmp(status, "not_sent") == 0) {
         merchant_answer_retry(out, AGAIN_MSG_NOT_SENT);
     } else if (strcmp(status, "unknown") == 0) {

@@ -60,9 +60,8 @@ static void result_from_payment(struct charge_result *r, struct iamport_payment 
     p->raw = NULL;
 }
 
-/* GET /payments/find/{merchant_uid}: 1 when it settled *r (found, or the lookup failed), 0 when
- * iamport has no payment of that merchant_uid. */
-static int look_up(const struct billing_env *env, const char *merchant_uid, struct charge_result *r)
+int charge_ledger_look_up(const struct billing_env *env, const char *merchant_uid,
+                          struct charge_result *r)
 {
     struct iamport_payment pay;
     struct iamport_error err;
@@ -87,7 +86,7 @@ void charge_ledger_call(const struct billing_env *env, const struct iamport_agai
     memset(r, 0, sizeof *r);
     memset(&pay, 0, sizeof pay);
     r->upstream = IAMPORT_E_TRANSPORT;
-    if (recheck && look_up(env, rq->merchant_uid, r)) {
+    if (recheck && charge_ledger_look_up(env, rq->merchant_uid, r)) {
         log_msg(LOG_INFO, request_id, "charge '%s' re-checked at iamport: '%s'", rq->merchant_uid,
                 r->outcome.status);
         return;
@@ -111,7 +110,7 @@ void charge_ledger_call(const struct billing_env *env, const struct iamport_agai
     }
     log_msg(LOG_WARN, request_id, "charge '%s': outcome unknown (%s), looking it up",
             rq->merchant_uid, iamport_status_name(st));
-    if (!look_up(env, rq->merchant_uid, r))
+    if (!charge_ledger_look_up(env, rq->merchant_uid, r))
         charge_outcome_lookup_failed(IAMPORT_E_NOT_FOUND, &r->outcome);
 out:
     iamport_payment_release(&pay);

@@ -47,6 +47,13 @@ cJSON *charge_request_json(const struct iamport_again_request *rq);
 void charge_ledger_call(const struct billing_env *env, const struct iamport_again_request *rq,
                         int recheck, const char *request_id, struct charge_result *r);
 
+/* GET /payments/find/{merchant_uid} into *r (filled as charge_ledger_call fills it; the caller
+ * zeroes it first and sets r->upstream to a failure): returns 1 when *r is settled (found:
+ * r->upstream IAMPORT_OK and its outcome; the lookup failed: "unknown"), 0 when iamport has no
+ * payment of that merchant_uid. Never charges. */
+int charge_ledger_look_up(const struct billing_env *env, const char *merchant_uid,
+                          struct charge_result *r);
+
 /* Records r on the row merchant_uid (only if it is still requested or unknown) with its audit
  * row (actor, "payment.<status>", amount, upstream result) in one transaction. conn must not be
  * inside a transaction. DB_NOT_FOUND when the row was no longer requested/unknown. */

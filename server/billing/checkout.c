@@ -51,6 +51,10 @@ static enum checkout_status prepare(const struct billing_env *env, const char *m
         return CHECKOUT_OK;
     log_msg(LOG_WARN, request_id, "payments/prepare of '%s' failed (%s): %s", merchant_uid,
             iamport_status_name(st), err.detail);
+    if (st == IAMPORT_E_BUSY)
+        return fail(out, CHECKOUT_IAMPORT_BUSY,
+                    "iamport is busy (too many calls in flight); nothing was created, try again "
+                    "shortly");
     if (st == IAMPORT_E_TIMEOUT_UNKNOWN)
         return fail(out, CHECKOUT_IAMPORT_TIMEOUT,
                     "iamport did not answer in time registering the amount (payments/prepare); "

@@ -41,6 +41,7 @@ enum checkout_status {
     CHECKOUT_IAMPORT_TIMEOUT,     /* prepare timed out: nothing was stored */
     CHECKOUT_DB_UNAVAILABLE,
     CHECKOUT_INTERNAL,
+    CHECKOUT_IAMPORT_BUSY, /* IAMPORT_MAX_CONCURRENT calls in flight: nothing sent or stored */
 };
 
 struct checkout_result {

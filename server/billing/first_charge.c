@@ -103,15 +103,64 @@ out:
     return st;
 }
 
-enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn *conn,
-                                   const struct registration *reg, const char *actor,
+/* charge_ledger_settle on a connection of its own, released before returning. */
+static enum db_status settle(const struct billing_env *env, const char *merchant_uid,
+                             int64_t amount, const struct charge_result *r, const char *actor,
+                             const char *request_id)
+{
+    struct db_conn *conn = NULL;
+    enum db_status st = db_acquire(env->db, &conn);
+    if (st != DB_OK)
+        return st;
+    st = charge_ledger_settle(conn, merchant_uid, amount, r, actor, request_id);
+    db_release(env->db, conn);
+    return st;
+}
+
+/* *out (the registration's first charge) is 'requested' (its verification died mid-charge) or
+ * 'unknown': look its merchant_uid up, never send it again. Found → settled and *out updated;
+ * not found or a failed lookup → a 'requested' row becomes 'unknown' (the reconciler's), an
+ * 'unknown' one is left as it is. */
+static enum db_status resolve_open(const struct billing_env *env, const char *actor,
                                    const char *request_id, struct payment_summary *out)
+{
+    struct charge_result r;
+    memset(&r, 0, sizeof r);
+    r.upstream = IAMPORT_E_TRANSPORT;
+    if (!charge_ledger_look_up(env, out->merchant_uid, &r))
+        charge_outcome_lookup_failed(IAMPORT_E_NOT_FOUND, &r.outcome);
+    int found = r.upstream == IAMPORT_OK;
+    enum db_status st = DB_OK;
+    if (found || strcmp(out->status, "requested") == 0) {
+        log_msg(LOG_INFO, request_id, "first charge '%s' left '%s', looked up at iamport: '%s'",
+                out->merchant_uid, out->status, r.outcome.status);
+        st = settle(env, out->merchant_uid, out->amount, &r, actor, request_id);
+        if (st == DB_NOT_FOUND)
+            st = DB_OK; /* settled meanwhile by whoever held it before */
+        else if (st == DB_OK) {
+            free(out->status);
+            out->status = xstrdup(r.outcome.status);
+            free(out->imp_uid);
+            out->imp_uid = r.imp_uid ? xstrdup(r.imp_uid) : NULL;
+            free(out->fail_reason);
+            out->fail_reason = r.outcome.fail_reason[0] ? xstrdup(r.outcome.fail_reason) : NULL;
+        }
+    }
+    charge_result_release(&r);
+    return st;
+}
+
+enum db_status first_charge_ensure(const struct billing_env *env, const struct registration *reg,
+                                   const char *actor, const char *request_id,
+                                   struct payment_summary *out)
 {
     char merchant_uid[CHARGE_MERCHANT_UID_MAX + 1];
     struct charge_result r;
+    struct db_conn *conn = NULL;
     cJSON *extra = NULL;
     char today[9];
     int claimed = 0, recheck = 0;
+    enum db_status st = DB_ERROR;
 
     memset(out, 0, sizeof *out);
     if (ids_charge_merchant_uid(merchant_uid, sizeof merchant_uid) != 0) {
@@ -135,21 +184,28 @@ enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn
         .buyer_tel = reg->buyer_tel,
         .extra = extra,
     };
-    enum db_status st = claim(conn, reg, &rq, actor, request_id, merchant_uid, sizeof merchant_uid,
-                              &claimed, &recheck);
+    st = db_acquire(env->db, &conn);
+    if (st != DB_OK)
+        goto out;
+    st = claim(conn, reg, &rq, actor, request_id, merchant_uid, sizeof merchant_uid, &claimed,
+               &recheck);
+    if (st == DB_OK && !claimed)
+        st = payment_summary_load(conn, reg->merchant_uid, out);
+    db_release(env->db, conn); /* nothing is held across the iamport calls below */
     if (st != DB_OK || !claimed) {
-        cJSON_Delete(extra);
-        return st == DB_OK ? payment_summary_load(conn, reg->merchant_uid, out) : st;
+        if (st == DB_OK && out->present &&
+            (strcmp(out->status, "requested") == 0 || strcmp(out->status, "unknown") == 0))
+            st = resolve_open(env, actor, request_id, out);
+        goto out;
     }
 
     charge_ledger_call(env, &rq, recheck, request_id, &r);
-    cJSON_Delete(extra);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "merchant_uid", merchant_uid);
     cJSON_AddStringToObject(f, "status", r.outcome.status);
     log_json(LOG_INFO, request_id, "first charge", f);
 
-    st = charge_ledger_settle(conn, merchant_uid, reg->amount, &r, actor, request_id);
+    st = settle(env, merchant_uid, reg->amount, &r, actor, request_id);
     if (st != DB_OK)
         log_msg(LOG_ERROR, request_id,
                 "first charge '%s' ended '%s' but could not be recorded (%s): the ledger row "
@@ -162,5 +218,7 @@ enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn
     out->imp_uid = r.imp_uid ? xstrdup(r.imp_uid) : NULL;
     out->fail_reason = r.outcome.fail_reason[0] ? xstrdup(r.outcome.fail_reason) : NULL;
     charge_result_release(&r);
+out:
+    cJSON_Delete(extra);
     return st;
 }

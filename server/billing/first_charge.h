@@ -28,19 +28,25 @@ enum db_status payment_summary_load(struct db_conn *conn, const char *registrati
                                     struct payment_summary *out);
 
 /* Takes the first payment of an active charge_now registration on a PG whose window does not
- * charge (PAYCO, KICC, CHAI, NaverPay), at most once whoever calls:
- * 1. in its own transaction, claims the registration's only 'first_charge' ledger row (a new
- *    "bkp_…" merchant_uid, status 'requested') — the partial unique index refuses a second
- *    claim, and the loser just reads the winner's row — and COMMITs it with an audit row;
- * 2. POST /subscribe/payments/again (NaverPay: extra.naverUseCfm = today in KST, yyyyMMdd);
- * 3. records paid / failed (iamport's fail_reason). When the outcome is unknown (timeout after
- *    sending, 5xx), GET /payments/find/{merchant_uid} once: found → its status, else 'unknown'
- *    for the reconciler. It never charges again under a new merchant_uid.
- * conn must not be inside a transaction. *out (zeroed first) is the resulting row. Returns
- * DB_OK, or the database failure (then *out may still describe a charge that was made but could
- * not be recorded; the ledger row stays 'requested' for the reconciler). */
-enum db_status first_charge_ensure(const struct billing_env *env, struct db_conn *conn,
-                                   const struct registration *reg, const char *actor,
-                                   const char *request_id, struct payment_summary *out);
+ * charge (PAYCO, KICC, CHAI, NaverPay), at most once whoever calls. The caller holds the
+ * registration's verification lease (issuance_verify), so one caller at a time gets here:
+ * 1. in its own short transaction, claims the registration's only 'first_charge' ledger row (a
+ *    new "bkp_…" merchant_uid, status 'requested') — the partial unique index refuses a second
+ *    claim, and the loser reads the existing row — and COMMITs it with an audit row; the
+ *    connection goes back to the pool;
+ * 2. POST /subscribe/payments/again (NaverPay: extra.naverUseCfm = today in KST, yyyyMMdd), with
+ *    no connection held;
+ * 3. records paid / failed (iamport's fail_reason) in a second short transaction. When the
+ *    outcome is unknown (timeout after sending, 5xx), GET /payments/find/{merchant_uid} once:
+ *    found → its status, else 'unknown' for the reconciler.
+ * An existing row left 'requested' (a holder that died mid-charge) or 'unknown' is looked up
+ * with GET /payments/find/{merchant_uid}, never sent again: found → settled; not found → a
+ * 'requested' row becomes 'unknown'. It never charges under a new merchant_uid.
+ * *out (zeroed first) is the resulting row. Returns DB_OK, or the database failure (then *out
+ * may still describe a charge that was made but could not be recorded; the ledger row stays
+ * 'requested'). */
+enum db_status first_charge_ensure(const struct billing_env *env, const struct registration *reg,
+                                   const char *actor, const char *request_id,
+                                   struct payment_summary *out);
 
 #endif

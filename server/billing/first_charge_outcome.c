@@ -38,8 +38,10 @@ enum charge_next charge_outcome_after_failure(enum iamport_status st,
 {
     if (iamport_outcome_unknown(st, err))
         return CHARGE_LOOK_UP;
-    if (st == IAMPORT_E_TRANSPORT || st == IAMPORT_E_AUTH || st == IAMPORT_E_INVALID_ARGUMENT) {
-        /* nothing reached iamport (refused connection, no token, refused before sending) */
+    if (st == IAMPORT_E_TRANSPORT || st == IAMPORT_E_AUTH || st == IAMPORT_E_INVALID_ARGUMENT ||
+        st == IAMPORT_E_BUSY) {
+        /* nothing reached iamport (refused connection, no token, refused before sending, too
+         * many calls in flight) */
         out->status = "not_sent";
         snprintf(out->fail_reason, sizeof out->fail_reason,
                  "the charge was not sent to iamport (%s)%s%s", iamport_status_name(st),

@@ -131,3 +131,22 @@ void issuance_check_customer(const struct issuance_expectation *e, const struct 
         return;
     out->needs_key = 0;
 }
+
+enum issuance_step issuance_next_step(const struct issuance_state *s)
+{
+    if (strcmp(s->status, "tampered") == 0)
+        return ISSUANCE_STEP_REJECTED;
+    if (strcmp(s->status, "active") == 0) {
+        if (!s->same_payment)
+            return ISSUANCE_STEP_CONFLICT;
+        if (!s->charges_with_again)
+            return ISSUANCE_STEP_ACTIVE;
+        int settled = s->first_status && (strcmp(s->first_status, "paid") == 0 ||
+                                          strcmp(s->first_status, "failed") == 0 ||
+                                          strcmp(s->first_status, "cancelled") == 0);
+        return settled ? ISSUANCE_STEP_ACTIVE : ISSUANCE_STEP_FIRST_CHARGE;
+    }
+    if (strcmp(s->status, "failed") == 0 && s->same_payment)
+        return ISSUANCE_STEP_FAILED;
+    return ISSUANCE_STEP_SETTLE;
+}

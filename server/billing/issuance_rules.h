@@ -62,4 +62,27 @@ void issuance_check_payment(const struct issuance_expectation *expect,
 void issuance_check_customer(const struct issuance_expectation *expect,
                              const struct iamport_customer *customer, struct issuance_check *out);
 
+/* What a verification must do with a registration as stored, decided without I/O (the same
+ * answer for every caller, so that a replay can be one read). */
+enum issuance_step {
+    ISSUANCE_STEP_CONFLICT,     /* active with another payment: 409 */
+    ISSUANCE_STEP_REJECTED,     /* tampered: the stored rejection */
+    ISSUANCE_STEP_FAILED,       /* failed with this very payment: the stored failure */
+    ISSUANCE_STEP_ACTIVE,       /* active with this payment and nothing left to do */
+    ISSUANCE_STEP_SETTLE,       /* pending (or failed with another payment): ask iamport */
+    ISSUANCE_STEP_FIRST_CHARGE, /* active with this payment, its first charge not settled */
+};
+
+/* The stored state a step is decided from; strings are borrowed. */
+struct issuance_state {
+    const char *status;       /* the registration's: "pending", "active", "failed", "tampered" */
+    int same_payment;         /* its imp_uid is the payment being verified */
+    int charges_with_again;   /* charge_now on a PG whose window does not charge */
+    const char *first_status; /* its 'first_charge' ledger row's status, NULL when none */
+};
+
+/* ACTIVE needs no first charge, or one that is paid, failed or cancelled; a first charge that
+ * is missing, not_sent, requested or unknown is FIRST_CHARGE (taken, re-sent or looked up). */
+enum issuance_step issuance_next_step(const struct issuance_state *s);
+
 #endif

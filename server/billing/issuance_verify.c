@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/billing/billing_env.h"
 #include "server/billing/audit.h"
@@ -18,8 +19,13 @@
 #include "server/core/xalloc.h"
 
 #define CANCEL_REASON "billkey: verification mismatch"
-/* How long a verification waits for another one of the same registration to finish. */
-#define LOCK_WAIT "20s"
+/* How long a verification waits for another one of the same registration to finish, polling
+ * its state with no connection held between polls. */
+#define WAIT_MS 20000L
+#define POLL_FIRST_MS 50L
+#define POLL_MAX_MS 500L
+/* A lease when billing_env has no charge_stale_ms: longer than any verification's iamport calls. */
+#define LEASE_DEFAULT_MS 600000LL
 
 static const struct {
     int http_status;
@@ -45,8 +51,8 @@ struct verify_ctx {
     const struct billing_env *env;
     const char *actor;
     const char *request_id;
-    struct db_conn *conn;
-    int locked;                       /* the session advisory lock is held */
+    struct db_conn *conn;             /* only inside one short transaction, else NULL */
+    char lease_owner[64];             /* this verification's lease ("" when it holds none) */
     const struct pg_profile *profile; /* the registration's PG */
     struct iamport_payment pay;       /* what iamport says */
     struct verify_result *out;
@@ -76,8 +82,22 @@ static enum verify_outcome finish(struct verify_result *out, enum verify_outcome
     return outcome;
 }
 
+/* 503 "try again shortly": another verification holds the registration. */
+static enum verify_outcome in_progress(struct verify_result *out)
+{
+    finish(out, VERIFY_DB_UNAVAILABLE,
+           "another verification of this registration is still running; try again shortly");
+    out->code = "verification_in_progress";
+    out->retry_after = 1;
+    return out->outcome;
+}
+
 static enum verify_outcome db_failure(struct verify_ctx *c, enum db_status st, const char *what)
 {
+    if (st == DB_NOT_FOUND) { /* the lease ran out and another verification took it over */
+        log_msg(LOG_WARN, c->request_id, "issuance verification lost its lease while %s", what);
+        return in_progress(c->out);
+    }
     log_msg(LOG_ERROR, c->request_id, "issuance verification: %s failed (%s): %s", what,
             db_status_name(st), c->conn ? db_conn_error(c->conn) : "");
     if (st == DB_UNAVAILABLE)
@@ -119,6 +139,16 @@ static enum verify_outcome iamport_failure(struct verify_ctx *c, enum iamport_st
     const char *why = err->message;
     log_msg(LOG_WARN, c->request_id, "iamport %s failed (%s, http %d): %s", what,
             iamport_status_name(st), err->http_status, err->detail);
+    if (st == IAMPORT_E_BUSY) {
+        finish(c->out, VERIFY_IAMPORT_UNAVAILABLE,
+               "iamport is busy (too many calls in flight) while %s; nothing changed, the "
+               "registration is still pending, try again shortly",
+               what);
+        c->out->http_status = 503;
+        c->out->code = "iamport_busy";
+        c->out->retry_after = 1;
+        return c->out->outcome;
+    }
     if (is_timeout(st, err))
         return finish(c->out, VERIFY_IAMPORT_TIMEOUT,
                       "iamport did not answer in time (%s); the registration is still pending, "
@@ -158,12 +188,42 @@ static int has_issue_row(const struct verify_ctx *c)
     return c->out->reg.charge_now && c->profile->charges_at_issuance;
 }
 
-/* Ends the transaction: COMMIT when st is DB_OK, else ROLLBACK and st. */
-static enum db_status commit_or_rollback(struct verify_ctx *c, enum db_status st)
+/* Opens a short transaction that records an outcome: a pooled connection in c->conn, BEGIN,
+ * and the registration's row locked while the lease is still this verification's (DB_NOT_FOUND
+ * when it was lost). End it with leased_end() whatever this returned. */
+static enum db_status leased_begin(struct verify_ctx *c)
 {
+    const char *params[] = {c->out->reg.merchant_uid, c->lease_owner};
+    PGresult *res = NULL;
+    enum db_status st = db_acquire(c->env->db, &c->conn);
+    if (st != DB_OK) {
+        c->conn = NULL;
+        return st;
+    }
+    st = db_begin(c->conn);
     if (st == DB_OK)
-        return db_commit(c->conn);
-    db_rollback(c->conn);
+        st = db_exec(c->conn, STMT_REGISTRATION_LEASE_CHECK, params, &res);
+    if (st == DB_OK && PQntuples(res) != 1)
+        st = DB_NOT_FOUND;
+    if (res)
+        PQclear(res);
+    return st;
+}
+
+/* COMMIT when st is DB_OK, else ROLLBACK (and st); the connection goes back to the pool. */
+static enum db_status leased_end(struct verify_ctx *c, enum db_status st)
+{
+    if (!c->conn)
+        return st;
+    if (st == DB_OK)
+        st = db_commit(c->conn);
+    else
+        db_rollback(c->conn);
+    if (st != DB_OK && st != DB_NOT_FOUND)
+        log_msg(LOG_ERROR, c->request_id, "recording the verification of '%s' failed (%s): %s",
+                c->out->reg.merchant_uid, db_status_name(st), db_conn_error(c->conn));
+    db_release(c->env->db, c->conn);
+    c->conn = NULL;
     return st;
 }
 
@@ -179,7 +239,7 @@ static cJSON *detail_base(const struct verify_ctx *c)
 static enum verify_outcome apply_failed(struct verify_ctx *c, const struct issuance_check *chk)
 {
     struct registration *reg = &c->out->reg;
-    enum db_status st = db_begin(c->conn);
+    enum db_status st = leased_begin(c);
     if (st == DB_OK)
         st = registration_set_status(c->conn, reg->merchant_uid, "failed", c->pay.imp_uid,
                                      chk->reason);
@@ -191,7 +251,7 @@ static enum verify_outcome apply_failed(struct verify_ctx *c, const struct issua
         st = audit_record(c->conn, c->actor, "registration.failed", reg->merchant_uid,
                           c->request_id, d);
     }
-    st = commit_or_rollback(c, st);
+    st = leased_end(c, st);
     if (st != DB_OK)
         return db_failure(c, st, "recording the failed registration");
     registration_set_field(&reg->status, "failed");
@@ -225,7 +285,7 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
         }
         did_cancel = 1;
     }
-    enum db_status st = db_begin(c->conn);
+    enum db_status st = leased_begin(c);
     if (st == DB_OK)
         st =
             registration_set_status(c->conn, reg->merchant_uid, "tampered", c->pay.imp_uid, reason);
@@ -254,7 +314,7 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
         st = audit_record(c->conn, c->actor, "payment.cancelled", reg->merchant_uid, c->request_id,
                           d);
     }
-    st = commit_or_rollback(c, st);
+    st = leased_end(c, st);
     iamport_payment_release(&cancelled);
     if (st != DB_OK)
         return db_failure(c, st, "recording the rejected payment");
@@ -270,7 +330,7 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
 static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iamport_customer *card)
 {
     struct registration *reg = &c->out->reg;
-    enum db_status st = db_begin(c->conn);
+    enum db_status st = leased_begin(c);
     if (st == DB_OK)
         st = registration_set_status(c->conn, reg->merchant_uid, "active", c->pay.imp_uid, NULL);
     if (st == DB_OK) {
@@ -296,7 +356,7 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iam
         st = audit_record(c->conn, c->actor, "registration.active", reg->merchant_uid,
                           c->request_id, d);
     }
-    st = commit_or_rollback(c, st);
+    st = leased_end(c, st);
     if (st == DB_OK) {
         registration_set_field(&reg->status, "active");
         registration_set_field(&reg->imp_uid, c->pay.imp_uid);
@@ -324,6 +384,8 @@ static enum verify_outcome read_card(struct verify_ctx *c,
         issuance_check_customer(expect, card, chk);
         return VERIFY_ACTIVE;
     }
+    if (ist == IAMPORT_E_BUSY) /* nothing was asked: do not record a key without its card */
+        return iamport_failure(c, ist, &err, "looking the billing key up");
     int no_key = ist == IAMPORT_E_NOT_FOUND || (ist == IAMPORT_E_API && err.http_status < 500);
     if (chk->needs_key && no_key) {
         issuance_check_customer(expect, NULL, chk);
@@ -376,56 +438,146 @@ static enum verify_outcome settle_pending(struct verify_ctx *c)
                   chk.reason);
 }
 
-/* Step 8: the first payment of an active registration. */
+/* The KakaoPay window's 'issue' row, read in a short transaction of its own. */
+static enum db_status load_first_payment(struct verify_ctx *c)
+{
+    struct db_conn *conn = NULL;
+    payment_summary_release(&c->out->first_payment);
+    enum db_status st = db_acquire(c->env->db, &conn);
+    if (st != DB_OK)
+        return st;
+    st = payment_summary_load(conn, c->out->reg.merchant_uid, &c->out->first_payment);
+    db_release(c->env->db, conn);
+    return st;
+}
+
+/* Step 8: the first payment of an active registration (the lease is held). */
 static enum verify_outcome first_payment(struct verify_ctx *c)
 {
     struct registration *reg = &c->out->reg;
     enum db_status st = DB_OK;
     if (!reg->charge_now)
         return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
-    if (pg_profile_charges_with_again(c->profile, reg->charge_now))
-        st = first_charge_ensure(c->env, c->conn, reg, c->actor, c->request_id,
-                                 &c->out->first_payment);
-    else
-        st = payment_summary_load(c->conn, reg->merchant_uid, &c->out->first_payment);
+    if (pg_profile_charges_with_again(c->profile, reg->charge_now)) {
+        payment_summary_release(&c->out->first_payment);
+        st = first_charge_ensure(c->env, reg, c->actor, c->request_id, &c->out->first_payment);
+    } else {
+        st = load_first_payment(c);
+    }
     if (st != DB_OK && !c->out->first_payment.present)
         return db_failure(c, st, "taking the first payment");
     return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
 }
 
-/* Takes the registration's session advisory lock, waiting at most LOCK_WAIT (lock_timeout is
- * set for one short transaction; the session lock outlives its COMMIT). */
-static enum db_status lock_registration(struct verify_ctx *c, const char *merchant_uid)
+/* Loads the registration (and its first payment when charge_now) on conn into c->out and decides
+ * the step from them. DB_NOT_FOUND when there is no such registration. */
+static enum db_status load_state(struct verify_ctx *c, struct db_conn *conn,
+                                 enum issuance_step *step)
 {
-    const char *wait[] = {LOCK_WAIT};
-    const char *params[] = {merchant_uid};
-    enum db_status st = db_begin(c->conn);
-    if (st == DB_OK)
-        st = db_exec(c->conn, STMT_LOCK_TIMEOUT_LOCAL, wait, NULL);
-    if (st == DB_OK)
-        st = db_exec(c->conn, STMT_REGISTRATION_LOCK, params, NULL);
-    /* Held from here even if the COMMIT fails: a session lock outlives its transaction. */
-    c->locked = st == DB_OK;
-    st = commit_or_rollback(c, st);
+    struct registration *reg = &c->out->reg;
+    registration_release(reg);
+    payment_summary_release(&c->out->first_payment);
+    enum db_status st = registration_load(conn, c->pay.merchant_uid, reg);
+    if (st != DB_OK)
+        return st;
+    c->out->has_registration = 1;
+    c->profile = pg_profile_find(reg->pg_provider);
+    if (!c->profile) {
+        log_msg(LOG_ERROR, c->request_id, "registration '%s' has an unknown pg_provider '%s'",
+                reg->merchant_uid, reg->pg_provider);
+        return DB_ERROR;
+    }
+    if (reg->charge_now)
+        st = payment_summary_load(conn, reg->merchant_uid, &c->out->first_payment);
+    struct issuance_state state = {
+        .status = reg->status,
+        .same_payment = reg->imp_uid && strcmp(reg->imp_uid, c->pay.imp_uid) == 0,
+        .charges_with_again = pg_profile_charges_with_again(c->profile, reg->charge_now),
+        .first_status = c->out->first_payment.present ? c->out->first_payment.status : NULL,
+    };
+    *step = issuance_next_step(&state);
     return st;
 }
 
-/* Releases the lock; on failure rolls back whatever is open and tries once more. */
-static void unlock_registration(struct verify_ctx *c, const char *merchant_uid)
+static int needs_lease(enum issuance_step step)
 {
-    const char *params[] = {merchant_uid};
-    if (db_exec(c->conn, STMT_REGISTRATION_UNLOCK, params, NULL) == DB_OK)
-        return;
-    db_rollback(c->conn);
-    if (db_exec(c->conn, STMT_REGISTRATION_UNLOCK, params, NULL) != DB_OK) {
-        log_msg(LOG_ERROR, c->request_id,
-                "cannot release the lock of registration '%s' (closing the connection): %s",
-                merchant_uid, db_conn_error(c->conn));
-        db_conn_discard(c->conn); /* closing the session releases the lock */
-    }
+    return step == ISSUANCE_STEP_SETTLE || step == ISSUANCE_STEP_FIRST_CHARGE;
 }
 
-/* Reads the payment again now that the lock is held: the one fetched before it may have changed
+/* One short transaction: the registration as stored and the step it needs; when the step is
+ * work, the lease too (taken only when free or run out), after which the row is read again
+ * under it and, if the work was done meanwhile, the lease is given back at once. *busy = 1 when
+ * another verification holds the lease (nothing was taken). */
+static enum db_status claim_tx(struct verify_ctx *c, enum issuance_step *step, int *busy)
+{
+    struct db_conn *conn = NULL;
+    PGresult *res = NULL;
+    char lease_ms[24];
+    int64_t ms = c->env->charge_stale_ms > 0 ? c->env->charge_stale_ms : LEASE_DEFAULT_MS;
+    snprintf(lease_ms, sizeof lease_ms, "%" PRId64, ms);
+    const char *take[] = {c->pay.merchant_uid, lease_ms};
+
+    *busy = 0;
+    enum db_status st = db_acquire(c->env->db, &conn);
+    if (st != DB_OK)
+        return st;
+    st = db_begin(conn);
+    if (st == DB_OK)
+        st = load_state(c, conn, step);
+    if (st != DB_OK || !needs_lease(*step))
+        goto out;
+    st = db_exec(conn, STMT_REGISTRATION_LEASE_TAKE, take, &res);
+    if (st != DB_OK)
+        goto out;
+    if (PQntuples(res) != 1) {
+        *busy = 1;
+        goto out;
+    }
+    snprintf(c->lease_owner, sizeof c->lease_owner, "%s", PQgetvalue(res, 0, 0));
+    st = load_state(c, conn, step);
+    if (st == DB_OK && !needs_lease(*step)) {
+        const char *drop[] = {c->pay.merchant_uid, c->lease_owner};
+        st = db_exec(conn, STMT_REGISTRATION_LEASE_DROP, drop, NULL);
+    }
+out:
+    if (res)
+        PQclear(res);
+    if (st == DB_OK)
+        st = db_commit(conn);
+    else
+        db_rollback(conn);
+    if (st != DB_OK || !needs_lease(*step))
+        c->lease_owner[0] = '\0';
+    if (st != DB_OK && st != DB_NOT_FOUND)
+        log_msg(LOG_ERROR, c->request_id, "claiming registration '%s' failed (%s): %s",
+                c->pay.merchant_uid, db_status_name(st), db_conn_error(conn));
+    db_release(c->env->db, conn);
+    return st;
+}
+
+/* Gives the lease back (a failure only leaves it to run out). */
+static void drop_lease(struct verify_ctx *c)
+{
+    struct db_conn *conn = NULL;
+    const char *params[] = {c->pay.merchant_uid, c->lease_owner};
+    enum db_status st = db_acquire(c->env->db, &conn);
+    if (st == DB_OK)
+        st = db_exec(conn, STMT_REGISTRATION_LEASE_DROP, params, NULL);
+    if (st != DB_OK)
+        log_msg(LOG_WARN, c->request_id,
+                "cannot give back the verification lease of '%s' (%s): it runs out by itself",
+                c->pay.merchant_uid, db_status_name(st));
+    db_release(c->env->db, conn);
+    c->lease_owner[0] = '\0';
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Reads the payment again now that the lease is held: the one fetched before it may have changed
  * meanwhile (a concurrent verification cancelled it, the shop's console refunded part of it), and
  * only what iamport says now may decide. VERIFY_ACTIVE means "go on" with the fresh c->pay. */
 static enum verify_outcome refetch_payment(struct verify_ctx *c)
@@ -450,7 +602,6 @@ static enum verify_outcome refetch_payment(struct verify_ctx *c)
                    c->pay.merchant_uid);
         goto out;
     }
-    /* the same merchant_uid, so the unlock (which names it) still releases this lock */
     iamport_payment_release(&c->pay);
     c->pay = fresh;
     memset(&fresh, 0, sizeof fresh);
@@ -459,47 +610,51 @@ out:
     return o;
 }
 
-/* Steps 4-8 with the connection held. */
-static enum verify_outcome verify_locked(struct verify_ctx *c)
+/* Steps 4-8: claim (or wait for another verification, polling with no connection held), then
+ * work under the lease with each write in its own short transaction. */
+static enum verify_outcome verify_registration(struct verify_ctx *c)
 {
     const char *merchant_uid = c->pay.merchant_uid;
-    struct registration *reg = &c->out->reg;
+    const struct registration *reg = &c->out->reg;
+    enum issuance_step step = ISSUANCE_STEP_SETTLE;
+    long waited = 0, pause = POLL_FIRST_MS;
+    int busy = 0;
 
-    enum db_status st = lock_registration(c, merchant_uid);
-    if (st == DB_ERROR) {
-        log_msg(LOG_WARN, c->request_id, "registration '%s' stayed locked for %s: %s", merchant_uid,
-                LOCK_WAIT, db_conn_error(c->conn));
-        return finish(c->out, VERIFY_DB_UNAVAILABLE,
-                      "another verification of this registration is still running; try again");
+    for (;;) {
+        enum db_status st = claim_tx(c, &step, &busy);
+        if (st == DB_NOT_FOUND)
+            return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
+                          "merchant_uid '%s' is not a registration billkey created", merchant_uid);
+        if (st != DB_OK)
+            return db_failure(c, st, "claiming the registration");
+        if (!busy)
+            break;
+        if (waited >= WAIT_MS) {
+            log_msg(LOG_WARN, c->request_id, "registration '%s' stayed leased for %ld ms",
+                    merchant_uid, waited);
+            return in_progress(c->out);
+        }
+        sleep_ms(pause);
+        waited += pause;
+        pause = pause * 2 > POLL_MAX_MS ? POLL_MAX_MS : pause * 2;
     }
-    if (st != DB_OK)
-        return db_failure(c, st, "locking the registration");
-    st = registration_load(c->conn, merchant_uid, reg);
-    if (st == DB_NOT_FOUND)
-        return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
-                      "merchant_uid '%s' is not a registration billkey created", merchant_uid);
-    if (st != DB_OK)
-        return db_failure(c, st, "loading the registration");
-    c->out->has_registration = 1;
-    c->profile = pg_profile_find(reg->pg_provider);
-    if (!c->profile)
-        return finish(c->out, VERIFY_INTERNAL, "registration '%s' has an unknown pg_provider",
-                      merchant_uid);
-
-    int same_payment = reg->imp_uid && strcmp(reg->imp_uid, c->pay.imp_uid) == 0;
-    if (strcmp(reg->status, "active") == 0) {
-        if (!same_payment)
-            return finish(c->out, VERIFY_CONFLICT,
-                          "registration '%s' is already active with another payment", merchant_uid);
-        return first_payment(c);
-    }
-    if (strcmp(reg->status, "tampered") == 0)
+    switch (step) {
+    case ISSUANCE_STEP_CONFLICT:
+        return finish(c->out, VERIFY_CONFLICT,
+                      "registration '%s' is already active with another payment", merchant_uid);
+    case ISSUANCE_STEP_REJECTED:
         return finish(c->out, VERIFY_REJECTED, "the payment was rejected: %s",
                       reg->fail_reason ? reg->fail_reason : "verification mismatch");
-    if (strcmp(reg->status, "failed") == 0 && same_payment)
+    case ISSUANCE_STEP_FAILED:
         return finish(c->out, VERIFY_FAILED, "the registration failed: %s",
                       reg->fail_reason ? reg->fail_reason : "the PG reported a failure");
-
+    case ISSUANCE_STEP_ACTIVE:
+        return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
+    case ISSUANCE_STEP_FIRST_CHARGE:
+        return first_payment(c);
+    case ISSUANCE_STEP_SETTLE:
+        break;
+    }
     enum verify_outcome o = refetch_payment(c);
     if (o != VERIFY_ACTIVE)
         return o;
@@ -565,19 +720,10 @@ enum verify_outcome issuance_verify(const struct billing_env *env, const char *i
     o = fetch_payment(&c, imp_uid, claimed_merchant_uid);
     if (o != VERIFY_ACTIVE)
         goto out;
-    enum db_status st = db_acquire(env->db, &c.conn);
-    if (st != DB_OK) {
-        c.conn = NULL;
-        o = db_failure(&c, st, "getting a database connection");
-        goto out;
-    }
-    o = verify_locked(&c);
+    o = verify_registration(&c);
 out:
-    if (c.conn) {
-        if (c.locked)
-            unlock_registration(&c, c.pay.merchant_uid);
-        db_release(env->db, c.conn);
-    }
+    if (c.lease_owner[0])
+        drop_lease(&c);
     if (o != VERIFY_ACTIVE) {
         cJSON *f = cJSON_CreateObject();
         cJSON_AddStringToObject(f, "code", out->code);

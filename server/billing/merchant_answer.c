@@ -96,6 +96,9 @@ void merchant_answer_upstream(struct merchant_answer *a, enum iamport_status st,
     case IAMPORT_E_INVALID_ARGUMENT:
         merchant_answer_refuse(a, 200, 1, "파라미터 형식 오류: %s", err->detail);
         return;
+    case IAMPORT_E_BUSY:
+        merchant_answer_busy(a);
+        return;
     default:
         break;
     }
@@ -119,6 +122,14 @@ int merchant_answer_no_iamport(const struct billing_env *env, struct merchant_an
         return 0;
     merchant_answer_refuse(a, 503, -1, "iamport 연동이 설정되지 않았습니다 (no iamport client)");
     return 1;
+}
+
+void merchant_answer_busy(struct merchant_answer *a)
+{
+    merchant_answer_refuse(a, 503, -1,
+                           "iamport 호출이 많아 지금은 처리할 수 없습니다. 잠시 후 다시 시도해 "
+                           "주세요 (iamport busy: nothing was sent)");
+    a->retry = 1;
 }
 
 void merchant_answer_db_unavailable(struct merchant_answer *a, const char *what)

@@ -64,6 +64,9 @@ void merchant_answer_audit_upstream(cJSON *detail, enum iamport_status st,
                                     const struct iamport_error *err);
 /* 1 (and 503 / -1 in *a) when env has no iamport client, else 0. */
 int merchant_answer_no_iamport(const struct billing_env *env, struct merchant_answer *a);
+/* iamport already has IAMPORT_MAX_CONCURRENT calls in flight (IAMPORT_E_BUSY): 503 / -1 with
+ * retry set; merchant_reply() adds Retry-After. Nothing was sent. */
+void merchant_answer_busy(struct merchant_answer *a);
 /* The database could not be used: 503 / -1. */
 void merchant_answer_db_unavailable(struct merchant_answer *a, const char *what);
 /* Hands the response over (the answer keeps null). */

@@ -343,11 +343,15 @@ static const char *run(struct book *b, struct merchant_answer *out, cJSON *detai
     }
     enum iamport_status st = send(b, &err);
     merchant_answer_audit_upstream(detail, st, &err);
-    if (st == IAMPORT_E_TRANSPORT || st == IAMPORT_E_AUTH || st == IAMPORT_E_INVALID_ARGUMENT) {
+    if (st == IAMPORT_E_TRANSPORT || st == IAMPORT_E_AUTH || st == IAMPORT_E_INVALID_ARGUMENT ||
+        st == IAMPORT_E_BUSY) {
         set_pending(b, ITEM_NOT_SENT);
         log_msg(LOG_WARN, b->request_id, "schedule not sent (%s): %s", iamport_status_name(st),
                 err.detail);
-        merchant_answer_retry(out, SCHEDULE_MSG_NOT_SENT);
+        if (st == IAMPORT_E_BUSY)
+            merchant_answer_busy(out);
+        else
+            merchant_answer_retry(out, SCHEDULE_MSG_NOT_SENT);
         return "schedule.not_sent";
     }
     if (st != IAMPORT_OK && !iamport_outcome_unknown(st, &err)) {

@@ -86,10 +86,15 @@ struct reply {
                   Idempotency-Key gives the key up instead of storing it */
 };
 
+/* Retry-After (seconds) of a 503 "busy, try again" answer (iamport calls capped, pool busy). */
+#define REPLY_RETRY_AFTER_BUSY "1"
+
 void reply_init(struct reply *rep);
 void reply_release(struct reply *rep);
 /* Sets (replacing) a response header; copies both strings. */
 void reply_set_header(struct reply *rep, const char *name, const char *value);
+/* Marks a "busy, try again" answer: Retry-After: REPLY_RETRY_AFTER_BUSY and rep->retry = 1. */
+void reply_mark_retry_after(struct reply *rep);
 /* Borrowed value of a response header, or NULL. */
 const char *reply_header(const struct reply *rep, const char *name);
 /* Serialises `body` as application/json; takes ownership of `body` (NULL → "{}"). */

@@ -60,6 +60,12 @@ void reply_set_header(struct reply *rep, const char *name, const char *value)
     rep->header_count++;
 }
 
+void reply_mark_retry_after(struct reply *rep)
+{
+    reply_set_header(rep, "Retry-After", REPLY_RETRY_AFTER_BUSY);
+    rep->retry = 1;
+}
+
 const char *reply_header(const struct reply *rep, const char *name)
 {
     for (size_t i = 0; i < rep->header_count; i++)

@@ -54,6 +54,9 @@ enum iamport_status {
     IAMPORT_E_AUTH,
     /* The caller passed an invalid argument (err->detail says which); nothing was sent. */
     IAMPORT_E_INVALID_ARGUMENT,
+    /* The client already has max_concurrent calls in flight: nothing was sent (no queue: the
+     * caller answers "busy, retry later"). */
+    IAMPORT_E_BUSY,
 };
 
 struct iamport_error {
@@ -88,6 +91,9 @@ struct iamport_client_options {
     /* optional, borrowed (must outlive the client): the local clock that times token expiry
      * and refresh (tests drive it); NULL = the system clock. */
     const struct clock *clock;
+    /* optional: calls in flight at once (IAMPORT_MAX_CONCURRENT); past it a call fails at once
+     * with IAMPORT_E_BUSY. 0 = 64. */
+    int max_concurrent;
 };
 
 struct iamport_client;

@@ -11,6 +11,7 @@
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define DEFAULT_TIMEOUT_MS 30000L
+#define DEFAULT_MAX_CONCURRENT 64
 
 static bool tier_code_valid(const char *code)
 {
@@ -48,6 +49,8 @@ static const char *options_problem(const struct iamport_client_options *o)
         return "api_secret is missing";
     if (o->connect_timeout_ms < 0 || o->timeout_ms < 0)
         return "timeouts must not be negative";
+    if (o->max_concurrent < 0)
+        return "max_concurrent must not be negative";
     if (o->tier_code && !tier_code_valid(o->tier_code))
         return "tier_code must be 3 upper-case letters or digits";
     return NULL;
@@ -71,6 +74,8 @@ struct iamport_client *iamport_client_new(const struct iamport_client_options *o
     }
     iamport_token_cache_init(&c->token, &c->http, opts->clock, opts->api_key, opts->api_secret);
     c->include_sandbox = opts->include_sandbox;
+    c->max_concurrent = opts->max_concurrent ? opts->max_concurrent : DEFAULT_MAX_CONCURRENT;
+    atomic_init(&c->in_flight, 0);
 
     log_register_secret(opts->api_secret);
     log_register_secret(opts->api_key);
@@ -128,7 +133,20 @@ enum iamport_status iamport_call(struct iamport_client *c, const struct iamport_
 {
     struct call_token ct = {.cache = &c->token};
     const struct iamport_authorizer auth = {.token = call_token_get, .arg = &ct};
-    enum iamport_status st = iamport_exchange(&c->http, call, &auth, response, err);
+    enum iamport_status st;
+
+    *response = NULL;
+    if (atomic_fetch_add(&c->in_flight, 1) >= c->max_concurrent) {
+        atomic_fetch_sub(&c->in_flight, 1);
+        if (err)
+            memset(err, 0, sizeof *err);
+        st = iamport_fail(err, IAMPORT_E_BUSY, "%d iamport calls are already in flight",
+                          c->max_concurrent);
+        log_failure(call, st, err);
+        return st;
+    }
+    st = iamport_exchange(&c->http, call, &auth, response, err);
+    atomic_fetch_sub(&c->in_flight, 1);
     if (st != IAMPORT_OK)
         log_failure(call, st, err);
     return st;

@@ -16,10 +16,15 @@ struct iamport_client {
     struct iamport_http http;         /* connections, base URL, timeouts, Tier header */
     struct iamport_token_cache token; /* borrows `http` and the options' clock */
     bool include_sandbox;
+    /* A counting semaphore without a queue: iamport_call takes a slot with a try-acquire
+     * (fetch_add, and back out past max_concurrent) and gives it back when the call ends. */
+    atomic_int in_flight;
+    int max_concurrent;
 };
 
 /* Runs a call with the client's token (401 -> refresh -> one retry; see iamport_exchange) and
- * logs failures. On IAMPORT_OK *response is the envelope's "response" member, owned by the
+ * logs failures. With max_concurrent calls already in flight it fails at once with
+ * IAMPORT_E_BUSY and sends nothing. On IAMPORT_OK *response is the envelope's "response" member, owned by the
  * caller (cJSON_Delete); on failure *response is NULL and err is filled. */
 enum iamport_status iamport_call(struct iamport_client *c, const struct iamport_call *call,
                                  cJSON **response, struct iamport_error *err);

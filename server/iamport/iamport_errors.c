@@ -33,6 +33,8 @@ const char *iamport_status_name(enum iamport_status status)
         return "auth";
     case IAMPORT_E_INVALID_ARGUMENT:
         return "invalid_argument";
+    case IAMPORT_E_BUSY:
+        return "busy";
     }
     return "unknown";
 }

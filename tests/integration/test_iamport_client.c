@@ -1622,6 +1622,9 @@ START_TEST(client_options_are_validated)
     o.timeout_ms = 0;
     o.connect_timeout_ms = -1;
     ck_assert_ptr_null(iamport_client_new(&o));
+    o.connect_timeout_ms = 0;
+    o.max_concurrent = -1;
+    ck_assert_ptr_null(iamport_client_new(&o));
     ck_assert_ptr_null(iamport_client_new(NULL));
 
     fflush(capture);
@@ -1635,6 +1638,7 @@ START_TEST(client_options_are_validated)
                                        "with 'http://' or 'https://'"));
     ck_assert_ptr_nonnull(strstr(text, "cannot create the iamport client: api_key is missing"));
     ck_assert_ptr_nonnull(strstr(text, "timeouts must not be negative"));
+    ck_assert_ptr_nonnull(strstr(text, "max_concurrent must not be negative"));
     ck_assert_ptr_nonnull(strstr(text, "cannot create the iamport client: options are missing"));
     log_set_stream(NULL);
     fclose(capture);
@@ -2095,6 +2099,60 @@ START_TEST(status_names_and_unknown_outcomes)
 }
 END_TEST
 
+struct slow_lookup {
+    struct iamport_client *client;
+    enum iamport_status status;
+};
+
+static void *slow_lookup_thread(void *arg)
+{
+    struct slow_lookup *w = arg;
+    struct iamport_payment p;
+    w->status = iamport_find_payment(w->client, "m_slow", &p, NULL);
+    iamport_payment_release(&p);
+    return NULL;
+}
+
+/* max_concurrent = 1: while one call is in flight, another fails at once with IAMPORT_E_BUSY and
+ * sends nothing (not even a charge); once the slot is free, calls go through again. */
+START_TEST(calls_past_max_concurrent_are_busy_and_send_nothing)
+{
+    struct iamport_client_options o = {
+        .base_url = sb.base_url,
+        .api_key = SANDBOX_KEY,
+        .api_secret = SANDBOX_SECRET,
+        .timeout_ms = 10000,
+        .max_concurrent = 1,
+    };
+    struct iamport_client *c = iamport_client_new(&o);
+    ck_assert_ptr_nonnull(c);
+    struct iamport_payment p;
+    struct iamport_error err;
+    add_fault("GET", "/payments/find/m_slow", "latency", 1, 2000, false);
+    struct slow_lookup w = {.client = c};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, slow_lookup_thread, &w), 0);
+    ck_assert_int_eq(wait_for_requests("POST", "/users/getToken", 1, 5000), 1);
+    sleep_ms(300); /* the lookup itself is in the sandbox now */
+
+    struct iamport_again_request req = {
+        .customer_uid = CUSTOMER, .merchant_uid = "m_busy", .amount = 100, .name = "x"};
+    ck_assert_int_eq(iamport_again(c, &req, &p, &err), IAMPORT_E_BUSY);
+    ck_assert_str_eq(iamport_status_name(IAMPORT_E_BUSY), "busy");
+    ck_assert_ptr_nonnull(strstr(err.detail, "in flight"));
+    ck_assert(!iamport_outcome_unknown(IAMPORT_E_BUSY, &err));
+    ck_assert_int_eq(count_requests("POST", "/subscribe/payments/again", NULL, 0), 0);
+    ck_assert_int_eq(ledger_count("m_busy"), 0);
+
+    pthread_join(t, NULL);
+    ck_assert_int_eq(w.status, IAMPORT_E_NOT_FOUND);
+    charge(c, "m_busy", 100, &p);
+    iamport_payment_release(&p);
+    ck_assert_int_eq(ledger_count("m_busy"), 1);
+    iamport_client_free(c);
+}
+END_TEST
+
 /* ====================================================================================== */
 
 static TCase *sandbox_case(const char *name)
@@ -2142,6 +2200,7 @@ static Suite *suite_iamport_client(void)
     tcase_add_test(transport, server_gone_after_token_is_transport_for_a_charge);
     tcase_add_test(transport, connections_are_reused);
     tcase_add_test(transport, connections_are_reused_across_threads);
+    tcase_add_test(transport, calls_past_max_concurrent_are_busy_and_send_nothing);
     suite_add_tcase(s, transport);
 
     TCase *errors = sandbox_case("errors");

@@ -205,23 +205,38 @@ START_TEST(first_charge_declined)
 }
 END_TEST
 
+/* Approves a first charge on pg whose again answer is lost after iamport charged (with
+ * lookups_fail, the lookups of its merchant_uid fail too), completes it once and asserts the
+ * first payment's status. Returns its merchant_uid (caller frees); *co and *w as the checkout
+ * and window (caller releases). */
+static char *complete_with_lost_charge_answer(struct fx *fx, const char *pg, int lookups_fail,
+                                              const char *want_status, cJSON **co,
+                                              struct fx_window *w)
+{
+    struct http_client_response r;
+    *co = fx_checkout_plan(fx, pg, PRICE, 1);
+    fx_fault(fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
+                 "\"after_processing\":true}");
+    if (lookups_fail)
+        fx_fault(fx, "{\"method\":\"GET\",\"path\":\"/payments/find/*\",\"kind\":\"http500\","
+                     "\"count\":3}");
+    fx_window_submit(fx, fx_request_pay(*co), 0, 0, w);
+    fx_complete(fx, NULL, w->imp_uid, fx_str(*co, "merchant_uid"), &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(fx_str(first_payment(&r), "status"), want_status);
+    char *first = xstrdup(fx_str(first_payment(&r), "merchant_uid"));
+    http_client_response_release(&r);
+    return first;
+}
+
 /* The again call is dropped after iamport charged: billkey looks it up and records it paid. */
 START_TEST(first_charge_outcome_unknown_then_found)
 {
     struct fx fx;
     struct fx_window w;
-    struct http_client_response r;
+    cJSON *co = NULL;
     fx_start(&fx, NULL);
-    cJSON *co = fx_checkout_plan(&fx, "chai", PRICE, 1);
-    const char *mu = fx_str(co, "merchant_uid");
-    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\",\"kind\":\"drop\","
-                  "\"after_processing\":true}");
-    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 200, "%s", r.body);
-    ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
-    char *first = xstrdup(fx_str(first_payment(&r), "merchant_uid"));
-    http_client_response_release(&r);
+    char *first = complete_with_lost_charge_answer(&fx, "chai", 0, "paid", &co, &w);
     const char *p[] = {first, NULL};
     char *row = fx_sql(&fx,
                        "SELECT concat_ws('|', status, imp_uid IS NOT NULL, iamport->>'status') "
@@ -375,9 +390,10 @@ START_TEST(concurrent_completes_charge_once)
 }
 END_TEST
 
-/* The serialisation lives in PostgreSQL: while another session holds the registration's advisory
- * lock, a complete waits; once it is released, the complete finishes. */
-START_TEST(verification_waits_for_the_database_lock)
+/* The serialisation lives in PostgreSQL: while another verification's lease is live (its holder
+ * died mid-way), a complete waits, holding no connection; once the lease runs out, the complete
+ * takes it over and finishes. */
+START_TEST(verification_waits_for_a_live_lease_and_takes_over_when_it_runs_out)
 {
     struct fx fx;
     struct fx_window w;
@@ -387,36 +403,84 @@ START_TEST(verification_waits_for_the_database_lock)
     const char *mu = fx_str(co, "merchant_uid");
     fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
 
-    PGconn *holder = PQconnectdb(fx.db_url);
-    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
-    const char *params[] = {mu};
-    PGresult *res = PQexecParams(holder,
-                                 "SELECT pg_advisory_lock(hashtextextended('registration:' || $1, "
-                                 "0))",
-                                 1, NULL, params, NULL, NULL, 0);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    PQclear(res);
+    const char *params[] = {mu, NULL};
+    free(fx_sql(&fx,
+                "UPDATE registrations SET verify_lease_owner = 'a-dead-holder', "
+                "verify_lease_until = now() + interval '2 seconds' WHERE merchant_uid = $1 "
+                "RETURNING merchant_uid",
+                params));
 
     struct racer rc = {.fx = &fx, .imp_uid = w.imp_uid, .merchant_uid = mu};
     ck_assert_int_eq(pthread_create(&thread, NULL, race, &rc), 0);
     struct timespec pause = {.tv_sec = 0, .tv_nsec = 800 * 1000000L};
     nanosleep(&pause, NULL);
     char *s = fx_registration_column(&fx, "status", mu);
-    ck_assert_str_eq(s, "pending"); /* still waiting for the lock */
+    ck_assert_str_eq(s, "pending"); /* still waiting for the lease */
     free(s);
     ck_assert_int_eq(rc.status, 0);
+    /* the waiting verification holds no connection of its own: only this probe's is open */
+    ck_assert_int_eq(fx_sql_int(&fx,
+                                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                "current_database() AND state LIKE 'idle in transaction%'",
+                                NULL),
+                     0);
 
-    res = PQexecParams(holder,
-                       "SELECT pg_advisory_unlock(hashtextextended('registration:' || $1, 0))", 1,
-                       NULL, params, NULL, NULL, 0);
-    ck_assert_str_eq(PQgetvalue(res, 0, 0), "t");
-    PQclear(res);
     pthread_join(thread, NULL);
     ck_assert_int_eq(rc.status, 200);
     s = fx_registration_column(&fx, "status", mu);
     ck_assert_str_eq(s, "active");
     free(s);
-    PQfinish(holder);
+    ck_assert_int_eq(fx_sql_int(&fx,
+                                "SELECT count(*) FROM registrations WHERE merchant_uid = $1 "
+                                "AND verify_lease_owner IS NULL AND verify_lease_until IS NULL",
+                                params),
+                     1);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+/* A first charge left 'requested' by a verification that died after iamport took the money is
+ * looked up by its merchant_uid and recorded paid by the next verification: never charged twice. */
+START_TEST(first_charge_left_requested_is_looked_up_not_charged_again)
+{
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    cJSON *co = NULL;
+    fx_start(&fx, NULL);
+    /* the charge happens, its answer is lost and every lookup fails: 'unknown' */
+    char *first = complete_with_lost_charge_answer(&fx, "kicc", 1, "unknown", &co, &w);
+    const char *mu = fx_str(co, "merchant_uid");
+    /* as a holder that died before recording anything leaves it: 'requested', lease run out */
+    const char *p[] = {first, mu, NULL};
+    free(fx_sql(&fx,
+                "WITH r AS (UPDATE registrations SET verify_lease_owner = 'a-dead-holder', "
+                "verify_lease_until = now() - interval '1 second' WHERE merchant_uid = $2) "
+                "UPDATE payments SET status = 'requested', imp_uid = NULL "
+                "WHERE merchant_uid = $1 RETURNING merchant_uid",
+                p));
+    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(fx_str(first_payment(&r), "status"), "paid");
+    ck_assert_str_eq(fx_str(first_payment(&r), "merchant_uid"), first);
+    http_client_response_release(&r);
+    char *row = fx_sql(&fx,
+                       "SELECT concat_ws('|', status, imp_uid IS NOT NULL) FROM payments "
+                       "WHERE merchant_uid = $1",
+                       (const char *const[]){first, NULL});
+    ck_assert_str_eq(row, "paid|t");
+    free(row);
+    struct fx_ledger l;
+    fx_ledger(&fx, NULL, &l);
+    ck_assert_int_eq(l.merchant_uids, 1);
+    fx_ledger_release(&l);
+    fx_ledger(&fx, first, &l);
+    ck_assert_int_eq(l.count, 1);
+    ck_assert_int_eq(l.total_paid, PRICE);
+    fx_ledger_release(&l);
+    free(first);
     fx_window_release(&w);
     cJSON_Delete(co);
     fx_stop(&fx);
@@ -436,7 +500,8 @@ static Suite *suite_issuance_faults(void)
     tcase_add_test(tc, first_charge_outcome_unknown_then_found);
     tcase_add_test(tc, first_charge_outcome_unknown_stays_unknown);
     tcase_add_loop_test(tc, concurrent_completes_charge_once, 0, 2);
-    tcase_add_test(tc, verification_waits_for_the_database_lock);
+    tcase_add_test(tc, verification_waits_for_a_live_lease_and_takes_over_when_it_runs_out);
+    tcase_add_test(tc, first_charge_left_requested_is_looked_up_not_charged_again);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <libpq-fe.h>
-
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
 #include "tests/lib/merchant_fixture.h"
@@ -164,19 +162,6 @@ static void *verify_thread(void *arg)
     return NULL;
 }
 
-/* Waits (up to 10 s) until cond_sql counts want. */
-static void wait_count(const struct fx *fx, const char *sql, long long want)
-{
-    long long n = -1;
-    for (int i = 0; i < 200; i++) {
-        n = fx_count(fx, sql);
-        if (n == want)
-            return;
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
-    }
-    ck_abort_msg("'%s' is %lld, want %lld", sql, n, want);
-}
-
 static void wait_lookups(const struct fx *fx, const char *imp_uid, int want)
 {
     char *path = xasprintf("/payments/%s", imp_uid);
@@ -191,12 +176,8 @@ static void wait_lookups(const struct fx *fx, const char *imp_uid, int want)
     free(path);
 }
 
-#define LOCK_WAITERS                                                                               \
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "    \
-    "(SELECT oid FROM pg_database WHERE datname = current_database())"
-
-/* Hole 3: two verifications fetch the payment while the registration is locked; between their
- * fetches the console cancels part of it (tampering). Whichever runs first under the lock must
+/* Hole 3: two verifications fetch the payment while the registration is leased by another; between
+ * their fetches the console cancels part of it (tampering). Whichever runs first under the lease must
  * decide on the payment as it is then: it rejects and cancels the rest, and the other, holding
  * a snapshot from before the cancel, must not record it as paid or the registration as active. */
 START_TEST(concurrent_verifications_decide_on_the_fresh_payment)
@@ -210,16 +191,13 @@ START_TEST(concurrent_verifications_decide_on_the_fresh_payment)
     ck_assert_int_eq(w.success, 1);
     fx_clear_requests(&fx);
 
-    /* hold the registration's lock as a running verification would */
-    PGconn *holder = PQconnectdb(fx.db_url);
-    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
-    const char *params[] = {mu};
-    PGresult *res = PQexecParams(holder,
-                                 "SELECT pg_advisory_lock(hashtextextended('registration:' || $1, "
-                                 "0))",
-                                 1, NULL, params, NULL, NULL, 0);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    PQclear(res);
+    /* hold the registration's lease as a running verification would */
+    const char *params[] = {mu, NULL};
+    free(fx_sql(&fx,
+                "UPDATE registrations SET verify_lease_owner = 'running', "
+                "verify_lease_until = now() + interval '1 hour' WHERE merchant_uid = $1 "
+                "RETURNING merchant_uid",
+                params));
 
     struct verification v[2];
     memset(v, 0, sizeof v);
@@ -230,23 +208,21 @@ START_TEST(concurrent_verifications_decide_on_the_fresh_payment)
     }
     ck_assert_int_eq(pthread_create(&v[0].thread, NULL, verify_thread, &v[0]), 0);
     wait_lookups(&fx, w.imp_uid, 1); /* the first has its snapshot: paid in full */
-    wait_count(&fx, LOCK_WAITERS, 1);
     console_cancel(&fx, w.imp_uid, 3000);
     ck_assert_int_eq(pthread_create(&v[1].thread, NULL, verify_thread, &v[1]), 0);
     wait_lookups(&fx, w.imp_uid, 2);
-    wait_count(&fx, LOCK_WAITERS, 2);
+    /* both wait for the lease, holding no connection; nothing changed yet */
+    expect_reg(&fx, mu, "pending");
 
-    res = PQexecParams(holder,
-                       "SELECT pg_advisory_unlock(hashtextextended('registration:' || $1, 0))", 1,
-                       NULL, params, NULL, NULL, 0);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    PQclear(res);
+    free(fx_sql(&fx,
+                "UPDATE registrations SET verify_lease_owner = NULL, verify_lease_until = NULL "
+                "WHERE merchant_uid = $1 RETURNING merchant_uid",
+                params));
     for (int i = 0; i < 2; i++) {
         pthread_join(v[i].thread, NULL);
         ck_assert_msg(v[i].status == 409 && strcmp(v[i].code, "payment_rejected") == 0,
                       "verification %d: %ld %s", i, v[i].status, v[i].code);
     }
-    PQfinish(holder);
 
     expect_reg(&fx, mu, "tampered");
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);

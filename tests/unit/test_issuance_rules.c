@@ -561,6 +561,43 @@ START_TEST(table_with_pg_ids_and_partial_cancels)
 }
 END_TEST
 
+/* What a verification does with a stored registration: answer from it, or take the lease. */
+START_TEST(next_step_answers_stored_states_and_works_only_on_open_ones)
+{
+    static const struct {
+        const char *status;
+        int same, again;
+        const char *first;
+        enum issuance_step want;
+    } cases[] = {
+        {"pending", 0, 0, NULL, ISSUANCE_STEP_SETTLE},
+        {"pending", 1, 1, NULL, ISSUANCE_STEP_SETTLE},
+        {"failed", 0, 0, NULL, ISSUANCE_STEP_SETTLE},
+        {"failed", 1, 0, NULL, ISSUANCE_STEP_FAILED},
+        {"tampered", 1, 0, NULL, ISSUANCE_STEP_REJECTED},
+        {"tampered", 0, 1, "paid", ISSUANCE_STEP_REJECTED},
+        {"active", 0, 0, NULL, ISSUANCE_STEP_CONFLICT},
+        {"active", 0, 1, "requested", ISSUANCE_STEP_CONFLICT},
+        {"active", 1, 0, NULL, ISSUANCE_STEP_ACTIVE},
+        {"active", 1, 1, "paid", ISSUANCE_STEP_ACTIVE},
+        {"active", 1, 1, "failed", ISSUANCE_STEP_ACTIVE},
+        {"active", 1, 1, "cancelled", ISSUANCE_STEP_ACTIVE},
+        {"active", 1, 1, NULL, ISSUANCE_STEP_FIRST_CHARGE},
+        {"active", 1, 1, "requested", ISSUANCE_STEP_FIRST_CHARGE},
+        {"active", 1, 1, "unknown", ISSUANCE_STEP_FIRST_CHARGE},
+        {"active", 1, 1, "not_sent", ISSUANCE_STEP_FIRST_CHARGE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct issuance_state st = {.status = cases[i].status,
+                                    .same_payment = cases[i].same,
+                                    .charges_with_again = cases[i].again,
+                                    .first_status = cases[i].first};
+        ck_assert_msg(issuance_next_step(&st) == cases[i].want, "case %zu (%s)", i,
+                      cases[i].status);
+    }
+}
+END_TEST
+
 static Suite *suite_issuance_rules(void)
 {
     Suite *s = suite_create("issuance_rules");
@@ -576,6 +613,7 @@ static Suite *suite_issuance_rules(void)
     tcase_add_test(tc, ready_acceptance_needs_the_key_at_iamport);
     tcase_add_test(tc, partly_cancelled_payment_is_rejected_by_its_net);
     tcase_add_test(tc, configured_pg_id_must_match);
+    tcase_add_test(tc, next_step_answers_stored_states_and_works_only_on_open_ones);
     suite_add_tcase(s, tc);
     TCase *table_tc = tcase_create("table");
     tcase_add_test(table_tc, table_with_the_right_identity);
