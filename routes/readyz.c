@@ -1,8 +1,9 @@
-/* GET /readyz: PostgreSQL is reachable and migrated to this build's schema version (else 503). */
+/* GET /readyz: PostgreSQL is reachable and migrated to this build's schema version (else 503), with the reconciler's backlog. */
 #include "routes/routes.h"
 
 #include "db/migrate.h"
 #include "routes/route_env.h"
+#include "server/billing/reconciler_backlog.h"
 
 void route_readyz(struct request *req, struct reply *rep)
 {
@@ -29,5 +30,9 @@ void route_readyz(struct request *req, struct reply *rep)
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "status", "ready");
     cJSON_AddNumberToObject(body, "schema_version", have);
+    /* The reconciler's items past their grace; readiness does not depend on them. */
+    struct reconcile_backlog backlog;
+    if (env->reconcile && reconciler_backlog(&env->billing, env->reconcile, &backlog) == DB_OK)
+        cJSON_AddItemToObject(body, "backlog", reconciler_backlog_json(&backlog));
     reply_json(rep, 200, body);
 }

@@ -8,6 +8,7 @@
 #include "server/http/http.h"
 
 struct cidr_list;
+struct reconcile_settings;
 struct webhook_worker;
 
 /* Built by main (or a test) and handed to the HTTP server as http_site.ctx. Everything is
@@ -23,8 +24,10 @@ struct route_env {
      * tokens' `now`/`expired_at` come from billing.clock */
     const struct merchant_key *merchant_keys;
     size_t merchant_key_count;
-    struct webhook_worker *webhooks;         /* woken when a webhook is recorded (NULL: none) */
-    const struct cidr_list *webhook_senders; /* WEBHOOK_ALLOWED_CIDRS (NULL or empty: any) */
+    struct webhook_worker *webhooks;            /* woken when a webhook is recorded (NULL: none) */
+    const struct cidr_list *webhook_senders;    /* WEBHOOK_ALLOWED_CIDRS (NULL or empty: any) */
+    const struct reconcile_settings *reconcile; /* the grace periods /readyz counts the
+                                                   reconciler's backlog with (NULL: no backlog) */
 };
 
 /* The environment of the request being handled. */

@@ -105,6 +105,19 @@ static const struct config_var config_vars[] = {
      "largest amount (won) the merchant API charges or books in one payment, 100..2000000000"},
     {"WEBHOOK_ALLOWED_CIDRS", CONFIG_CIDRS, "", 0, 0, 0, FIELD(webhook_allowed_cidrs),
      "IPv4/IPv6 CIDRs allowed to POST /webhooks/iamport, comma-separated (empty: any sender)"},
+    {"RECONCILE_INTERVAL_MS", CONFIG_INT, "30000", 0, 86400000, 0, FIELD(reconcile_interval_ms),
+     "time between reconciler passes, 0..86400000 ms; 0 disables the reconciler"},
+    {"RECONCILE_REGISTRATION_GRACE_S", CONFIG_INT, "1800", 0, 31536000, 0,
+     FIELD(reconcile_registration_grace_s),
+     "a registration still pending this long after its checkout is settled or expired, s"},
+    {"RECONCILE_CHARGE_GRACE_S", CONFIG_INT, "120", 0, 31536000, 0,
+     FIELD(reconcile_charge_grace_s),
+     "a charge left requested/unknown this long is looked up at iamport, s"},
+    {"RECONCILE_SCHEDULE_GRACE_S", CONFIG_INT, "300", 0, 31536000, 0,
+     FIELD(reconcile_schedule_grace_s),
+     "a schedule without a result this long after its schedule_at is looked up at iamport, s"},
+    {"WEBHOOK_POLL_MS", CONFIG_INT, "2000", 10, 600000, 0, FIELD(webhook_poll_ms),
+     "how often the webhook worker looks for events it was not woken for, 10..600000 ms"},
 };
 /* clang-format on */
 

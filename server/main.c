@@ -13,6 +13,7 @@
 #include "routes/idempotency_wrap.h"
 #include "routes/route_env.h"
 #include "routes/routes.h"
+#include "server/billing/reconciler.h"
 #include "server/billing/webhook_worker.h"
 #include "server/config.h"
 #include "server/core/cidr.h"
@@ -129,6 +130,8 @@ int main(int argc, char **argv)
     memset(&webhooks, 0, sizeof webhooks);
     struct cidr_list webhook_senders;
     memset(&webhook_senders, 0, sizeof webhook_senders);
+    struct reconciler reconciler;
+    memset(&reconciler, 0, sizeof reconciler);
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, NULL, "curl_global_init failed");
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
         .merchant_key_count = cfg.api_key_count,
         .webhooks = &webhooks,
         .webhook_senders = &webhook_senders,
+        .reconcile = &reconciler.settings,
     };
     /* config_load checked the list already */
     if (cidr_list_parse(cfg.webhook_allowed_cidrs, &webhook_senders, NULL) != 0) {
@@ -194,8 +198,27 @@ int main(int argc, char **argv)
     webhooks.env = &env.billing;
     webhooks.db_ready = &migrator.migrated;
     webhooks.lease_ms = env.billing.charge_stale_ms;
+    webhooks.poll_ms = cfg.webhook_poll_ms;
     if (webhook_worker_start(&webhooks) != 0) {
         log_msg(LOG_ERROR, NULL, "cannot start the webhook worker thread");
+        goto out;
+    }
+    reconciler.env = &env.billing;
+    reconciler.db_ready = &migrator.migrated;
+    reconciler.interval_ms = cfg.reconcile_interval_ms;
+    reconciler.settings = (struct reconcile_settings){
+        .registration_grace_s = cfg.reconcile_registration_grace_s,
+        .charge_grace_s = cfg.reconcile_charge_grace_s,
+        .schedule_grace_s = cfg.reconcile_schedule_grace_s,
+        /* one item's exchange: the same bound as a crashed charge */
+        .lease_ms = env.billing.charge_stale_ms,
+        .stale_ms = env.billing.charge_stale_ms,
+        /* a failed webhook event: one more attempt every 10 passes */
+        .webhook_retry_ms =
+            10LL * (cfg.reconcile_interval_ms > 0 ? cfg.reconcile_interval_ms : 30000),
+    };
+    if (reconciler_start(&reconciler) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot start the reconciler thread");
         goto out;
     }
     struct http_middleware idempotency = route_idempotency_middleware(&env.billing);
@@ -237,6 +260,7 @@ int main(int argc, char **argv)
 out:
     start_shutdown_watchdog(cfg.shutdown_timeout_seconds);
     http_server_stop(srv, cfg.shutdown_timeout_seconds);
+    reconciler_stop(&reconciler);
     webhook_worker_stop(&webhooks);
     migrator_stop(&migrator);
     cidr_list_release(&webhook_senders);

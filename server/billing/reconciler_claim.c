@@ -1,0 +1,61 @@
+/* The reconciler's claims: one statement in a short transaction that stamps a lease, its row copied out. */
+#include "server/billing/reconciler_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/billing/short_tx.h"
+#include "server/core/xalloc.h"
+
+void reconcile_row_release(struct reconcile_row *row)
+{
+    for (int i = 0; i < row->columns; i++)
+        free(row->value[i]);
+    memset(row, 0, sizeof *row);
+}
+
+struct claim_arg {
+    enum db_stmt stmt;
+    const char *const *params;
+    struct reconcile_row *row;
+};
+
+static enum db_status claim_body(struct db_conn *conn, void *arg)
+{
+    struct claim_arg *a = arg;
+    PGresult *res = NULL;
+    enum db_status st = db_exec(conn, a->stmt, a->params, &res);
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    int n = PQnfields(res);
+    a->row->columns = n < 4 ? n : 4;
+    for (int i = 0; i < a->row->columns; i++)
+        a->row->value[i] = PQgetisnull(res, 0, i) ? NULL : xstrdup(PQgetvalue(res, 0, i));
+    PQclear(res);
+    return DB_OK;
+}
+
+enum db_status reconcile_claim(struct db_pool *pool, enum db_stmt stmt, const char *const *params,
+                               struct reconcile_row *row)
+{
+    memset(row, 0, sizeof *row);
+    struct claim_arg a = {stmt, params, row};
+    enum db_status st = short_tx_run(pool, claim_body, &a);
+    if (st != DB_OK)
+        reconcile_row_release(row);
+    return st;
+}
+
+int64_t reconcile_lease_ms(const struct reconcile_settings *s)
+{
+    return s->lease_ms > 0 ? s->lease_ms : RECONCILE_LEASE_MS_DEFAULT;
+}
+
+int64_t reconcile_stale_ms(const struct reconcile_settings *s)
+{
+    return s->stale_ms > 0 ? s->stale_ms : RECONCILE_STALE_MS_DEFAULT;
+}
