@@ -301,6 +301,20 @@ static const struct db_statement statements[STMT_COUNT] = {
                                         "now(), updated_at = now() FROM c WHERE w.id = c.id "
                                         "RETURNING w.id, w.imp_uid, w.merchant_uid",
                                         2},
+    [STMT_RECONCILE_REGISTRATION_RETRY] = {"reconcile_registration_retry",
+                                           "UPDATE registrations SET reconcile_after = now() + "
+                                           "$2::bigint * interval '1 millisecond' WHERE "
+                                           "merchant_uid = $1",
+                                           2},
+    [STMT_RECONCILE_CHARGE_RETRY] = {"reconcile_charge_retry",
+                                     "UPDATE payments SET reconcile_after = now() + $2::bigint * "
+                                     "interval '1 millisecond' WHERE merchant_uid = $1",
+                                     2},
+    [STMT_RECONCILE_SCHEDULE_RETRY] = {"reconcile_schedule_retry",
+                                       "UPDATE schedules SET reconcile_after = now() + "
+                                       "$2::bigint * interval '1 millisecond' WHERE "
+                                       "merchant_uid = $1",
+                                       2},
     [STMT_RECONCILE_BACKLOG] = {"reconcile_backlog",
                                 "SELECT (SELECT count(*) FROM registrations WHERE status = "
                                 "'pending' AND created_at < now() - $1::bigint * interval "

@@ -127,6 +127,9 @@ enum db_stmt {
     STMT_RECONCILE_WEBHOOK_REQUEUE, /* $1 failed for (ms), $2 attempts: the oldest event 'failed'
                                        that long becomes 'received' with that attempt count →
                                        id, imp_uid, merchant_uid (0 rows: none) */
+    STMT_RECONCILE_REGISTRATION_RETRY, /* $1 merchant_uid, $2 delay (ms): looked at again then */
+    STMT_RECONCILE_CHARGE_RETRY,       /* $1 merchant_uid, $2 delay (ms): looked at again then */
+    STMT_RECONCILE_SCHEDULE_RETRY,     /* $1 merchant_uid, $2 delay (ms): looked at again then */
     STMT_RECONCILE_BACKLOG,     /* $1 registration grace (s), $2 charge grace (s), $3 schedule
                                    grace (s) → pending_registrations, unsettled_charges,
                                    overdue_schedules, webhook_events (failed) */

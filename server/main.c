@@ -213,9 +213,8 @@ int main(int argc, char **argv)
         /* one item's exchange: the same bound as a crashed charge */
         .lease_ms = env.billing.charge_stale_ms,
         .stale_ms = env.billing.charge_stale_ms,
-        /* a failed webhook event: one more attempt every 10 passes */
-        .webhook_retry_ms =
-            10LL * (cfg.reconcile_interval_ms > 0 ? cfg.reconcile_interval_ms : 30000),
+        /* an unsettled item, a failed webhook event: again after 10 passes */
+        .retry_ms = 10LL * (cfg.reconcile_interval_ms > 0 ? cfg.reconcile_interval_ms : 30000),
     };
     if (reconciler_start(&reconciler) != 0) {
         log_msg(LOG_ERROR, NULL, "cannot start the reconciler thread");

@@ -21,7 +21,9 @@ struct reconcile_settings {
     int64_t stale_ms;             /* a row untouched this long is no longer in flight anywhere
                                      (billing_env.charge_stale_ms): only then may "iamport has no
                                      such payment" settle it. 0: 10 min */
-    int64_t webhook_retry_ms;     /* a webhook event 'failed' this long gets one more attempt.
+    int64_t retry_ms;             /* an item whose fix did not settle it (iamport down, a
+                                     schedule not run yet) is looked at again this much later; a
+                                     webhook event 'failed' this long gets one more attempt.
                                      0: 10 minutes */
 };
 

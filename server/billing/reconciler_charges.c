@@ -76,6 +76,8 @@ int reconcile_one_charge(const struct billing_env *env, const struct reconcile_s
               : st == DB_NOT_FOUND ? "settled meanwhile"
                                    : "recording failed";
     }
+    if (!record || (st != DB_OK && st != DB_NOT_FOUND))
+        reconcile_retry_later(env->db, STMT_RECONCILE_CHARGE_RETRY, mu, s);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "merchant_uid", mu);
     cJSON_AddStringToObject(f, "kind", kind);

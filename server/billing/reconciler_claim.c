@@ -1,10 +1,13 @@
 /* The reconciler's claims: one statement in a short transaction that stamps a lease, its row copied out. */
 #include "server/billing/reconciler_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/billing/short_tx.h"
+#include "server/core/log.h"
 #include "server/core/xalloc.h"
 
 void reconcile_row_release(struct reconcile_row *row)
@@ -58,4 +61,26 @@ int64_t reconcile_lease_ms(const struct reconcile_settings *s)
 int64_t reconcile_stale_ms(const struct reconcile_settings *s)
 {
     return s->stale_ms > 0 ? s->stale_ms : RECONCILE_STALE_MS_DEFAULT;
+}
+
+int64_t reconcile_retry_ms(const struct reconcile_settings *s)
+{
+    return s->retry_ms > 0 ? s->retry_ms : RECONCILE_RETRY_MS_DEFAULT;
+}
+
+void reconcile_retry_later(struct db_pool *pool, enum db_stmt stmt, const char *merchant_uid,
+                           const struct reconcile_settings *s)
+{
+    char delay[24];
+    snprintf(delay, sizeof delay, "%" PRId64, reconcile_retry_ms(s));
+    const char *params[] = {merchant_uid, delay};
+    struct db_conn *conn = NULL;
+    enum db_status st = db_acquire(pool, &conn);
+    if (st == DB_OK) {
+        st = db_exec(conn, stmt, params, NULL);
+        db_release(pool, conn);
+    }
+    if (st != DB_OK)
+        log_msg(LOG_WARN, NULL, "reconciler: rescheduling '%s' failed (%s)", merchant_uid,
+                db_status_name(st));
 }

@@ -10,7 +10,7 @@
 #define RECONCILE_ACTOR "reconciler"
 #define RECONCILE_LEASE_MS_DEFAULT (5 * 60 * 1000)
 #define RECONCILE_STALE_MS_DEFAULT (10 * 60 * 1000)
-#define RECONCILE_WEBHOOK_RETRY_MS_DEFAULT (10 * 60 * 1000)
+#define RECONCILE_RETRY_MS_DEFAULT (10 * 60 * 1000)
 
 /* The first row a claim statement returned, as owned strings (NULL for SQL NULL). */
 struct reconcile_row {
@@ -28,6 +28,13 @@ enum db_status reconcile_claim(struct db_pool *pool, enum db_stmt stmt, const ch
 /* The settings' lease, stale and webhook retry times with their defaults applied. */
 int64_t reconcile_lease_ms(const struct reconcile_settings *s);
 int64_t reconcile_stale_ms(const struct reconcile_settings *s);
+int64_t reconcile_retry_ms(const struct reconcile_settings *s);
+
+/* Ends a claim whose fix did not settle the item: retry statement stmt ($1 merchant_uid,
+ * $2 delay in ms) makes it due again after reconcile_retry_ms() instead of the whole lease.
+ * Failures are logged (the lease ends anyway). */
+void reconcile_retry_later(struct db_pool *pool, enum db_stmt stmt, const char *merchant_uid,
+                           const struct reconcile_settings *s);
 
 /* Each claims and settles one item of its kind. Returns 1 when an item was claimed (whatever its
  * fix came to), 0 when there was none or the database could not be asked. */

@@ -83,6 +83,9 @@ int reconcile_one_registration(const struct billing_env *env, const struct recon
         st = short_tx_run(env->db, expire_body, &a);
         fix = st != DB_OK ? "expiring failed" : a.expired ? "expired" : "no longer pending";
     }
+    if (st != DB_OK || o == VERIFY_IAMPORT_UNAVAILABLE || o == VERIFY_IAMPORT_TIMEOUT ||
+        o == VERIFY_DB_UNAVAILABLE || o == VERIFY_INTERNAL)
+        reconcile_retry_later(env->db, STMT_RECONCILE_REGISTRATION_RETRY, mu, s);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "merchant_uid", mu);
     cJSON_AddStringToObject(f, "verification", code);

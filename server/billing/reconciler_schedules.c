@@ -29,9 +29,11 @@ static enum db_status not_sent_body(struct db_conn *conn, void *arg)
                         d);
 }
 
-/* What iamport's schedule came to, recorded. Returns the fix for the log. */
+/* What iamport's schedule came to, recorded. Returns the fix for the log; *settled = 1 when the
+ * schedule has its result (or was found never sent). */
 static const char *record_schedule(const struct billing_env *env, const char *merchant_uid,
-                                   const char *status, int stale, const char *request_id)
+                                   const char *status, int stale, const char *request_id,
+                                   int *settled)
 {
     struct iamport_schedule sch;
     struct iamport_error err;
@@ -41,7 +43,8 @@ static const char *record_schedule(const struct billing_env *env, const char *me
         if (!stale || strcmp(status, "scheduled") == 0)
             return "iamport has no such schedule; left as it is";
         struct not_sent_arg a = {merchant_uid, request_id};
-        return short_tx_run(env->db, not_sent_body, &a) == DB_OK ? "not_sent" : "recording failed";
+        *settled = short_tx_run(env->db, not_sent_body, &a) == DB_OK;
+        return *settled ? "not_sent" : "recording failed";
     }
     if (ist != IAMPORT_OK)
         return iamport_status_name(ist);
@@ -58,6 +61,7 @@ static const char *record_schedule(const struct billing_env *env, const char *me
     const char *fix = st != DB_OK          ? "recording failed"
                       : sch.payment_status ? "recorded"
                                            : "not run at iamport yet";
+    *settled = st == DB_OK && sch.payment_status;
     iamport_schedule_release(&sch);
     return fix;
 }
@@ -79,9 +83,13 @@ int reconcile_one_schedule(const struct billing_env *env, const struct reconcile
     }
     const char *mu = row.value[0];
     snprintf(request_id, sizeof request_id, "reconcile-%s", mu);
-    const char *fix = env->iamport ? record_schedule(env, mu, row.value[1],
-                                                     strcmp(row.value[2], "t") == 0, request_id)
-                                   : "no iamport client";
+    int settled = 0;
+    const char *fix = env->iamport
+                          ? record_schedule(env, mu, row.value[1], strcmp(row.value[2], "t") == 0,
+                                            request_id, &settled)
+                          : "no iamport client";
+    if (!settled)
+        reconcile_retry_later(env->db, STMT_RECONCILE_SCHEDULE_RETRY, mu, s);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "merchant_uid", mu);
     cJSON_AddStringToObject(f, "schedule_status", row.value[1]);

@@ -41,9 +41,7 @@ static enum db_status requeue_body(struct db_conn *conn, void *arg)
 int reconcile_one_webhook(const struct billing_env *env, const struct reconcile_settings *s)
 {
     char after[24], attempts[24];
-    int64_t retry =
-        s->webhook_retry_ms > 0 ? s->webhook_retry_ms : RECONCILE_WEBHOOK_RETRY_MS_DEFAULT;
-    snprintf(after, sizeof after, "%" PRId64, retry);
+    snprintf(after, sizeof after, "%" PRId64, reconcile_retry_ms(s));
     /* the worker's claim counts one more: a failure makes it 'failed' again at once */
     snprintf(attempts, sizeof attempts, "%d", WEBHOOK_ATTEMPTS_MAX - 1);
     struct requeue_arg a = {{after, attempts}, "", ""};
