@@ -35,7 +35,10 @@ static void usage(FILE *out)
 }
 
 /* Seconds the rest of the shutdown (closing connections, joining the migrator, freeing) may
- * take after the grace period before the watchdog ends the process. */
+ * take after the grace period before the watchdog ends the process. The watchdog may end a money
+ * call midway (one is up to 10 x (connect + total timeout) with its lookup): its ledger row was
+ * written 'requested' before the call, and the reconciler settles it from iamport (README,
+ * "Shutdown and crashes"). */
 #define SHUTDOWN_WATCHDOG_MARGIN_SECONDS 10
 
 static int watchdog_seconds;
@@ -216,6 +219,10 @@ int main(int argc, char **argv)
         /* an unsettled item, a failed webhook event: again after 10 passes */
         .retry_ms = 10LL * (cfg.reconcile_interval_ms > 0 ? cfg.reconcile_interval_ms : 30000),
     };
+    if (cfg.reconcile_interval_ms == 0)
+        log_msg(LOG_WARN, NULL,
+                "RECONCILE_INTERVAL_MS=0: this instance does not reconcile; charges, "
+                "registrations and schedules left unsettled need another instance that does");
     if (reconciler_start(&reconciler) != 0) {
         log_msg(LOG_ERROR, NULL, "cannot start the reconciler thread");
         goto out;
