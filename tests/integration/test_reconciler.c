@@ -1,4 +1,4 @@
-/* The reconciler through billkeyd + sandbox + PostgreSQL: pending registrations, overdue schedules, failed webhooks, two instances, the backlog. */
+/* The reconciler through billkeyd + sandbox + PostgreSQL: pending registrations, failed refunds, overdue schedules, failed webhooks, two instances, the backlog. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +90,43 @@ START_TEST(a_registration_iamport_never_saw_expires_with_one_audit_row)
                                 p),
                      1);
     ck_assert_int_eq(ledger_count(&fx, p[0]), 0);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+START_TEST(a_refund_that_failed_is_retried_until_iamport_confirms_it)
+{
+    const char *env[] = {FAST_RECONCILER("2"), NULL};
+    struct fx fx;
+    struct fx_window w;
+    fx_start(&fx, env);
+    cJSON *co = fx_checkout_plan(&fx, "kakaopay", 9900, 0); /* issue-only: window amount 0 */
+    const char *p[] = {fx_str(co, "merchant_uid"), NULL};
+    /* the browser makes the window charge 5000 won: tampered, and the money must go back */
+    cJSON *rp = cJSON_Duplicate(fx_request_pay(co), 1);
+    cJSON_ReplaceItemInObjectCaseSensitive(rp, "amount", cJSON_CreateNumber(5000));
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":\"http500\","
+                  "\"count\":2}");
+    fx_window_submit(&fx, rp, 0, 0, &w);
+    ck_assert(w.success);
+
+    /* two cancels fail; the registration stays pending until the third is confirmed */
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND status = "
+                "'tampered'",
+                p, 1, WAIT_MS);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel", NULL), 3);
+    ck_assert_int_eq(fx_sql_int(&fx,
+                                "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = "
+                                "'issue' AND status = 'cancelled' AND amount = 5000",
+                                p),
+                     1);
+    ck_assert_int_eq(audits(&fx, "payment.cancelled", p[0]), 1);
+    ck_assert_int_eq(audits(&fx, "registration.tampered", p[0]), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+    fx_window_release(&w);
+    cJSON_Delete(rp);
     cJSON_Delete(co);
     fx_stop(&fx);
 }
@@ -206,6 +243,7 @@ static Suite *suite_reconciler(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, a_kakaopay_registration_whose_browser_never_returns_is_completed_once);
     tcase_add_test(tc, a_registration_iamport_never_saw_expires_with_one_audit_row);
+    tcase_add_test(tc, a_refund_that_failed_is_retried_until_iamport_confirms_it);
     tcase_add_test(tc, an_overdue_schedule_is_recorded_from_iamport);
     tcase_add_test(tc, a_failed_webhook_event_gets_one_more_attempt);
     tcase_add_test(tc, two_instances_reconcile_each_item_once);
