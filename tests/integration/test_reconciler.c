@@ -1,4 +1,4 @@
-/* The reconciler through billkeyd + sandbox + PostgreSQL: pending registrations, failed refunds, overdue schedules, failed webhooks, two instances, the backlog. */
+/* The reconciler through billkeyd + sandbox + PostgreSQL: pending registrations, failed refunds, unsettled charges, overdue schedules, failed webhooks, two instances, the backlog. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +132,43 @@ START_TEST(a_refund_that_failed_is_retried_until_iamport_confirms_it)
 }
 END_TEST
 
+START_TEST(an_again_left_unknown_is_settled_paid_without_a_second_charge)
+{
+    /* charges are due 3 s after their last change: the again settles its own row first */
+    const char *env[] = {FAST_RECONCILER("3600"), "RECONCILE_CHARGE_GRACE_S=3", NULL};
+    struct fx fx;
+    struct http_client_response r;
+    fx_start(&fx, env);
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
+    /* iamport takes the money but the answer is lost, and so are the lookups */
+    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/again\","
+                  "\"kind\":\"drop\",\"after_processing\":true}");
+    fx_fault(&fx, "{\"method\":\"GET\",\"path\":\"/payments/find/*\",\"kind\":\"http500\","
+                  "\"count\":3}");
+    char *body = xasprintf("{\"customer_uid\":\"%s\",\"merchant_uid\":\"order-unknown\","
+                           "\"amount\":9900,\"name\":\"월 구독\"}",
+                           cu);
+    fx_merchant(&fx, NULL, "POST", "/subscribe/payments/again", FX_JSON, body, &r);
+    http_client_response_release(&r);
+    const char *p[] = {"order-unknown", NULL};
+    ck_assert_int_eq(fx_sql_int(&fx,
+                                "SELECT count(*) FROM audit_events WHERE action = "
+                                "'payment.unknown' AND subject = $1",
+                                p),
+                     1);
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND status = 'paid' AND "
+                "imp_uid IS NOT NULL",
+                p, 1, WAIT_MS);
+    ck_assert_int_eq(audits(&fx, "payment.paid", "order-unknown"), 1);
+    ck_assert_int_eq(ledger_count(&fx, "order-unknown"), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/again", NULL), 1);
+    free(body);
+    free(cu);
+    fx_stop(&fx);
+}
+END_TEST
+
 START_TEST(an_overdue_schedule_is_recorded_from_iamport)
 {
     const char *env[] = {FAST_RECONCILER("3600"), NULL};
@@ -244,6 +281,7 @@ static Suite *suite_reconciler(void)
     tcase_add_test(tc, a_kakaopay_registration_whose_browser_never_returns_is_completed_once);
     tcase_add_test(tc, a_registration_iamport_never_saw_expires_with_one_audit_row);
     tcase_add_test(tc, a_refund_that_failed_is_retried_until_iamport_confirms_it);
+    tcase_add_test(tc, an_again_left_unknown_is_settled_paid_without_a_second_charge);
     tcase_add_test(tc, an_overdue_schedule_is_recorded_from_iamport);
     tcase_add_test(tc, a_failed_webhook_event_gets_one_more_attempt);
     tcase_add_test(tc, two_instances_reconcile_each_item_once);
