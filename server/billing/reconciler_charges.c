@@ -1,7 +1,6 @@
 /* The reconciler's unsettled charges: payments rows left requested/unknown, settled by GET /payments/find/{merchant_uid}. */
 #include "server/billing/reconciler_internal.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,23 +40,15 @@ static int look_up(const struct billing_env *env, const char *merchant_uid, cons
 
 int reconcile_one_charge(const struct billing_env *env, const struct reconcile_settings *s)
 {
-    char grace[24], lease[24], stale_ms[24], request_id[64];
-    snprintf(grace, sizeof grace, "%" PRId64, s->charge_grace_s);
-    snprintf(lease, sizeof lease, "%" PRId64, reconcile_lease_ms(s));
-    snprintf(stale_ms, sizeof stale_ms, "%" PRId64, reconcile_stale_ms(s));
-    const char *params[] = {grace, lease, stale_ms};
     struct reconcile_row row;
-    enum db_status st = reconcile_claim(env->db, STMT_RECONCILE_CHARGE_CLAIM, params, &row);
-    if (st != DB_OK) {
-        if (st != DB_NOT_FOUND)
-            log_msg(LOG_WARN, NULL, "reconciler: claiming an unsettled charge failed (%s)",
-                    db_status_name(st));
+    if (!reconcile_claim(env->db, STMT_RECONCILE_CHARGE_CLAIM, s->charge_grace_s, s,
+                         "an unsettled charge", &row))
         return 0;
-    }
+    enum db_status st = DB_OK;
     const char *mu = row.value[0], *kind = row.value[1];
     int64_t amount = strtoll(row.value[2], NULL, 10);
     int stale = strcmp(row.value[3], "t") == 0;
-    snprintf(request_id, sizeof request_id, "reconcile-%s", mu);
+    const char *request_id = row.request_id;
 
     struct charge_result r;
     memset(&r, 0, sizeof r);

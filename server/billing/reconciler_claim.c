@@ -42,15 +42,26 @@ static enum db_status claim_body(struct db_conn *conn, void *arg)
     return DB_OK;
 }
 
-enum db_status reconcile_claim(struct db_pool *pool, enum db_stmt stmt, const char *const *params,
-                               struct reconcile_row *row)
+int reconcile_claim(struct db_pool *pool, enum db_stmt stmt, int64_t grace_s,
+                    const struct reconcile_settings *s, const char *what, struct reconcile_row *row)
 {
+    char grace[24], lease[24], stale[24];
+    snprintf(grace, sizeof grace, "%" PRId64, grace_s);
+    snprintf(lease, sizeof lease, "%" PRId64, reconcile_lease_ms(s));
+    snprintf(stale, sizeof stale, "%" PRId64, reconcile_stale_ms(s));
+    const char *params[] = {grace, lease, stale};
     memset(row, 0, sizeof *row);
     struct claim_arg a = {stmt, params, row};
     enum db_status st = short_tx_run(pool, claim_body, &a);
-    if (st != DB_OK)
-        reconcile_row_release(row);
-    return st;
+    if (st == DB_OK) {
+        snprintf(row->request_id, sizeof row->request_id, "reconcile-%s",
+                 row->value[0] ? row->value[0] : "");
+        return 1;
+    }
+    reconcile_row_release(row);
+    if (st != DB_NOT_FOUND)
+        log_msg(LOG_WARN, NULL, "reconciler: claiming %s failed (%s)", what, db_status_name(st));
+    return 0;
 }
 
 int64_t reconcile_lease_ms(const struct reconcile_settings *s)

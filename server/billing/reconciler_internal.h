@@ -15,15 +15,18 @@
 /* The first row a claim statement returned, as owned strings (NULL for SQL NULL). */
 struct reconcile_row {
     int columns;
-    char *value[4]; /* owned */
+    char *value[4];      /* owned */
+    char request_id[64]; /* "reconcile-<first column>", for logs and audit rows */
 };
 
 void reconcile_row_release(struct reconcile_row *row);
 
-/* Runs claim statement stmt with params in one short transaction (short_tx_run). DB_OK with *row
- * filled (up to 4 columns), DB_NOT_FOUND when it returned no row, or the failure. */
-enum db_status reconcile_claim(struct db_pool *pool, enum db_stmt stmt, const char *const *params,
-                               struct reconcile_row *row);
+/* Runs claim statement stmt ($1 grace in s, $2 lease in ms, $3 stale after in ms, as many as it
+ * takes) in one short transaction (short_tx_run). Returns 1 with *row filled (up to 4 columns),
+ * or 0 when there was nothing to claim or the claim failed (logged, naming `what`). */
+int reconcile_claim(struct db_pool *pool, enum db_stmt stmt, int64_t grace_s,
+                    const struct reconcile_settings *s, const char *what,
+                    struct reconcile_row *row);
 
 /* The settings' lease, stale and webhook retry times with their defaults applied. */
 int64_t reconcile_lease_ms(const struct reconcile_settings *s);

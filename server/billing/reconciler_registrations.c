@@ -1,7 +1,6 @@
 /* The reconciler's pending registrations: verified by merchant_uid at iamport, or expired when iamport never completed them. */
 #include "server/billing/reconciler_internal.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,20 +55,13 @@ static int can_expire(enum verify_outcome o)
 
 int reconcile_one_registration(const struct billing_env *env, const struct reconcile_settings *s)
 {
-    char grace[24], lease[24], request_id[64];
-    snprintf(grace, sizeof grace, "%" PRId64, s->registration_grace_s);
-    snprintf(lease, sizeof lease, "%" PRId64, reconcile_lease_ms(s));
-    const char *params[] = {grace, lease};
     struct reconcile_row row;
-    enum db_status st = reconcile_claim(env->db, STMT_RECONCILE_REGISTRATION_CLAIM, params, &row);
-    if (st != DB_OK) {
-        if (st != DB_NOT_FOUND)
-            log_msg(LOG_WARN, NULL, "reconciler: claiming a pending registration failed (%s)",
-                    db_status_name(st));
+    if (!reconcile_claim(env->db, STMT_RECONCILE_REGISTRATION_CLAIM, s->registration_grace_s, s,
+                         "a pending registration", &row))
         return 0;
-    }
+    enum db_status st = DB_OK;
     const char *mu = row.value[0];
-    snprintf(request_id, sizeof request_id, "reconcile-%s", mu);
+    const char *request_id = row.request_id;
 
     /* issuance_verify looks the merchant_uid up at iamport with no connection held, and settles
      * (active, failed, tampered with the money given back) under the registration's lock with its

@@ -1,7 +1,6 @@
 /* The reconciler's overdue schedules: GET /subscribe/payments/schedule/{merchant_uid}, recorded on the schedules and payments rows. */
 #include "server/billing/reconciler_internal.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,21 +67,12 @@ static const char *record_schedule(const struct billing_env *env, const char *me
 
 int reconcile_one_schedule(const struct billing_env *env, const struct reconcile_settings *s)
 {
-    char grace[24], lease[24], stale_ms[24], request_id[64];
-    snprintf(grace, sizeof grace, "%" PRId64, s->schedule_grace_s);
-    snprintf(lease, sizeof lease, "%" PRId64, reconcile_lease_ms(s));
-    snprintf(stale_ms, sizeof stale_ms, "%" PRId64, reconcile_stale_ms(s));
-    const char *params[] = {grace, lease, stale_ms};
     struct reconcile_row row;
-    enum db_status st = reconcile_claim(env->db, STMT_RECONCILE_SCHEDULE_CLAIM, params, &row);
-    if (st != DB_OK) {
-        if (st != DB_NOT_FOUND)
-            log_msg(LOG_WARN, NULL, "reconciler: claiming an overdue schedule failed (%s)",
-                    db_status_name(st));
+    if (!reconcile_claim(env->db, STMT_RECONCILE_SCHEDULE_CLAIM, s->schedule_grace_s, s,
+                         "an overdue schedule", &row))
         return 0;
-    }
     const char *mu = row.value[0];
-    snprintf(request_id, sizeof request_id, "reconcile-%s", mu);
+    const char *request_id = row.request_id;
     int settled = 0;
     const char *fix = env->iamport
                           ? record_schedule(env, mu, row.value[1], strcmp(row.value[2], "t") == 0,

@@ -35,15 +35,6 @@ static void *call_again(void *arg)
     return NULL;
 }
 
-static long long ledger_count(const struct fx *fx, const char *mu)
-{
-    struct fx_ledger l;
-    fx_ledger(fx, mu, &l);
-    long long n = l.count;
-    fx_ledger_release(&l);
-    return n;
-}
-
 /* 1 while the sandbox still holds an unused fault (a request that meets it uses it up). */
 static int faults_pending(const struct fx *fx)
 {
@@ -103,12 +94,8 @@ START_TEST(a_charge_taken_before_the_crash_is_recorded_paid_and_not_taken_again)
                 "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND status = 'paid' AND "
                 "imp_uid IS NOT NULL AND amount = 9900",
                 p, 1, WAIT_MS);
-    ck_assert_int_eq(fx_sql_int(&fx,
-                                "SELECT count(*) FROM audit_events WHERE actor = 'reconciler' AND "
-                                "action = 'payment.paid' AND subject = $1",
-                                p),
-                     1);
-    ck_assert_int_eq(ledger_count(&fx, "order-crash"), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "payment.paid", "order-crash"), 1);
+    ck_assert_int_eq(fx_ledger_count(&fx, "order-crash"), 1);
     /* the reconciler only looked it up (the held again is logged only once the hang ends) */
     ck_assert_int_le(fx_sandbox_requests(&fx, "POST", AGAIN, NULL), 1);
     ck_assert_int_ge(fx_sandbox_requests(&fx, "GET", "/payments/find/order-crash", NULL), 1);
@@ -131,12 +118,8 @@ START_TEST(a_charge_iamport_never_took_becomes_not_sent_and_may_be_sent_once)
                 "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND status = 'not_sent' "
                 "AND fail_reason IS NOT NULL",
                 p, 1, WAIT_MS);
-    ck_assert_int_eq(fx_sql_int(&fx,
-                                "SELECT count(*) FROM audit_events WHERE actor = 'reconciler' AND "
-                                "action = 'payment.not_sent' AND subject = $1",
-                                p),
-                     1);
-    ck_assert_int_eq(ledger_count(&fx, "order-lost"), 0);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "payment.not_sent", "order-lost"), 1);
+    ck_assert_int_eq(fx_ledger_count(&fx, "order-lost"), 0);
     /* not_sent: the merchant's retry of the same merchant_uid charges it, once */
     char *body = xasprintf("{\"customer_uid\":\"%s\",\"merchant_uid\":\"order-lost\","
                            "\"amount\":9900,\"name\":\"월 구독\"}",
@@ -149,7 +132,7 @@ START_TEST(a_charge_iamport_never_took_becomes_not_sent_and_may_be_sent_once)
                                 "status = 'paid'",
                                 p),
                      1);
-    ck_assert_int_eq(ledger_count(&fx, "order-lost"), 1);
+    ck_assert_int_eq(fx_ledger_count(&fx, "order-lost"), 1);
     free(body);
     free(cu);
     fx_stop(&fx);

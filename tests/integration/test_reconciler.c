@@ -19,24 +19,6 @@
     "RECONCILE_INTERVAL_MS=200", "RECONCILE_REGISTRATION_GRACE_S=" registration_grace,             \
         "RECONCILE_CHARGE_GRACE_S=0", "RECONCILE_SCHEDULE_GRACE_S=0", "WEBHOOK_POLL_MS=100"
 
-static long long ledger_count(const struct fx *fx, const char *mu)
-{
-    struct fx_ledger l;
-    fx_ledger(fx, mu, &l);
-    long long n = l.count;
-    fx_ledger_release(&l);
-    return n;
-}
-
-static long long audits(const struct fx *fx, const char *action, const char *subject)
-{
-    const char *p[] = {action, subject, NULL};
-    return fx_sql_int(fx,
-                      "SELECT count(*) FROM audit_events WHERE actor = 'reconciler' AND action = "
-                      "$1 AND subject = $2",
-                      p);
-}
-
 START_TEST(a_kakaopay_registration_whose_browser_never_returns_is_completed_once)
 {
     const char *env[] = {FAST_RECONCILER("2"), NULL};
@@ -63,8 +45,8 @@ START_TEST(a_kakaopay_registration_whose_browser_never_returns_is_completed_once
                                 "'issue' AND status = 'paid' AND amount = 9900",
                                 p),
                      1);
-    ck_assert_int_eq(audits(&fx, "registration.active", p[0]), 1);
-    ck_assert_int_eq(ledger_count(&fx, p[0]), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "registration.active", p[0]), 1);
+    ck_assert_int_eq(fx_ledger_count(&fx, p[0]), 1);
     fx_window_release(&w);
     cJSON_Delete(co);
     fx_stop(&fx);
@@ -82,14 +64,14 @@ START_TEST(a_registration_iamport_never_saw_expires_with_one_audit_row)
                 "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND status = "
                 "'expired' AND fail_reason IS NOT NULL",
                 p, 1, WAIT_MS);
-    ck_assert_int_eq(audits(&fx, "registration.expired", p[0]), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "registration.expired", p[0]), 1);
     /* its window payment never happened: the 'issue' row is failed, nothing was charged */
     ck_assert_int_eq(fx_sql_int(&fx,
                                 "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = "
                                 "'issue' AND status = 'failed'",
                                 p),
                      1);
-    ck_assert_int_eq(ledger_count(&fx, p[0]), 0);
+    ck_assert_int_eq(fx_ledger_count(&fx, p[0]), 0);
     cJSON_Delete(co);
     fx_stop(&fx);
 }
@@ -122,8 +104,8 @@ START_TEST(a_refund_that_failed_is_retried_until_iamport_confirms_it)
                                 "'issue' AND status = 'cancelled' AND amount = 5000",
                                 p),
                      1);
-    ck_assert_int_eq(audits(&fx, "payment.cancelled", p[0]), 1);
-    ck_assert_int_eq(audits(&fx, "registration.tampered", p[0]), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "payment.cancelled", p[0]), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "registration.tampered", p[0]), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
     fx_window_release(&w);
     cJSON_Delete(rp);
@@ -160,8 +142,8 @@ START_TEST(an_again_left_unknown_is_settled_paid_without_a_second_charge)
                 "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND status = 'paid' AND "
                 "imp_uid IS NOT NULL",
                 p, 1, WAIT_MS);
-    ck_assert_int_eq(audits(&fx, "payment.paid", "order-unknown"), 1);
-    ck_assert_int_eq(ledger_count(&fx, "order-unknown"), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "payment.paid", "order-unknown"), 1);
+    ck_assert_int_eq(fx_ledger_count(&fx, "order-unknown"), 1);
     ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/again", NULL), 1);
     free(body);
     free(cu);
@@ -198,8 +180,8 @@ START_TEST(an_overdue_schedule_is_recorded_from_iamport)
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments WHERE merchant_uid = "
                                    "'sch-overdue' AND status = 'paid' AND imp_uid IS NOT NULL"),
                      1);
-    ck_assert_int_eq(audits(&fx, "schedule.reconciled", "sch-overdue"), 1);
-    ck_assert_int_eq(ledger_count(&fx, "sch-overdue"), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "schedule.reconciled", "sch-overdue"), 1);
+    ck_assert_int_eq(fx_ledger_count(&fx, "sch-overdue"), 1);
     free(body);
     free(cu);
     fx_stop(&fx);
@@ -217,7 +199,7 @@ START_TEST(a_failed_webhook_event_gets_one_more_attempt)
                   "'payment lookup failed', now() - interval '1 hour') RETURNING 1");
     fx_wait_int(&fx, "SELECT count(*) FROM webhook_events WHERE state = 'ignored'", NULL, 1,
                 WAIT_MS);
-    ck_assert_int_eq(audits(&fx, "webhook.requeued", "order-lost"), 1);
+    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "webhook.requeued", "order-lost"), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT attempts FROM webhook_events"), 40);
     fx_stop(&fx);
 }
