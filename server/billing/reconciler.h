@@ -50,8 +50,8 @@ int reconciler_start(struct reconciler *r);
 /* Asks the thread to stop after the item in hand and joins it. Safe when never started. */
 void reconciler_stop(struct reconciler *r);
 
-/* One pass over every kind of work (what the thread runs each interval): returns how many items
- * were handled. For tests and the thread. */
+/* One pass over every kind of work (what the thread runs each interval; stopping, may be NULL,
+ * ends it early): returns how many items were claimed. */
 int reconciler_pass(const struct billing_env *env, const struct reconcile_settings *s,
                     const atomic_int *stopping);
 

@@ -9,21 +9,17 @@
 #include "server/billing/billing_env.h"
 #include "server/billing/reconciler.h"
 
-enum db_status reconciler_backlog(const struct billing_env *env, const struct reconcile_settings *s,
-                                  struct reconcile_backlog *out)
+enum db_status reconciler_backlog_on(struct db_conn *conn, const struct reconcile_settings *s,
+                                     struct reconcile_backlog *out)
 {
     char reg[24], charge[24], sched[24];
     snprintf(reg, sizeof reg, "%" PRId64, s->registration_grace_s);
     snprintf(charge, sizeof charge, "%" PRId64, s->charge_grace_s);
     snprintf(sched, sizeof sched, "%" PRId64, s->schedule_grace_s);
     const char *params[] = {reg, charge, sched};
-    struct db_conn *conn = NULL;
     PGresult *res = NULL;
     memset(out, 0, sizeof *out);
-    enum db_status st = db_acquire(env->db, &conn);
-    if (st != DB_OK)
-        return st;
-    st = db_exec(conn, STMT_RECONCILE_BACKLOG, params, &res);
+    enum db_status st = db_exec(conn, STMT_RECONCILE_BACKLOG, params, &res);
     if (st == DB_OK && PQntuples(res) == 1 && PQnfields(res) == 4) {
         out->pending_registrations = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         out->unsettled_charges = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -34,6 +30,20 @@ enum db_status reconciler_backlog(const struct billing_env *env, const struct re
     }
     if (res)
         PQclear(res);
+    if (st != DB_OK)
+        memset(out, 0, sizeof *out);
+    return st;
+}
+
+enum db_status reconciler_backlog(const struct billing_env *env, const struct reconcile_settings *s,
+                                  struct reconcile_backlog *out)
+{
+    struct db_conn *conn = NULL;
+    memset(out, 0, sizeof *out);
+    enum db_status st = db_acquire(env->db, &conn);
+    if (st != DB_OK)
+        return st;
+    st = reconciler_backlog_on(conn, s, out);
     db_release(env->db, conn);
     return st;
 }

@@ -17,8 +17,11 @@ struct reconcile_backlog {
     long long webhook_events; /* 'failed' after the worker's retries */
 };
 
-/* One prepared statement on one pooled connection. DB_OK with *out filled, or the failure (*out
- * zeroed). */
+/* One prepared statement on conn (borrowed; whatever connection the caller holds, e.g. one that
+ * never waits for a pool slot). DB_OK with *out filled, or the failure (*out zeroed). */
+enum db_status reconciler_backlog_on(struct db_conn *conn, const struct reconcile_settings *s,
+                                     struct reconcile_backlog *out);
+/* reconciler_backlog_on() on a connection from env's pool (db_acquire: may wait for a slot). */
 enum db_status reconciler_backlog(const struct billing_env *env, const struct reconcile_settings *s,
                                   struct reconcile_backlog *out);
 
