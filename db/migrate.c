@@ -22,22 +22,30 @@ int db_migrations_latest(void)
     return db_migration_count ? db_migrations[db_migration_count - 1].version : 0;
 }
 
-enum db_status db_schema_version(struct db_pool *pool, int *version)
+enum db_status db_schema_version_on(struct db_conn *conn, int *version)
 {
-    struct db_conn *conn = NULL;
     PGresult *res = NULL;
 
     *version = 0;
-    enum db_status st = db_acquire(pool, &conn);
-    if (st != DB_OK)
-        return st;
-    st = db_exec(conn, STMT_SCHEMA_VERSION, NULL, &res);
+    enum db_status st = db_exec(conn, STMT_SCHEMA_VERSION, NULL, &res);
     if (st == DB_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
         *version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     else if (st == DB_OK)
         st = DB_ERROR;
     if (res)
         PQclear(res);
+    return st;
+}
+
+enum db_status db_schema_version(struct db_pool *pool, int *version)
+{
+    struct db_conn *conn = NULL;
+
+    *version = 0;
+    enum db_status st = db_acquire(pool, &conn);
+    if (st != DB_OK)
+        return st;
+    st = db_schema_version_on(conn, version);
     db_release(pool, conn);
     return st;
 }

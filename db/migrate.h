@@ -34,5 +34,7 @@ int db_migrations_latest(void);
 /* The highest version recorded in schema_migrations (0 when none is), read on a pooled
  * connection. Returns DB_OK with *version, or the db_acquire / db_exec failure with *version 0. */
 enum db_status db_schema_version(struct db_pool *pool, int *version);
+/* The same on a connection the caller holds (borrowed). */
+enum db_status db_schema_version_on(struct db_conn *conn, int *version);
 
 #endif

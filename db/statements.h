@@ -117,6 +117,34 @@ enum db_stmt {
     STMT_REGISTRATION_LEASE_CHECK, /* $1 merchant_uid, $2 owner: locks the row FOR UPDATE while
                                       the lease is still owner's → merchant_uid (0 rows: lost) */
     STMT_REGISTRATION_LEASE_DROP,  /* $1 merchant_uid, $2 owner: frees owner's lease */
+    /* ---- the reconciler (008_reconciler.sql, server/billing/reconciler*.c) ---- */
+    STMT_RECONCILE_REGISTRATION_CLAIM, /* $1 grace (s), $2 lease (ms): the pending registration
+                                          created before the grace whose lease is over (FOR
+                                          UPDATE SKIP LOCKED) gets a new lease → merchant_uid
+                                          (0 rows: nothing to do) */
+    STMT_RECONCILE_REGISTRATION_EXPIRE, /* $1 merchant_uid, $2 fail_reason: a pending
+                                           registration becomes expired → merchant_uid (0 rows:
+                                           no longer pending) */
+    STMT_RECONCILE_ISSUE_FAIL,  /* $1 merchant_uid, $2 fail_reason: its requested/unknown 'issue'
+                                   row becomes failed → merchant_uid (0 rows: none) */
+    STMT_RECONCILE_CHARGE_CLAIM, /* $1 grace (s), $2 lease (ms), $3 stale after (ms): a
+                                    requested/unknown issue/first_charge/again row untouched for
+                                    the grace, lease over (not an 'issue' row of a pending
+                                    registration: that is the registration's), gets a new lease
+                                    → merchant_uid, kind, amount, stale ('t'/'f') */
+    STMT_RECONCILE_SCHEDULE_CLAIM, /* $1 grace (s), $2 lease (ms), $3 stale after (ms): a
+                                      schedule without a result whose schedule_at passed the
+                                      grace (or requested/unknown and stale), lease over, gets a
+                                      new lease → merchant_uid, schedule_status, stale */
+    STMT_RECONCILE_WEBHOOK_REQUEUE, /* $1 failed for (ms), $2 attempts: the oldest event 'failed'
+                                       that long becomes 'received' with that attempt count →
+                                       id, imp_uid, merchant_uid (0 rows: none) */
+    STMT_RECONCILE_REGISTRATION_RETRY, /* $1 merchant_uid, $2 delay (ms): looked at again then */
+    STMT_RECONCILE_CHARGE_RETRY,       /* $1 merchant_uid, $2 delay (ms): looked at again then */
+    STMT_RECONCILE_SCHEDULE_RETRY,     /* $1 merchant_uid, $2 delay (ms): looked at again then */
+    STMT_RECONCILE_BACKLOG,     /* $1 registration grace (s), $2 charge grace (s), $3 schedule
+                                   grace (s) → pending_registrations, unsettled_charges,
+                                   overdue_schedules, webhook_events (failed) */
     STMT_COUNT
 };
 /* clang-format on */

@@ -10,6 +10,7 @@
 struct cidr_list;
 struct rate_limit;
 struct verify_guard;
+struct reconcile_settings;
 struct webhook_worker;
 
 /* Built by main (or a test) and handed to the HTTP server as http_site.ctx. Everything is
@@ -35,6 +36,8 @@ struct route_env {
     /* A pool of one connection that only /readyz uses (validated and reconnected on checkout),
      * so readiness never waits for a slot of billing.db; NULL: billing.db */
     struct db_pool *readyz_db;
+    const struct reconcile_settings *reconcile; /* the grace periods /readyz counts the
+                                                   reconciler's backlog with (NULL: no backlog) */
 };
 
 /* The environment of the request being handled. */

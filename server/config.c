@@ -130,6 +130,19 @@ static const struct config_var config_vars[] = {
      "in Korea where the merchant sent none; 0 sends it only when the merchant does"},
     {"IAMPORT_MAX_CONCURRENT", CONFIG_INT, "64", 1, 10000, 0, FIELD(iamport_max_concurrent),
      "iamport calls in flight at once, 1..10000; past it requests get 503 with Retry-After"},
+    {"RECONCILE_INTERVAL_MS", CONFIG_INT, "30000", 0, 86400000, 0, FIELD(reconcile_interval_ms),
+     "time between reconciler passes, 0..86400000 ms; 0 disables the reconciler"},
+    {"RECONCILE_REGISTRATION_GRACE_S", CONFIG_INT, "1800", 0, 31536000, 0,
+     FIELD(reconcile_registration_grace_s),
+     "a registration still pending this long after its checkout is settled or expired, s"},
+    {"RECONCILE_CHARGE_GRACE_S", CONFIG_INT, "120", 0, 31536000, 0,
+     FIELD(reconcile_charge_grace_s),
+     "a charge left requested/unknown this long is looked up at iamport, s"},
+    {"RECONCILE_SCHEDULE_GRACE_S", CONFIG_INT, "300", 0, 31536000, 0,
+     FIELD(reconcile_schedule_grace_s),
+     "a schedule without a result this long after its schedule_at is looked up at iamport, s"},
+    {"WEBHOOK_POLL_MS", CONFIG_INT, "2000", 10, 600000, 0, FIELD(webhook_poll_ms),
+     "how often the webhook worker looks for events it was not woken for, 10..600000 ms"},
 };
 /* clang-format on */
 

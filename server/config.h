@@ -20,36 +20,41 @@ struct config {
     /* BILLKEY_API_KEYS (secret), NULL when none; the strings are owned by the config */
     struct merchant_key *api_keys;
     size_t api_key_count;
-    char *public_base_url;           /* PUBLIC_BASE_URL, no trailing '/' */
-    enum log_level log_level;        /* LOG_LEVEL */
-    size_t max_body_bytes;           /* MAX_BODY_BYTES */
-    int http_timeout_seconds;        /* HTTP_TIMEOUT_SECONDS */
-    int shutdown_timeout_seconds;    /* SHUTDOWN_TIMEOUT_SECONDS */
-    int http_max_connections;        /* HTTP_MAX_CONNECTIONS */
-    int db_pool_size;                /* DB_POOL_SIZE */
-    int db_acquire_timeout_ms;       /* DB_ACQUIRE_TIMEOUT_MS */
-    char *static_dir;                /* STATIC_DIR */
-    int iamport_connect_timeout_ms;  /* IAMPORT_CONNECT_TIMEOUT_MS */
-    int iamport_timeout_ms;          /* IAMPORT_TIMEOUT_MS */
-    char *imp_code;                  /* IMP_CODE, "" when unset */
-    char *iamport_sdk_url;           /* IAMPORT_SDK_URL */
-    int sandbox_mode;                /* SANDBOX_MODE, 0 or 1 */
-    char *pg_kakaopay_cid;           /* PG_KAKAOPAY_CID, "" when unset */
-    char *pg_kicc_mid;               /* PG_KICC_MID, "" when unset */
-    char *pg_chai_public_key;        /* PG_CHAI_PUBLIC_KEY, "" when unset */
-    char *naverpay_product_code;     /* NAVERPAY_PRODUCT_CODE */
-    char *naverpay_chain_id;         /* NAVERPAY_CHAIN_ID, "" when unset */
-    int charge_amount_max;           /* CHARGE_AMOUNT_MAX, won */
-    char *webhook_allowed_cidrs;     /* WEBHOOK_ALLOWED_CIDRS, "" when unset (any sender) */
-    char *metrics_token;             /* METRICS_TOKEN (secret), "" when unset (no /metrics) */
-    int request_deadline_ms;         /* REQUEST_DEADLINE_MS */
-    int per_ip_connection_limit;     /* PER_IP_CONNECTION_LIMIT, 0 = none */
-    char *trusted_proxies;           /* TRUSTED_PROXIES, "" when unset (nobody) */
-    int verify_rate_per_minute;      /* VERIFY_RATE_PER_MINUTE, 0 = no limit */
-    int verify_rate_burst;           /* VERIFY_RATE_BURST */
-    int unknown_imp_uid_ttl_seconds; /* UNKNOWN_IMP_UID_TTL_SECONDS, 0 = off */
-    int naverpay_use_cfm;            /* NAVERPAY_USE_CFM, 0 or 1 */
-    int iamport_max_concurrent;      /* IAMPORT_MAX_CONCURRENT */
+    char *public_base_url;              /* PUBLIC_BASE_URL, no trailing '/' */
+    enum log_level log_level;           /* LOG_LEVEL */
+    size_t max_body_bytes;              /* MAX_BODY_BYTES */
+    int http_timeout_seconds;           /* HTTP_TIMEOUT_SECONDS */
+    int shutdown_timeout_seconds;       /* SHUTDOWN_TIMEOUT_SECONDS */
+    int http_max_connections;           /* HTTP_MAX_CONNECTIONS */
+    int db_pool_size;                   /* DB_POOL_SIZE */
+    int db_acquire_timeout_ms;          /* DB_ACQUIRE_TIMEOUT_MS */
+    char *static_dir;                   /* STATIC_DIR */
+    int iamport_connect_timeout_ms;     /* IAMPORT_CONNECT_TIMEOUT_MS */
+    int iamport_timeout_ms;             /* IAMPORT_TIMEOUT_MS */
+    char *imp_code;                     /* IMP_CODE, "" when unset */
+    char *iamport_sdk_url;              /* IAMPORT_SDK_URL */
+    int sandbox_mode;                   /* SANDBOX_MODE, 0 or 1 */
+    char *pg_kakaopay_cid;              /* PG_KAKAOPAY_CID, "" when unset */
+    char *pg_kicc_mid;                  /* PG_KICC_MID, "" when unset */
+    char *pg_chai_public_key;           /* PG_CHAI_PUBLIC_KEY, "" when unset */
+    char *naverpay_product_code;        /* NAVERPAY_PRODUCT_CODE */
+    char *naverpay_chain_id;            /* NAVERPAY_CHAIN_ID, "" when unset */
+    int charge_amount_max;              /* CHARGE_AMOUNT_MAX, won */
+    char *webhook_allowed_cidrs;        /* WEBHOOK_ALLOWED_CIDRS, "" when unset (any sender) */
+    char *metrics_token;                /* METRICS_TOKEN (secret), "" when unset (no /metrics) */
+    int request_deadline_ms;            /* REQUEST_DEADLINE_MS */
+    int per_ip_connection_limit;        /* PER_IP_CONNECTION_LIMIT, 0 = none */
+    char *trusted_proxies;              /* TRUSTED_PROXIES, "" when unset (nobody) */
+    int verify_rate_per_minute;         /* VERIFY_RATE_PER_MINUTE, 0 = no limit */
+    int verify_rate_burst;              /* VERIFY_RATE_BURST */
+    int unknown_imp_uid_ttl_seconds;    /* UNKNOWN_IMP_UID_TTL_SECONDS, 0 = off */
+    int naverpay_use_cfm;               /* NAVERPAY_USE_CFM, 0 or 1 */
+    int iamport_max_concurrent;         /* IAMPORT_MAX_CONCURRENT */
+    int reconcile_interval_ms;          /* RECONCILE_INTERVAL_MS, 0: no reconciler */
+    int reconcile_registration_grace_s; /* RECONCILE_REGISTRATION_GRACE_S */
+    int reconcile_charge_grace_s;       /* RECONCILE_CHARGE_GRACE_S */
+    int reconcile_schedule_grace_s;     /* RECONCILE_SCHEDULE_GRACE_S */
+    int webhook_poll_ms;                /* WEBHOOK_POLL_MS */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

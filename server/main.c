@@ -14,6 +14,7 @@
 #include "routes/route_env.h"
 #include "routes/routes.h"
 #include "server/billing/verify_guard.h"
+#include "server/billing/reconciler.h"
 #include "server/billing/webhook_worker.h"
 #include "server/config.h"
 #include "server/core/cidr.h"
@@ -36,7 +37,10 @@ static void usage(FILE *out)
 }
 
 /* Seconds the rest of the shutdown (closing connections, joining the migrator, freeing) may
- * take after the grace period before the watchdog ends the process. */
+ * take after the grace period before the watchdog ends the process. The watchdog may end a money
+ * call midway (one is up to 10 x (connect + total timeout) with its lookup): its ledger row was
+ * written 'requested' before the call, and the reconciler settles it from iamport (README,
+ * "Shutdown and crashes"). */
 #define SHUTDOWN_WATCHDOG_MARGIN_SECONDS 10
 
 static int watchdog_seconds;
@@ -141,6 +145,8 @@ int main(int argc, char **argv)
     memset(&trusted_proxies, 0, sizeof trusted_proxies);
     struct rate_limit *verify_limit = NULL;
     struct verify_guard *verify_guard = NULL;
+    struct reconciler reconciler;
+    memset(&reconciler, 0, sizeof reconciler);
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_msg(LOG_ERROR, NULL, "curl_global_init failed");
@@ -203,6 +209,7 @@ int main(int argc, char **argv)
         .metrics_token = cfg.metrics_token,
         .trusted_proxies = &trusted_proxies,
         .readyz_db = readyz_db,
+        .reconcile = &reconciler.settings,
     };
     /* config_load checked the list already */
     if (cidr_list_parse(cfg.trusted_proxies, &trusted_proxies, NULL) != 0) {
@@ -223,8 +230,30 @@ int main(int argc, char **argv)
     webhooks.env = &env.billing;
     webhooks.db_ready = &migrator.migrated;
     webhooks.lease_ms = env.billing.charge_stale_ms;
+    webhooks.poll_ms = cfg.webhook_poll_ms;
     if (webhook_worker_start(&webhooks) != 0) {
         log_msg(LOG_ERROR, NULL, "cannot start the webhook worker thread");
+        goto out;
+    }
+    reconciler.env = &env.billing;
+    reconciler.db_ready = &migrator.migrated;
+    reconciler.interval_ms = cfg.reconcile_interval_ms;
+    reconciler.settings = (struct reconcile_settings){
+        .registration_grace_s = cfg.reconcile_registration_grace_s,
+        .charge_grace_s = cfg.reconcile_charge_grace_s,
+        .schedule_grace_s = cfg.reconcile_schedule_grace_s,
+        /* one item's exchange: the same bound as a crashed charge */
+        .lease_ms = env.billing.charge_stale_ms,
+        .stale_ms = env.billing.charge_stale_ms,
+        /* an unsettled item, a failed webhook event: again after 10 passes */
+        .retry_ms = 10LL * (cfg.reconcile_interval_ms > 0 ? cfg.reconcile_interval_ms : 30000),
+    };
+    if (cfg.reconcile_interval_ms == 0)
+        log_msg(LOG_WARN, NULL,
+                "RECONCILE_INTERVAL_MS=0: this instance does not reconcile; charges, "
+                "registrations and schedules left unsettled need another instance that does");
+    if (reconciler_start(&reconciler) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot start the reconciler thread");
         goto out;
     }
     struct http_middleware idempotency = route_idempotency_middleware(&env.billing);
@@ -268,6 +297,7 @@ int main(int argc, char **argv)
 out:
     start_shutdown_watchdog(cfg.shutdown_timeout_seconds);
     http_server_stop(srv, cfg.shutdown_timeout_seconds);
+    reconciler_stop(&reconciler);
     webhook_worker_stop(&webhooks);
     migrator_stop(&migrator);
     cidr_list_release(&webhook_senders);

@@ -51,7 +51,7 @@ cJSON *charge_request_json(const struct iamport_again_request *rq)
     return o;
 }
 
-static void result_from_payment(struct charge_result *r, struct iamport_payment *p)
+void charge_result_from_payment(struct charge_result *r, struct iamport_payment *p)
 {
     charge_outcome_from_payment(p, &r->outcome);
     r->upstream = IAMPORT_OK;
@@ -68,7 +68,7 @@ int charge_ledger_look_up(const struct billing_env *env, const char *merchant_ui
     enum iamport_status st = iamport_find_payment(env->iamport, merchant_uid, &pay, &err);
     int settled = 1;
     if (st == IAMPORT_OK)
-        result_from_payment(r, &pay);
+        charge_result_from_payment(r, &pay);
     else if (st == IAMPORT_E_NOT_FOUND)
         settled = 0;
     else
@@ -99,7 +99,7 @@ void charge_ledger_call(const struct billing_env *env, const struct iamport_agai
     else if (st != IAMPORT_E_AUTH)
         st = IAMPORT_E_TRANSPORT; /* getToken is not money-moving: nothing was charged */
     if (st == IAMPORT_OK) {
-        result_from_payment(r, &pay);
+        charge_result_from_payment(r, &pay);
         goto out;
     }
     r->upstream = st;

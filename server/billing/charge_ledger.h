@@ -34,6 +34,10 @@ struct charge_result {
 
 void charge_result_release(struct charge_result *r);
 
+/* Fills r's outcome, imp_uid and payment from iamport's Payment p (upstream IAMPORT_OK); takes
+ * p->raw (p->raw becomes NULL; p is still the caller's to release). */
+void charge_result_from_payment(struct charge_result *r, struct iamport_payment *p);
+
 /* The again body as billkey sends it (the ledger's `request` column). Caller deletes. */
 cJSON *charge_request_json(const struct iamport_again_request *rq);
 

@@ -14,7 +14,6 @@
 #define WEBHOOK_POLL_MS_DEFAULT 2000
 #define WEBHOOK_LEASE_MS_DEFAULT (5 * 60 * 1000)
 #define WEBHOOK_RETRY_MS_MAX (5 * 60 * 1000)
-#define WEBHOOK_ATTEMPTS_MAX 40 /* then 'failed': kept for the reconciler and people */
 
 /* When a failed attempt may run again: 1 s, 2 s, 4 s … up to 5 minutes. */
 static int64_t retry_after_ms(int attempts)

@@ -8,6 +8,9 @@
 
 struct billing_env;
 
+/* Attempts before an event is left 'failed' (the reconciler gives it one more, slowly). */
+#define WEBHOOK_ATTEMPTS_MAX 40
+
 /* Owned by main (or a test). Zero it, set env (borrowed; must outlive the worker), db_ready,
  * poll_ms and lease_ms, then webhook_worker_start(). Several instances on one database may run
  * workers at once: events are claimed with FOR UPDATE SKIP LOCKED and a lease, no leader. */

@@ -2,9 +2,11 @@
 #include "tests/lib/billkeyd_proc.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "server/core/xalloc.h"
@@ -119,6 +121,15 @@ int billkeyd_stop(struct billkeyd_proc *p)
     int rc = child_stop(p->pid, "billkeyd", p->log_path);
     proc_release(p);
     return rc;
+}
+
+void billkeyd_kill(struct billkeyd_proc *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+    }
+    proc_release(p);
 }
 
 int billkeyd_run_once(const char *const *argv_tail, const char *const *env, char **output)

@@ -20,6 +20,8 @@ int billkeyd_start(struct billkeyd_proc *p, const char *database_url, const char
 /* Sends SIGTERM and waits up to 20 s. Returns the exit status (0 = clean, which under ASan also
  * means no leaks), or -1 when it had to be killed. Frees what *p owns. */
 int billkeyd_stop(struct billkeyd_proc *p);
+/* Sends SIGKILL (a crash: nothing is cleaned up) and reaps it. Frees what *p owns. */
+void billkeyd_kill(struct billkeyd_proc *p);
 /* Everything billkeyd logged so far; caller frees. */
 char *billkeyd_log(const struct billkeyd_proc *p);
 

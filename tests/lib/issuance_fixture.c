@@ -393,3 +393,22 @@ void fx_fault(const struct fx *fx, const char *json)
 {
     cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
 }
+
+long long fx_ledger_count(const struct fx *fx, const char *merchant_uid)
+{
+    struct fx_ledger l;
+    fx_ledger(fx, merchant_uid, &l);
+    long long n = l.count;
+    fx_ledger_release(&l);
+    return n;
+}
+
+long long fx_audit_count(const struct fx *fx, const char *actor, const char *action,
+                         const char *subject)
+{
+    const char *p[] = {actor, action, subject, NULL};
+    return fx_sql_int(fx,
+                      "SELECT count(*) FROM audit_events WHERE actor = $1 AND action = $2 AND "
+                      "subject = $3",
+                      p);
+}

@@ -117,6 +117,11 @@ struct fx_ledger {
 void fx_ledger(const struct fx *fx, const char *merchant_uid, struct fx_ledger *out);
 void fx_ledger_release(struct fx_ledger *l);
 
+/* fx_ledger()'s count for merchant_uid: the sandbox's real charge attempts of it. */
+long long fx_ledger_count(const struct fx *fx, const char *merchant_uid);
+/* How many audit_events rows actor wrote with action on subject. */
+long long fx_audit_count(const struct fx *fx, const char *actor, const char *action,
+                         const char *subject);
 /* String member of obj, or NULL (borrowed). */
 const char *fx_str(const cJSON *obj, const char *key);
 
