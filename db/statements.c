@@ -270,103 +270,97 @@ static const struct db_statement statements[STMT_COUNT] = {
                                       "verify_lease_until = NULL "
                                       "WHERE merchant_uid = $1 AND verify_lease_owner = $2",
                                       2},
-    [STMT_RECONCILE_REGISTRATION_CLAIM] =
-        {
-            "reconcile_registration_claim",
-            "WITH c AS (SELECT merchant_uid FROM registrations "
-            "WHERE status = 'pending' AND created_at < now() - "
-            "$1::bigint * interval '1 second' AND reconcile_after "
-            "<= now() ORDER BY reconcile_after, created_at LIMIT 1 "
-            "FOR UPDATE SKIP LOCKED) UPDATE registrations r SET "
-            "reconcile_after = now() + $2::bigint * interval "
-            "'1 millisecond' FROM c WHERE r.merchant_uid = "
-            "c.merchant_uid RETURNING r.merchant_uid",
-            [STMT_RECONCILE_REGISTRATION_EXPIRE] =
-                {
-                    "reconcile_registration_expire",
-                    "UPDATE registrations SET status = 'expired', "
-                    "fail_reason = $2, updated_at = now() WHERE "
-                    "merchant_uid = $1 AND status = 'pending' "
-                    "RETURNING merchant_uid",
-                    [STMT_RECONCILE_ISSUE_FAIL] = {
-                        "reconcile_issue_fail",
-                        "UPDATE payments SET status = 'failed', fail_reason = $2, "
-                        "updated_at = now() WHERE merchant_uid = $1 AND kind = 'issue' "
-                        "AND status IN ('requested', 'unknown') RETURNING merchant_uid",
-                        [STMT_RECONCILE_CHARGE_CLAIM] =
-                            {"reconcile_charge_claim",
-                             "WITH c AS (SELECT merchant_uid FROM payments p WHERE "
-                             "status IN ('requested', 'unknown') AND kind IN ('issue', "
-                             "'first_charge', 'again') AND updated_at < now() - "
-                             "$1::bigint * interval '1 second' AND reconcile_after <= "
-                             "now() AND NOT (kind = 'issue' AND EXISTS (SELECT 1 FROM "
-                             "registrations r WHERE r.merchant_uid = "
-                             "p.registration_merchant_uid AND r.status = 'pending')) "
-                             "ORDER BY reconcile_after, updated_at LIMIT 1 FOR UPDATE "
-                             "SKIP LOCKED) UPDATE payments p SET reconcile_after = now() "
-                             "+ $2::bigint * interval '1 millisecond' FROM c WHERE "
-                             "p.merchant_uid = c.merchant_uid RETURNING p.merchant_uid, "
-                             "p.kind, p.amount, p.updated_at < now() - $3::bigint * "
-                             "interval '1 millisecond'",
-                             3},
-                        [STMT_RECONCILE_SCHEDULE_CLAIM] =
-                            {"reconcile_schedule_claim",
-                             "WITH c AS (SELECT merchant_uid FROM schedules WHERE "
-                             "schedule_status IN ('requested', 'scheduled', 'unknown') "
-                             "AND payment_status IS NULL AND (schedule_at < extract(epoch "
-                             "FROM now())::bigint - $1::bigint OR (schedule_status <> "
-                             "'scheduled' AND updated_at < now() - $3::bigint * interval "
-                             "'1 millisecond')) "
-                             "AND reconcile_after <= now() ORDER BY "
-                             "reconcile_after, schedule_at LIMIT 1 FOR UPDATE SKIP "
-                             "LOCKED) UPDATE schedules s SET reconcile_after = now() + "
-                             "$2::bigint * interval '1 millisecond' FROM c WHERE "
-                             "s.merchant_uid = c.merchant_uid RETURNING "
-                             "s.merchant_uid, s.schedule_status, s.updated_at < now() "
-                             "- $3::bigint * interval '1 millisecond'",
-                             3},
-                        [STMT_RECONCILE_WEBHOOK_REQUEUE] = {
-                            "reconcile_webhook_requeue",
-                            "WITH c AS (SELECT id FROM webhook_events WHERE state = "
-                            "'failed' AND updated_at < now() - $1::bigint * "
-                            "interval '1 millisecond' ORDER BY updated_at, id LIMIT 1 "
-                            "FOR UPDATE SKIP LOCKED) UPDATE webhook_events w SET "
-                            "state = 'received', attempts = $2::int, lease_until = "
-                            "now(), updated_at = now() FROM c WHERE w.id = c.id "
-                            "RETURNING w.id, w.imp_uid, w.merchant_uid",
-                            [STMT_RECONCILE_REGISTRATION_RETRY] = {
-                                "reconcile_registration_retry",
-                                "UPDATE registrations SET reconcile_after = now() + "
-                                "$2::bigint * interval '1 millisecond' WHERE "
-                                "merchant_uid = $1",
-                                [STMT_RECONCILE_CHARGE_RETRY] = {
-                                    "reconcile_charge_retry",
-                                    "UPDATE payments SET reconcile_after = now() + $2::bigint * "
-                                    "interval '1 millisecond' WHERE merchant_uid = $1",
-                                    [STMT_RECONCILE_SCHEDULE_RETRY] =
-                                        {
-                                            "reconcile_schedule_retry",
-                                            "UPDATE schedules SET reconcile_after = now() + "
-                                            "$2::bigint * interval '1 millisecond' WHERE "
-                                            "merchant_uid = $1",
-                                            [STMT_RECONCILE_BACKLOG] =
-                                                {
-                                                    "reconcile_backlog",
-                                                    "SELECT (SELECT count(*) FROM registrations WHERE status = "
-                                                    "'pending' AND created_at < now() - $1::bigint * interval "
-                                                    "'1 second'), (SELECT count(*) FROM payments p WHERE status IN "
-                                                    "('requested', 'unknown') AND kind IN ('issue', 'first_charge', "
-                                                    "'again') AND updated_at < now() - $2::bigint * interval "
-                                                    "'1 second' AND NOT (kind = 'issue' AND EXISTS (SELECT 1 FROM "
-                                                    "registrations r WHERE r.merchant_uid = "
-                                                    "p.registration_merchant_uid AND r.status = 'pending'))), "
-                                                    "(SELECT count(*) FROM schedules WHERE schedule_status IN "
-                                                    "('requested', 'scheduled', 'unknown') AND payment_status IS "
-                                                    "NULL AND schedule_at < extract(epoch FROM now())::bigint - "
-                                                    "$3::bigint), (SELECT count(*) FROM webhook_events WHERE state "
-                                                    "= 'failed')",
-                                                    3},
-                                        };
+    [STMT_RECONCILE_REGISTRATION_CLAIM] = {"reconcile_registration_claim",
+                                           "WITH c AS (SELECT merchant_uid FROM registrations "
+                                           "WHERE status = 'pending' AND created_at < now() - "
+                                           "$1::bigint * interval '1 second' AND reconcile_after "
+                                           "<= now() ORDER BY reconcile_after, created_at LIMIT 1 "
+                                           "FOR UPDATE SKIP LOCKED) UPDATE registrations r SET "
+                                           "reconcile_after = now() + $2::bigint * interval "
+                                           "'1 millisecond' FROM c WHERE r.merchant_uid = "
+                                           "c.merchant_uid RETURNING r.merchant_uid",
+                                           2},
+    [STMT_RECONCILE_REGISTRATION_EXPIRE] = {"reconcile_registration_expire",
+                                            "UPDATE registrations SET status = 'expired', "
+                                            "fail_reason = $2, updated_at = now() WHERE "
+                                            "merchant_uid = $1 AND status = 'pending' "
+                                            "RETURNING merchant_uid",
+                                            2},
+    [STMT_RECONCILE_ISSUE_FAIL] = {"reconcile_issue_fail",
+                                   "UPDATE payments SET status = 'failed', fail_reason = $2, "
+                                   "updated_at = now() WHERE merchant_uid = $1 AND kind = 'issue' "
+                                   "AND status IN ('requested', 'unknown') RETURNING merchant_uid",
+                                   2},
+    [STMT_RECONCILE_CHARGE_CLAIM] = {"reconcile_charge_claim",
+                                     "WITH c AS (SELECT merchant_uid FROM payments p WHERE "
+                                     "status IN ('requested', 'unknown') AND kind IN ('issue', "
+                                     "'first_charge', 'again') AND updated_at < now() - "
+                                     "$1::bigint * interval '1 second' AND reconcile_after <= "
+                                     "now() AND NOT (kind = 'issue' AND EXISTS (SELECT 1 FROM "
+                                     "registrations r WHERE r.merchant_uid = "
+                                     "p.registration_merchant_uid AND r.status = 'pending')) "
+                                     "ORDER BY reconcile_after, updated_at LIMIT 1 FOR UPDATE "
+                                     "SKIP LOCKED) UPDATE payments p SET reconcile_after = now() "
+                                     "+ $2::bigint * interval '1 millisecond' FROM c WHERE "
+                                     "p.merchant_uid = c.merchant_uid RETURNING p.merchant_uid, "
+                                     "p.kind, p.amount, p.updated_at < now() - $3::bigint * "
+                                     "interval '1 millisecond'",
+                                     3},
+    [STMT_RECONCILE_SCHEDULE_CLAIM] =
+        {"reconcile_schedule_claim",
+         "WITH c AS (SELECT merchant_uid FROM schedules WHERE "
+         "schedule_status IN ('requested', 'scheduled', 'unknown') "
+         "AND payment_status IS NULL AND (schedule_at < extract(epoch "
+         "FROM now())::bigint - $1::bigint OR (schedule_status <> "
+         "'scheduled' AND updated_at < now() - $3::bigint * interval "
+         "'1 millisecond')) "
+         "AND reconcile_after <= now() ORDER BY "
+         "reconcile_after, schedule_at LIMIT 1 FOR UPDATE SKIP "
+         "LOCKED) UPDATE schedules s SET reconcile_after = now() + "
+         "$2::bigint * interval '1 millisecond' FROM c WHERE "
+         "s.merchant_uid = c.merchant_uid RETURNING "
+         "s.merchant_uid, s.schedule_status, s.updated_at < now() "
+         "- $3::bigint * interval '1 millisecond'",
+         3},
+    [STMT_RECONCILE_WEBHOOK_REQUEUE] = {"reconcile_webhook_requeue",
+                                        "WITH c AS (SELECT id FROM webhook_events WHERE state = "
+                                        "'failed' AND updated_at < now() - $1::bigint * "
+                                        "interval '1 millisecond' ORDER BY updated_at, id LIMIT 1 "
+                                        "FOR UPDATE SKIP LOCKED) UPDATE webhook_events w SET "
+                                        "state = 'received', attempts = $2::int, lease_until = "
+                                        "now(), updated_at = now() FROM c WHERE w.id = c.id "
+                                        "RETURNING w.id, w.imp_uid, w.merchant_uid",
+                                        2},
+    [STMT_RECONCILE_REGISTRATION_RETRY] = {"reconcile_registration_retry",
+                                           "UPDATE registrations SET reconcile_after = now() + "
+                                           "$2::bigint * interval '1 millisecond' WHERE "
+                                           "merchant_uid = $1",
+                                           2},
+    [STMT_RECONCILE_CHARGE_RETRY] = {"reconcile_charge_retry",
+                                     "UPDATE payments SET reconcile_after = now() + $2::bigint * "
+                                     "interval '1 millisecond' WHERE merchant_uid = $1",
+                                     2},
+    [STMT_RECONCILE_SCHEDULE_RETRY] = {"reconcile_schedule_retry",
+                                       "UPDATE schedules SET reconcile_after = now() + "
+                                       "$2::bigint * interval '1 millisecond' WHERE "
+                                       "merchant_uid = $1",
+                                       2},
+    [STMT_RECONCILE_BACKLOG] = {"reconcile_backlog",
+                                "SELECT (SELECT count(*) FROM registrations WHERE status = "
+                                "'pending' AND created_at < now() - $1::bigint * interval "
+                                "'1 second'), (SELECT count(*) FROM payments p WHERE status IN "
+                                "('requested', 'unknown') AND kind IN ('issue', 'first_charge', "
+                                "'again') AND updated_at < now() - $2::bigint * interval "
+                                "'1 second' AND NOT (kind = 'issue' AND EXISTS (SELECT 1 FROM "
+                                "registrations r WHERE r.merchant_uid = "
+                                "p.registration_merchant_uid AND r.status = 'pending'))), "
+                                "(SELECT count(*) FROM schedules WHERE schedule_status IN "
+                                "('requested', 'scheduled', 'unknown') AND payment_status IS "
+                                "NULL AND schedule_at < extract(epoch FROM now())::bigint - "
+                                "$3::bigint), (SELECT count(*) FROM webhook_events WHERE state "
+                                "= 'failed')",
+                                3},
+};
 
 const struct db_statement *db_statement(enum db_stmt id)
 {
