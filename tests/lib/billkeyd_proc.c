@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "server/core/xalloc.h"
@@ -119,6 +121,17 @@ int billkeyd_stop(struct billkeyd_proc *p)
     int rc = child_stop(p->pid, "billkeyd", p->log_path);
     proc_release(p);
     return rc;
+}
+
+int billkeyd_kill(struct billkeyd_proc *p)
+{
+    if (p->pid <= 0)
+        return -1;
+    int status = 0;
+    kill(p->pid, SIGKILL);
+    pid_t got = waitpid(p->pid, &status, 0);
+    proc_release(p);
+    return got > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : -1;
 }
 
 int billkeyd_run_once(const char *const *argv_tail, const char *const *env, char **output)

@@ -20,6 +20,9 @@ int billkeyd_start(struct billkeyd_proc *p, const char *database_url, const char
 /* Sends SIGTERM and waits up to 20 s. Returns the exit status (0 = clean, which under ASan also
  * means no leaks), or -1 when it had to be killed. Frees what *p owns. */
 int billkeyd_stop(struct billkeyd_proc *p);
+/* Sends SIGKILL (a crash: no shutdown runs), reaps the process and frees what *p owns. Returns 0
+ * when it died of that signal, -1 otherwise. */
+int billkeyd_kill(struct billkeyd_proc *p);
 /* Everything billkeyd logged so far; caller frees. */
 char *billkeyd_log(const struct billkeyd_proc *p);
 
