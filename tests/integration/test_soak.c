@@ -13,7 +13,7 @@
 #include "tests/lib/testlib.h"
 
 /* SOAK_OPS operations (default below) from SOAK_SEED; SOAK_OPS=500 is a long run. */
-#define DEFAULT_OPS 24
+#define DEFAULT_OPS 40
 #define DEFAULT_SEED 20261207u
 /* How long the reconciler may take to settle everything after the last operation. */
 #define SETTLE_MS 120000
@@ -149,13 +149,13 @@ static cJSON *tampered_request(struct soak *s, const cJSON *co)
 
 static void op_register(struct soak *s)
 {
-    const char *pg = pgs[roll(s, 5)];
-    int charge_now = roll(s, 2);
+    int tamper = roll(s, 8) == 0; /* a KakaoPay first charge paid at another amount */
+    const char *pg = tamper ? "kakaopay" : pgs[roll(s, 5)];
+    int charge_now = tamper || roll(s, 2);
     long long amount = 1000 + 100LL * roll(s, 90);
     cJSON *co = fx_checkout_plan(&s->fx, pg, amount, charge_now);
     const char *mu = fx_str(co, "merchant_uid");
-    int decline = roll(s, 10) == 0;
-    int tamper = !decline && charge_now && strcmp(pg, "kakaopay") == 0 && roll(s, 4) == 0;
+    int decline = !tamper && roll(s, 10) == 0;
     cJSON *rp = tamper ? tampered_request(s, co) : cJSON_Duplicate(fx_request_pay(co), 1);
     struct fx_window w;
 
