@@ -511,6 +511,39 @@ static int parse_var(const struct config_var *var, const char *value, struct con
 }
 
 /* getenv() returns char *, so it needs this adapter to fit config_getenv_fn. */
+/* 1 when url (already checked by parse_url) names a loopback host: localhost, 127.0.0.0/8 or
+ * [::1]. A host with user info or anything unusual counts as not loopback. */
+static int url_host_is_loopback(const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    if (!scheme_end)
+        return 0;
+    const char *host = scheme_end + 3;
+    if (host[0] == '[')
+        return strncmp(host, "[::1]", 5) == 0 &&
+               (host[5] == '\0' || host[5] == ':' || host[5] == '/');
+    size_t len = strcspn(host, ":/");
+    char name[64];
+    if (len == 0 || len >= sizeof name)
+        return 0;
+    memcpy(name, host, len);
+    name[len] = '\0';
+    if (strcasecmp(name, "localhost") == 0)
+        return 1;
+    struct in_addr addr;
+    return inet_pton(AF_INET, name, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+}
+
+/* Rules between variables, once each is valid on its own. */
+static void check_combinations(const struct config *cfg, struct problems *p)
+{
+    /* The iamport sandbox listens only on loopback: SANDBOX_MODE (keyless demo checkouts) is
+     * refused with any other upstream, above all the real iamport. */
+    if (cfg->sandbox_mode && cfg->iamport_base_url && !url_host_is_loopback(cfg->iamport_base_url))
+        problem_add(p, "SANDBOX_MODE: 1 needs the iamport sandbox as the upstream, but "
+                       "IAMPORT_BASE_URL is not a loopback URL (localhost, 127.0.0.0/8 or [::1])");
+}
+
 static const char *process_getenv(const char *name)
 {
     return getenv(name);
@@ -539,6 +572,8 @@ int config_load(struct config *cfg, config_getenv_fn getenv_fn, char **errors)
         if (value)
             parse_var(var, value, cfg, &p);
     }
+    if (p.count == 0)
+        check_combinations(cfg, &p);
     if (p.count == 0)
         return 0;
     config_release(cfg);

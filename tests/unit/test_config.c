@@ -172,6 +172,45 @@ START_TEST(every_variable_is_read)
 }
 END_TEST
 
+/* SANDBOX_MODE=1 (keyless demo checkouts) only with an upstream on loopback, where the sandbox
+ * runs; the real iamport (the default IAMPORT_BASE_URL) or any other host is refused. */
+START_TEST(sandbox_mode_needs_a_loopback_upstream)
+{
+    static const char *const loopback[] = {"http://127.0.0.1:8081", "http://127.9.0.1",
+                                           "http://localhost:1234/v1", "http://[::1]:8081"};
+    static const char *const remote[] = {"https://api.iamport.kr", "http://sandbox:8081",
+                                         "http://128.0.0.1",       "http://user@127.0.0.1",
+                                         "http://[::2]:8081",      "http://localhost.example.kr"};
+    static const char want[] = "SANDBOX_MODE: 1 needs the iamport sandbox as the upstream, but "
+                               "IAMPORT_BASE_URL is not a loopback URL (localhost, 127.0.0.0/8 "
+                               "or [::1])\n";
+    struct config cfg;
+    char *errors = NULL;
+
+    env_set_required();
+    env_set("SANDBOX_MODE", "1");
+    ck_assert_int_eq(config_load(&cfg, fake_getenv, &errors), 1); /* the default: real iamport */
+    ck_assert_str_eq(errors, want);
+    free(errors);
+    for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
+        env_set("IAMPORT_BASE_URL", loopback[i]);
+        ck_assert_msg(config_load(&cfg, fake_getenv, &errors) == 0, "%s refused: %s", loopback[i],
+                      errors);
+        ck_assert_int_eq(cfg.sandbox_mode, 1);
+        config_release(&cfg);
+    }
+    for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+        env_set("IAMPORT_BASE_URL", remote[i]);
+        ck_assert_msg(config_load(&cfg, fake_getenv, &errors) == 1, "%s accepted", remote[i]);
+        ck_assert_str_eq(errors, want);
+        free(errors);
+    }
+    env_set("SANDBOX_MODE", "0");
+    ck_assert_int_eq(config_load(&cfg, fake_getenv, NULL), 0); /* without it, any upstream */
+    config_release(&cfg);
+}
+END_TEST
+
 START_TEST(required_variables_missing)
 {
     struct config cfg;
@@ -932,6 +971,7 @@ static Suite *suite_config(void)
     tcase_add_test(tc, variable_table_is_exposed);
     tcase_add_test(tc, readme_matches_code_table);
     tcase_add_test(tc, readme_checker_catches_drift);
+    tcase_add_test(tc, sandbox_mode_needs_a_loopback_upstream);
     suite_add_tcase(s, tc);
     return s;
 }
