@@ -123,12 +123,13 @@ wait_http_ok() {
   fail "$1 did not answer 200 within $WAIT_SECONDS s"
 }
 
-# POSTs JSON $2 to $1 with extra curl arguments; prints the body, HTTP status on the last line.
+# POSTs JSON $2 to $1 with extra curl arguments; sets $status (HTTP) and $body (the answer).
 post_json() {
-  local url=$1 body=$2
+  local url=$1 json=$2
   shift 2
-  curl -s -X POST -H 'Content-Type: application/json' --data-binary "$body" \
-    -w '\n%{http_code}' "$@" "$url"
+  status=$(curl -s -o "$work/answer" -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' --data-binary "$json" "$@" "$url") || status=000
+  body=$(cat "$work/answer" 2>/dev/null || true)
 }
 
 # ---- PostgreSQL (pg.sh, unix socket) and the sandbox container --------------------------------
@@ -157,10 +158,11 @@ port=$(free_port)
 billkey="http://127.0.0.1:$port"
 api_key="ct_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 step "starting billkeyd in the container on $billkey"
-# Secrets go in by name (-e NAME), so they never appear on a command line.
+# Secrets go in by name (-e NAME), so they never appear on a command line. The root file system
+# is read-only: billkeyd writes no file.
 IAMPORT_API_KEY=imp_sandbox_key IAMPORT_API_SECRET=imp_sandbox_secret \
   BILLKEY_API_KEYS="$KEY_NAME:$api_key" \
-  docker run -d --name "$run_id-billkeyd" --network=host -v "$sock:$sock" \
+  docker run -d --name "$run_id-billkeyd" --network=host --read-only -v "$sock:$sock" \
   -e DATABASE_URL -e IAMPORT_API_KEY -e IAMPORT_API_SECRET -e BILLKEY_API_KEYS \
   -e IAMPORT_BASE_URL="$sandbox" -e PORT="$port" -e LISTEN_ADDR=127.0.0.1 \
   -e PUBLIC_BASE_URL="$billkey" -e IMP_CODE=imp_sandbox \
@@ -190,11 +192,9 @@ for id in $uids $gids; do [ "$id" != 0 ] || fail "billkeyd runs with uid/gid 0 (
 step "billkeyd is PID 1 with Uid $uids, Gid $gids"
 
 # ---- a registration and a charge through the container --------------------------------------
-out=$(post_json "$billkey/api/checkouts" \
+post_json "$billkey/api/checkouts" \
   '{"customer_id":"cust-ct","pg":"payco","amount":9900,"name":"월 구독","charge_now":false}' \
-  -H "Authorization: Bearer $api_key")
-status=$(tail -n1 <<<"$out")
-body=$(sed '$d' <<<"$out")
+  -H "Authorization: Bearer $api_key"
 [ "$status" = 201 ] || fail "POST /api/checkouts -> $status: $body"
 reg_uid=$(jget 'o.merchant_uid' <<<"$body")
 customer_uid=$(jget 'o.customer_uid' <<<"$body")
@@ -210,24 +210,19 @@ rsp=$(sed '$d' <<<"$window" | tr -d '\n' | sed -n 's:.*<pre id="rsp">\(.*\)</pre
 [ "$(jget 'o.success' <<<"$rsp")" = true ] || fail "the window did not succeed: $rsp"
 imp_uid=$(jget 'o.imp_uid' <<<"$rsp")
 
-out=$(post_json "$billkey/payments/complete" "{\"imp_uid\":\"$imp_uid\",\"merchant_uid\":\"$reg_uid\"}")
-status=$(tail -n1 <<<"$out")
-body=$(sed '$d' <<<"$out")
+post_json "$billkey/payments/complete" "{\"imp_uid\":\"$imp_uid\",\"merchant_uid\":\"$reg_uid\"}"
 [ "$status" = 200 ] && [ "$(jget 'o.status' <<<"$body")" = active ] ||
   fail "POST /payments/complete -> $status: $body"
 step "registration active (imp_uid $imp_uid)"
 
-out=$(post_json "$billkey/users/getToken" "{\"imp_key\":\"$KEY_NAME\",\"imp_secret\":\"$api_key\"}")
-body=$(sed '$d' <<<"$out")
+post_json "$billkey/users/getToken" "{\"imp_key\":\"$KEY_NAME\",\"imp_secret\":\"$api_key\"}"
 token=$(jget 'o.code === 0 ? o.response.access_token : ""' <<<"$body")
-[ -n "$token" ] || fail "POST /users/getToken -> $out"
+[ -n "$token" ] || fail "POST /users/getToken -> $status: $body"
 
 charge_uid="ct-again-$run_id"
-out=$(post_json "$billkey/subscribe/payments/again" \
+post_json "$billkey/subscribe/payments/again" \
   "{\"customer_uid\":\"$customer_uid\",\"merchant_uid\":\"$charge_uid\",\"amount\":4900,\"name\":\"container test\"}" \
-  -H "Authorization: $token")
-status=$(tail -n1 <<<"$out")
-body=$(sed '$d' <<<"$out")
+  -H "Authorization: $token"
 [ "$status" = 200 ] || fail "POST /subscribe/payments/again -> $status: $body"
 [ "$(jget '[o.code, o.response && o.response.status, o.response && o.response.amount].join()' <<<"$body")" = "0,paid,4900" ] ||
   fail "POST /subscribe/payments/again did not charge 4900: $body"
