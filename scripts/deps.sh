@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages billkey needs to build, run and test, when any is missing.
 # usage: scripts/deps.sh [run|test|bench]   (test also installs the browser-test packages,
-# clang-format for scripts/check-format.sh, clang and its libFuzzer runtime for tests/fuzz/ and
-# Node.js for the published-client test; bench wrk)
+# clang-format for scripts/check-format.sh, clang and its libFuzzer runtime for tests/fuzz/,
+# Node.js for the published-client test and curl for scripts/test-container.sh; bench wrk)
 set -euo pipefail
 
 mode=${1:-run}
 packages=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev
           libpq-dev libssl-dev check postgresql-15 ca-certificates)
 if [ "$mode" = test ]; then
-  packages+=(chromium chromium-driver clang-format clang libclang-rt-14-dev)
+  packages+=(chromium chromium-driver clang-format clang libclang-rt-14-dev curl)
   # Node.js and npm run iamport's own REST client (tests/published-client). A machine may have
   # them from elsewhere (a nodejs build that bundles npm): then nothing is installed.
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
