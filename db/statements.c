@@ -360,6 +360,13 @@ static const struct db_statement statements[STMT_COUNT] = {
                                 "$3::bigint), (SELECT count(*) FROM webhook_events WHERE state "
                                 "= 'failed')",
                                 3},
+    [STMT_RECONCILE_IDEMPOTENCY_PURGE] = {"reconcile_idempotency_purge",
+                                          "DELETE FROM idempotency_keys WHERE (api_key_name, "
+                                          "idempotency_key) IN (SELECT api_key_name, "
+                                          "idempotency_key FROM idempotency_keys WHERE created_at "
+                                          "< now() - $1::bigint * interval '1 second' ORDER BY "
+                                          "created_at LIMIT $2::int FOR UPDATE SKIP LOCKED)",
+                                          2},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

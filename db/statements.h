@@ -145,6 +145,8 @@ enum db_stmt {
     STMT_RECONCILE_BACKLOG,     /* $1 registration grace (s), $2 charge grace (s), $3 schedule
                                    grace (s) → pending_registrations, unsettled_charges,
                                    overdue_schedules, webhook_events (failed) */
+    STMT_RECONCILE_IDEMPOTENCY_PURGE, /* $1 keep (s), $2 batch: deletes up to $2 of the oldest
+                                         Idempotency-Key rows older than $1 */
     STMT_COUNT
 };
 /* clang-format on */

@@ -143,6 +143,9 @@ static const struct config_var config_vars[] = {
      "a schedule without a result this long after its schedule_at is looked up at iamport, s"},
     {"WEBHOOK_POLL_MS", CONFIG_INT, "2000", 10, 600000, 0, FIELD(webhook_poll_ms),
      "how often the webhook worker looks for events it was not woken for, 10..600000 ms"},
+    {"IDEMPOTENCY_KEEP_HOURS", CONFIG_INT, "24", 0, 8760, 0, FIELD(idempotency_keep_hours),
+     "how long a stored Idempotency-Key answer is replayed, 0..8760 h; older ones are deleted by "
+     "the reconciler (0: kept for ever)"},
 };
 /* clang-format on */
 

@@ -55,6 +55,7 @@ struct config {
     int reconcile_charge_grace_s;       /* RECONCILE_CHARGE_GRACE_S */
     int reconcile_schedule_grace_s;     /* RECONCILE_SCHEDULE_GRACE_S */
     int webhook_poll_ms;                /* WEBHOOK_POLL_MS */
+    int idempotency_keep_hours;         /* IDEMPOTENCY_KEEP_HOURS, 0 = for ever */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

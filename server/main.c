@@ -247,6 +247,7 @@ int main(int argc, char **argv)
         .stale_ms = env.billing.charge_stale_ms,
         /* an unsettled item, a failed webhook event: again after 10 passes */
         .retry_ms = 10LL * (cfg.reconcile_interval_ms > 0 ? cfg.reconcile_interval_ms : 30000),
+        .idempotency_keep_s = 3600LL * cfg.idempotency_keep_hours,
     };
     if (cfg.reconcile_interval_ms == 0)
         log_msg(LOG_WARN, NULL,

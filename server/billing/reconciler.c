@@ -16,10 +16,9 @@ int reconciler_pass(const struct billing_env *env, const struct reconcile_settin
                     const atomic_int *stopping)
 {
     static const reconcile_one_fn kinds[] = {
-        reconcile_one_registration,
-        reconcile_one_charge,
-        reconcile_one_schedule,
-        reconcile_one_webhook,
+        reconcile_one_registration,      reconcile_one_charge,
+        reconcile_one_schedule,          reconcile_one_webhook,
+        reconcile_one_idempotency_batch,
     };
     int handled = 0;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {

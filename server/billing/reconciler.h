@@ -25,6 +25,8 @@ struct reconcile_settings {
                                      schedule not run yet) is looked at again this much later; a
                                      webhook event 'failed' this long gets one more attempt.
                                      0: 10 minutes */
+    int64_t idempotency_keep_s;   /* IDEMPOTENCY_KEEP_HOURS in s: stored Idempotency-Key answers
+                                     older than this are deleted; 0: kept for ever */
 };
 
 /* Owned by main (or a test). Zero it, set env (borrowed; must outlive the thread), db_ready,

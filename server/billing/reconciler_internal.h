@@ -45,5 +45,9 @@ int reconcile_one_registration(const struct billing_env *env, const struct recon
 int reconcile_one_charge(const struct billing_env *env, const struct reconcile_settings *s);
 int reconcile_one_schedule(const struct billing_env *env, const struct reconcile_settings *s);
 int reconcile_one_webhook(const struct billing_env *env, const struct reconcile_settings *s);
+/* Deletes one batch of expired Idempotency-Key answers; 1 when a full batch went (more may be
+ * left), else 0. */
+int reconcile_one_idempotency_batch(const struct billing_env *env,
+                                    const struct reconcile_settings *s);
 
 #endif

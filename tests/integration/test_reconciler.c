@@ -228,6 +228,42 @@ START_TEST(two_instances_reconcile_each_item_once)
 }
 END_TEST
 
+/* IDEMPOTENCY_KEEP_HOURS: an answer stored longer ago is deleted, so its key runs the route again;
+ * a fresh one is still replayed. */
+START_TEST(expired_idempotency_answers_are_deleted)
+{
+    const char *env[] = {FAST_RECONCILER("1800"), "IDEMPOTENCY_KEEP_HOURS=1", NULL};
+    static const char body[] = "{\"customer_id\":\"cust-1\",\"pg\":\"payco\",\"amount\":9900,"
+                               "\"name\":\"월 구독\",\"buyer_tel\":\"010-1234-5678\"}";
+    struct fx fx;
+    struct http_client_response r;
+    fx_start(&fx, env);
+    ck_assert_int_eq(fx_merchant_keyed(&fx, NULL, "/api/checkouts", "idem-old", body, &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    http_client_response_release(&r);
+    ck_assert_int_eq(fx_merchant_keyed(&fx, NULL, "/api/checkouts", "idem-new", body, &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    http_client_response_release(&r);
+    free(fx_sql(&fx,
+                "UPDATE idempotency_keys SET created_at = now() - interval '61 minutes' "
+                "WHERE idempotency_key = 'idem-old' RETURNING 1",
+                NULL));
+
+    fx_wait_int(&fx, "SELECT count(*) FROM idempotency_keys", NULL, 1, WAIT_MS);
+    char *left = fx_sql(&fx, "SELECT idempotency_key FROM idempotency_keys", NULL);
+    ck_assert_str_eq(left, "idem-new");
+    free(left);
+    /* the old key is new again: the route runs (a second checkout); the fresh one replays */
+    ck_assert_int_eq(fx_merchant_keyed(&fx, NULL, "/api/checkouts", "idem-old", body, &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    http_client_response_release(&r);
+    ck_assert_int_eq(fx_merchant_keyed(&fx, NULL, "/api/checkouts", "idem-new", body, &r), 1);
+    http_client_response_release(&r);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations"), 3);
+    fx_stop(&fx);
+}
+END_TEST
+
 START_TEST(readyz_counts_the_backlog_past_its_grace)
 {
     const char *env[] = {"RECONCILE_INTERVAL_MS=0", "RECONCILE_REGISTRATION_GRACE_S=0", NULL};
@@ -268,6 +304,7 @@ static Suite *suite_reconciler(void)
     tcase_add_test(tc, a_failed_webhook_event_gets_one_more_attempt);
     tcase_add_test(tc, two_instances_reconcile_each_item_once);
     tcase_add_test(tc, readyz_counts_the_backlog_past_its_grace);
+    tcase_add_test(tc, expired_idempotency_answers_are_deleted);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -96,8 +96,8 @@ static void aim_webhooks(struct soak *s, const struct billkeyd_proc *p, int none
 /* A fault on one upstream path, before or after iamport processed the request. */
 static void upstream_fault(struct soak *s, const char *method, const char *path)
 {
-    static const char *const kinds[] = {"http500", "drop", "latency", "bad_json"};
-    const char *kind = kinds[roll(s, 4)];
+    static const char *const kinds[] = {"http500", "drop", "latency", "bad_json", "hang"};
+    const char *kind = kinds[roll(s, 5)];
     int after = roll(s, 2);
     char *f = xasprintf("{\"method\":\"%s\",\"path\":\"%s\",\"kind\":\"%s\",\"delay_ms\":%d,"
                         "\"after_processing\":%s}",
