@@ -513,7 +513,8 @@ int main(void)
 {
     Suite *s = suite_create("soak");
     TCase *tc = tcase_create("chaos");
-    tcase_set_timeout(tc, 600);
+    /* about a second per operation, plus the settling */
+    tcase_set_timeout(tc, (double)(SETTLE_MS / 1000 + 60 + 3 * env_long("SOAK_OPS", DEFAULT_OPS)));
     tcase_add_test(tc, the_ledgers_agree_after_chaos);
     suite_add_tcase(s, tc);
     return testlib_run_suite(s);
