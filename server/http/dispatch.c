@@ -51,6 +51,46 @@ void http_route_error(const struct route *route, const struct request *req, stru
         reply_error(rep, req, status, code, field, "%s", message);
 }
 
+/* 1 when path's first segment ("/payments") is that of an iamport-compatible route: a path there
+ * that matches nothing is answered like iamport would, in its envelope. */
+static int iamport_namespace(const struct http_site *site, const char *path)
+{
+    if (path[0] != '/')
+        return 0;
+    size_t seg = 1 + strcspn(path + 1, "/");
+    for (size_t i = 0; i < site->route_count; i++) {
+        const char *pattern = site->routes[i].pattern;
+        if ((site->routes[i].flags & ROUTE_IAMPORT) && strncmp(pattern, path, seg) == 0 &&
+            (pattern[seg] == '/' || pattern[seg] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+/* 404 / 405 for a request no route takes: iamport's envelope under its paths (the sandbox's
+ * messages), billkey's error shape elsewhere. */
+static void no_route_error(const struct http_site *site, const struct request *req,
+                           struct reply *rep, int status, const char *allow)
+{
+    char message[512];
+    int iamport = iamport_namespace(site, req->path);
+    if (status == 405) {
+        reply_set_header(rep, "Allow", allow);
+        snprintf(message, sizeof message, "%s'%s' accepts %s",
+                 iamport ? "Method Not Allowed: " : "", req->path, allow);
+    } else if (iamport) {
+        snprintf(message, sizeof message, "요청하신 API를 찾을 수 없습니다: %s %s", req->method,
+                 req->path);
+    } else {
+        snprintf(message, sizeof message, "no route for '%s'", req->path);
+    }
+    if (iamport)
+        reply_iamport(rep, status, -1, message, NULL);
+    else
+        reply_error(rep, req, status, status == 405 ? "method_not_allowed" : "not_found", NULL,
+                    "%s", message);
+}
+
 /* The handler, inside the site's middleware when that applies to this route and method. */
 static void run_handler(const struct http_site *site, const struct route *route,
                         struct request *req, struct reply *rep)
@@ -102,11 +142,10 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
 
     switch (router_match(site->routes, site->route_count, req, &route, allow, sizeof allow)) {
     case ROUTER_NOT_FOUND:
-        reply_error(rep, req, 404, "not_found", NULL, "no route for '%s'", req->path);
+        no_route_error(site, req, rep, 404, NULL);
         goto out;
     case ROUTER_METHOD_NOT_ALLOWED:
-        reply_set_header(rep, "Allow", allow);
-        reply_error(rep, req, 405, "method_not_allowed", NULL, "'%s' accepts %s", req->path, allow);
+        no_route_error(site, req, rep, 405, allow);
         goto out;
     case ROUTER_MATCH:
         break;

@@ -564,6 +564,40 @@ START_TEST(iamport_route_errors_use_the_envelope)
 }
 END_TEST
 
+/* A path under an iamport route's first segment that no route takes is 404 / 405 in iamport's
+ * envelope, as a published iamport client expects; elsewhere billkey's shape stays. */
+START_TEST(unknown_paths_under_iamport_routes_use_the_envelope)
+{
+    static const struct {
+        const char *method, *path;
+        int status;
+        const char *message;
+    } cases[] = {
+        {"GET", "/iamport/findAll/x", 404,
+         "요청하신 API를 찾을 수 없습니다: GET /iamport/findAll/x"},
+        {"DELETE", "/iamport", 405, "Method Not Allowed: '/iamport' accepts POST"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        struct reply rep;
+        make(&req, cases[i].method, cases[i].path, NULL, NULL);
+        cJSON *b = run(&req, &rep);
+        ck_assert_int_eq(rep.status, cases[i].status);
+        ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(b, "code")->valueint, -1);
+        ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(b, "message")->valuestring,
+                         cases[i].message);
+        ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "response")));
+        ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(b, "error"));
+        if (cases[i].status == 405)
+            ck_assert_str_eq(reply_header(&rep, "Allow"), "POST");
+        cJSON_Delete(b);
+        reply_release(&rep);
+        request_release(&req);
+    }
+    expect_reply("GET", "/iamportish", NULL, NULL, 404, "not_found"); /* another first segment */
+}
+END_TEST
+
 /* A connection the glue found over the limit: 503 with Retry-After before authentication, the
  * body or the handler, in billkey's shape or (iamport routes) iamport's envelope. */
 START_TEST(over_capacity_is_503_with_retry_after)
@@ -664,6 +698,7 @@ static Suite *suite_dispatch(void)
     Suite *s = suite_create("dispatch");
     TCase *tc = tcase_create("pipeline");
     tcase_add_test(tc, not_found_has_the_error_shape);
+    tcase_add_test(tc, unknown_paths_under_iamport_routes_use_the_envelope);
     tcase_add_test(tc, wrong_method_is_405_with_allow);
     tcase_add_test(tc, json_and_form_reach_the_handler_as_one_tree);
     tcase_add_test(tc, wrong_content_type_is_415);
