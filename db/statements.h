@@ -145,6 +145,14 @@ enum db_stmt {
     STMT_RECONCILE_BACKLOG,     /* $1 registration grace (s), $2 charge grace (s), $3 schedule
                                    grace (s) → pending_registrations, unsettled_charges,
                                    overdue_schedules, webhook_events (failed) */
+    /* ---- issue #10: the common verification in one statement ---- */
+    STMT_REGISTRATION_ACTIVATE, /* $1 merchant_uid, $2 imp_uid, $3 card_name, $4 card_number,
+                                   $5 actor, $6 request_id|NULL, $7 audit detail (json): a
+                                   pending registration without charge_now whose lease is free
+                                   (or run out) becomes active with imp_uid, its lease cleared,
+                                   plus its billing_keys row and its registration.active audit
+                                   row, in one statement → merchant_uid (0 rows: nothing
+                                   written, take the leased path) */
     STMT_COUNT
 };
 /* clang-format on */
