@@ -325,6 +325,17 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
                   did_cancel ? " (cancelled at iamport)" : "");
 }
 
+/* The registration in c->out as it was just recorded: active with this payment and card. */
+static void remember_active(struct verify_ctx *c, const struct iamport_customer *card)
+{
+    struct registration *reg = &c->out->reg;
+    registration_set_field(&reg->status, "active");
+    registration_set_field(&reg->imp_uid, c->pay.imp_uid);
+    registration_set_field(&reg->fail_reason, NULL);
+    registration_set_field(&reg->card_name, card->card_name);
+    registration_set_field(&reg->card_number, card->card_number);
+}
+
 /* Records the accepted issuance with the card read from iamport (borrowed; zeroed when it could
  * not be read). */
 static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iamport_customer *card)
@@ -357,13 +368,8 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iam
                           c->request_id, d);
     }
     st = leased_end(c, st);
-    if (st == DB_OK) {
-        registration_set_field(&reg->status, "active");
-        registration_set_field(&reg->imp_uid, c->pay.imp_uid);
-        registration_set_field(&reg->fail_reason, NULL);
-        registration_set_field(&reg->card_name, card->card_name);
-        registration_set_field(&reg->card_number, card->card_number);
-    }
+    if (st == DB_OK)
+        remember_active(c, card);
     if (st != DB_OK)
         return db_failure(c, st, "recording the billing key");
     return VERIFY_ACTIVE;
@@ -692,11 +698,7 @@ static enum verify_outcome activate_at_once(struct verify_ctx *c,
     db_release(c->env->db, conn);
     if (!*done)
         return VERIFY_ACTIVE;
-    registration_set_field(&reg->status, "active");
-    registration_set_field(&reg->imp_uid, c->pay.imp_uid);
-    registration_set_field(&reg->fail_reason, NULL);
-    registration_set_field(&reg->card_name, card->card_name);
-    registration_set_field(&reg->card_number, card->card_number);
+    remember_active(c, card);
     return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
 }
 
