@@ -257,6 +257,8 @@ static void set_common_options(struct iamport_http *http, CURL *h, const char *u
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "billkey-iamport/1");
+    /* iamport is reached directly: no *_proxy environment lookups on every request */
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->curl_error);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
