@@ -9,6 +9,7 @@
 
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
+#include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
 
 #define PRICE 9900
@@ -390,6 +391,59 @@ START_TEST(concurrent_completes_charge_once)
 }
 END_TEST
 
+/* The same race without a first charge, where a verification records the key in one statement
+ * with no lease: on one or two instances, every caller gets 200 and the registration is
+ * recorded once (one key, one audit row), with no lease left behind. */
+START_TEST(concurrent_plain_accepts_record_once)
+{
+    int two_instances = _i;
+    struct fx fx;
+    struct fx_window w;
+    struct billkeyd_proc second;
+    pthread_t threads[THREADS];
+    struct racer racers[THREADS];
+    fx_start(&fx, NULL);
+    if (two_instances)
+        fx_start_billkeyd(&fx, &second, NULL);
+    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 0);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
+    fx_clear_requests(&fx);
+    for (int i = 0; i < THREADS; i++) {
+        racers[i] = (struct racer){.fx = &fx,
+                                   .instance = two_instances && i % 2 ? &second : NULL,
+                                   .imp_uid = w.imp_uid,
+                                   .merchant_uid = mu,
+                                   .landing = i % 4 == 3};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_msg(racers[i].status == 200, "racer %d -> %ld", i, racers[i].status);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
+                                   "WHERE action = 'registration.active'"),
+                     1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations WHERE status = 'active' "
+                                   "AND verify_lease_owner IS NULL"),
+                     1);
+    char *imp = fx_registration_column(&fx, "imp_uid", mu);
+    ck_assert_str_eq(imp, w.imp_uid);
+    /* no lease, so no second look: each verification asked iamport for the payment once */
+    char *path = xasprintf("/payments/%s", w.imp_uid);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", path, NULL), THREADS);
+    free(path);
+    free(imp);
+    if (two_instances)
+        fx_stop_billkeyd(&second);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
 /* The serialisation lives in PostgreSQL: while another verification's lease is live (its holder
  * died mid-way), a complete waits, holding no connection; once the lease runs out, the complete
  * takes it over and finishes. */
@@ -500,6 +554,7 @@ static Suite *suite_issuance_faults(void)
     tcase_add_test(tc, first_charge_outcome_unknown_then_found);
     tcase_add_test(tc, first_charge_outcome_unknown_stays_unknown);
     tcase_add_loop_test(tc, concurrent_completes_charge_once, 0, 2);
+    tcase_add_loop_test(tc, concurrent_plain_accepts_record_once, 0, 2);
     tcase_add_test(tc, verification_waits_for_a_live_lease_and_takes_over_when_it_runs_out);
     tcase_add_test(tc, first_charge_left_requested_is_looked_up_not_charged_again);
     suite_add_tcase(s, tc);
