@@ -335,6 +335,37 @@ static void *race(void *arg)
     return NULL;
 }
 
+/* Starts the fixture (and a second billkeyd when second is not NULL) and a registration on pg
+ * whose window is submitted into *w. Returns its checkout (caller deletes). */
+static cJSON *race_begin(struct fx *fx, struct billkeyd_proc *second, const char *pg,
+                         int charge_now, struct fx_window *w)
+{
+    fx_start(fx, NULL);
+    if (second)
+        fx_start_billkeyd(fx, second, NULL);
+    cJSON *co = fx_checkout_plan(fx, pg, PRICE, charge_now);
+    fx_window_submit(fx, fx_request_pay(co), 0, 0, w);
+    return co;
+}
+
+/* THREADS racers at once on imp_uid/merchant_uid, every fourth a landing, every other one on
+ * second when it is not NULL; returns when all have answered. */
+static void race_all(const struct fx *fx, const struct billkeyd_proc *second, const char *imp_uid,
+                     const char *merchant_uid, struct racer *racers)
+{
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        racers[i] = (struct racer){.fx = fx,
+                                   .instance = second && i % 2 ? second : NULL,
+                                   .imp_uid = imp_uid,
+                                   .merchant_uid = merchant_uid,
+                                   .landing = i % 4 == 3};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+}
+
 /* 8 concurrent completes (callbacks and landings), on one or on two billkeyd instances sharing
  * the database: one billing key, one first charge, every caller told the same result. */
 START_TEST(concurrent_completes_charge_once)
@@ -343,24 +374,10 @@ START_TEST(concurrent_completes_charge_once)
     struct fx fx;
     struct fx_window w;
     struct billkeyd_proc second;
-    pthread_t threads[THREADS];
     struct racer racers[THREADS];
-    fx_start(&fx, NULL);
-    if (two_instances)
-        fx_start_billkeyd(&fx, &second, NULL);
-    cJSON *co = fx_checkout_plan(&fx, "kicc", PRICE, 1);
+    cJSON *co = race_begin(&fx, two_instances ? &second : NULL, "kicc", 1, &w);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
-    for (int i = 0; i < THREADS; i++) {
-        racers[i] = (struct racer){.fx = &fx,
-                                   .instance = two_instances && i % 2 ? &second : NULL,
-                                   .imp_uid = w.imp_uid,
-                                   .merchant_uid = mu,
-                                   .landing = i % 4 == 3};
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
-    }
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(threads[i], NULL);
+    race_all(&fx, two_instances ? &second : NULL, w.imp_uid, mu, racers);
     const char *winner = NULL;
     for (int i = 0; i < THREADS; i++) {
         ck_assert_msg(racers[i].status == 200, "racer %d -> %ld", i, racers[i].status);
@@ -400,25 +417,11 @@ START_TEST(concurrent_plain_accepts_record_once)
     struct fx fx;
     struct fx_window w;
     struct billkeyd_proc second;
-    pthread_t threads[THREADS];
     struct racer racers[THREADS];
-    fx_start(&fx, NULL);
-    if (two_instances)
-        fx_start_billkeyd(&fx, &second, NULL);
-    cJSON *co = fx_checkout_plan(&fx, "payco", PRICE, 0);
+    cJSON *co = race_begin(&fx, two_instances ? &second : NULL, "payco", 0, &w);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
     fx_clear_requests(&fx);
-    for (int i = 0; i < THREADS; i++) {
-        racers[i] = (struct racer){.fx = &fx,
-                                   .instance = two_instances && i % 2 ? &second : NULL,
-                                   .imp_uid = w.imp_uid,
-                                   .merchant_uid = mu,
-                                   .landing = i % 4 == 3};
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
-    }
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(threads[i], NULL);
+    race_all(&fx, two_instances ? &second : NULL, w.imp_uid, mu, racers);
     for (int i = 0; i < THREADS; i++)
         ck_assert_msg(racers[i].status == 200, "racer %d -> %ld", i, racers[i].status);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
