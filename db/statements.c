@@ -367,6 +367,22 @@ static const struct db_statement statements[STMT_COUNT] = {
                                           "< now() - $1::bigint * interval '1 second' ORDER BY "
                                           "created_at LIMIT $2::int FOR UPDATE SKIP LOCKED)",
                                           2},
+    [STMT_REGISTRATION_ACTIVATE] = {"registration_activate",
+                                    "WITH r AS (UPDATE registrations SET status = 'active', "
+                                    "imp_uid = $2, fail_reason = NULL, updated_at = now(), "
+                                    "verify_lease_owner = NULL, verify_lease_until = NULL "
+                                    "WHERE merchant_uid = $1 AND status = 'pending' "
+                                    "AND NOT charge_now AND (verify_lease_until IS NULL OR "
+                                    "verify_lease_until <= now()) RETURNING merchant_uid, "
+                                    "customer_uid, customer_id, pg_provider, pg), "
+                                    "k AS (INSERT INTO billing_keys (customer_uid, customer_id, "
+                                    "pg_provider, pg, card_name, card_number) SELECT "
+                                    "customer_uid, customer_id, pg_provider, pg, $3, $4 FROM r), "
+                                    "a AS (INSERT INTO audit_events (actor, action, subject, "
+                                    "request_id, detail) SELECT $5, 'registration.active', "
+                                    "merchant_uid, $6, $7::jsonb FROM r) "
+                                    "SELECT merchant_uid FROM r",
+                                    7},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

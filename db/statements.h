@@ -147,6 +147,14 @@ enum db_stmt {
                                    overdue_schedules, webhook_events (failed) */
     STMT_RECONCILE_IDEMPOTENCY_PURGE, /* $1 keep (s), $2 batch: deletes up to $2 of the oldest
                                          Idempotency-Key rows older than $1 */
+    /* ---- the common verification in one statement ---- */
+    STMT_REGISTRATION_ACTIVATE, /* $1 merchant_uid, $2 imp_uid, $3 card_name, $4 card_number,
+                                   $5 actor, $6 request_id|NULL, $7 audit detail (json): a
+                                   pending registration without charge_now whose lease is free
+                                   (or run out) becomes active with imp_uid, its lease cleared,
+                                   plus its billing_keys row and its registration.active audit
+                                   row, in one statement → merchant_uid (0 rows: nothing
+                                   written, take the leased path) */
     STMT_COUNT
 };
 /* clang-format on */

@@ -325,6 +325,17 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
                   did_cancel ? " (cancelled at iamport)" : "");
 }
 
+/* The registration in c->out as it was just recorded: active with this payment and card. */
+static void remember_active(struct verify_ctx *c, const struct iamport_customer *card)
+{
+    struct registration *reg = &c->out->reg;
+    registration_set_field(&reg->status, "active");
+    registration_set_field(&reg->imp_uid, c->pay.imp_uid);
+    registration_set_field(&reg->fail_reason, NULL);
+    registration_set_field(&reg->card_name, card->card_name);
+    registration_set_field(&reg->card_number, card->card_number);
+}
+
 /* Records the accepted issuance with the card read from iamport (borrowed; zeroed when it could
  * not be read). */
 static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iamport_customer *card)
@@ -357,13 +368,8 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iam
                           c->request_id, d);
     }
     st = leased_end(c, st);
-    if (st == DB_OK) {
-        registration_set_field(&reg->status, "active");
-        registration_set_field(&reg->imp_uid, c->pay.imp_uid);
-        registration_set_field(&reg->fail_reason, NULL);
-        registration_set_field(&reg->card_name, card->card_name);
-        registration_set_field(&reg->card_number, card->card_number);
-    }
+    if (st == DB_OK)
+        remember_active(c, card);
     if (st != DB_OK)
         return db_failure(c, st, "recording the billing key");
     return VERIFY_ACTIVE;
@@ -610,18 +616,150 @@ out:
     return o;
 }
 
-/* Steps 4-8: claim (or wait for another verification, polling with no connection held), then
- * work under the lease with each write in its own short transaction. */
+/* The stored answer of a step that needs no work (or the work of an active registration). */
+static enum verify_outcome answer_step(struct verify_ctx *c, enum issuance_step step)
+{
+    const struct registration *reg = &c->out->reg;
+    switch (step) {
+    case ISSUANCE_STEP_CONFLICT:
+        return finish(c->out, VERIFY_CONFLICT,
+                      "registration '%s' is already active with another payment",
+                      c->pay.merchant_uid);
+    case ISSUANCE_STEP_REJECTED:
+        return finish(c->out, VERIFY_REJECTED, "the payment was rejected: %s",
+                      reg->fail_reason ? reg->fail_reason : "verification mismatch");
+    case ISSUANCE_STEP_FAILED:
+        return finish(c->out, VERIFY_FAILED, "the registration failed: %s",
+                      reg->fail_reason ? reg->fail_reason : "the PG reported a failure");
+    case ISSUANCE_STEP_ACTIVE:
+        return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
+    case ISSUANCE_STEP_FIRST_CHARGE:
+        return first_payment(c);
+    case ISSUANCE_STEP_SETTLE:
+        break;
+    }
+    return VERIFY_ACTIVE;
+}
+
+/* The registration as stored and its step, read with no transaction (one SELECT, two with
+ * charge_now): a replay is answered from it, and a pending one tries accept_at_once(). */
+static enum db_status peek_state(struct verify_ctx *c, enum issuance_step *step)
+{
+    struct db_conn *conn = NULL;
+    enum db_status st = db_acquire(c->env->db, &conn);
+    if (st != DB_OK)
+        return st;
+    st = load_state(c, conn, step);
+    if (st != DB_OK && st != DB_NOT_FOUND)
+        log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s): %s",
+                c->pay.merchant_uid, db_status_name(st), db_conn_error(conn));
+    db_release(c->env->db, conn);
+    return st;
+}
+
+/* STMT_REGISTRATION_ACTIVATE: the accept of a pending registration without a first charge in
+ * one statement. *done = 0 when it wrote nothing (no longer pending, or leased by another
+ * verification): the leased path decides then. */
+static enum verify_outcome activate_at_once(struct verify_ctx *c,
+                                            const struct iamport_customer *card, int *done)
+{
+    struct registration *reg = &c->out->reg;
+    struct db_conn *conn = NULL;
+    PGresult *res = NULL;
+    cJSON *d = detail_base(c);
+    cJSON_AddStringToObject(d, "customer_id", reg->customer_id);
+    json_add_str_or_null(d, "card_name", card->card_name);
+    char *detail = json_print(d);
+    cJSON_Delete(d);
+    const char *params[] = {reg->merchant_uid,
+                            c->pay.imp_uid,
+                            card->card_name,
+                            card->card_number,
+                            c->actor,
+                            c->request_id && c->request_id[0] ? c->request_id : NULL,
+                            detail};
+
+    *done = 1;
+    enum db_status st = db_acquire(c->env->db, &conn);
+    if (st == DB_OK)
+        st = db_exec(conn, STMT_REGISTRATION_ACTIVATE, params, &res);
+    cJSON_free(detail);
+    if (st == DB_OK && PQntuples(res) != 1)
+        *done = 0;
+    if (res)
+        PQclear(res);
+    if (st != DB_OK) {
+        c->conn = conn; /* for the error text */
+        enum verify_outcome o = db_failure(c, st, "recording the billing key");
+        c->conn = NULL;
+        db_release(c->env->db, conn);
+        return o;
+    }
+    db_release(c->env->db, conn);
+    if (!*done)
+        return VERIFY_ACTIVE;
+    remember_active(c, card);
+    return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
+}
+
+/* The common first verification, with no lease: a pending registration without a first charge
+ * whose payment (the copy just fetched) and card are accepted is recorded by one statement.
+ * *done = 0 when it did not decide (another decision, the row changed or is leased): the
+ * leased path then starts over with a fresh copy of the payment. */
+static enum verify_outcome accept_at_once(struct verify_ctx *c, int *done)
+{
+    const struct registration *reg = &c->out->reg;
+    struct issuance_check chk;
+    struct iamport_customer card;
+    struct issuance_expectation expect = {
+        .profile = c->profile,
+        .customer_uid = reg->customer_uid,
+        .window_amount = reg->window_amount,
+        .pg_id = pg_profile_configured_id(c->profile, &c->env->pg),
+    };
+    enum verify_outcome o = VERIFY_ACTIVE;
+
+    *done = 0;
+    if (reg->charge_now || !reg->status || strcmp(reg->status, "pending") != 0)
+        return o;
+    issuance_check_payment(&expect, &c->pay, &chk);
+    if (chk.decision != ISSUANCE_ACCEPT)
+        return o;
+    memset(&card, 0, sizeof card);
+    o = read_card(c, &expect, &chk, &card);
+    if (o != VERIFY_ACTIVE)
+        *done = 1;
+    else if (chk.decision == ISSUANCE_ACCEPT)
+        o = activate_at_once(c, &card, done);
+    iamport_customer_release(&card);
+    return o;
+}
+
+/* Steps 4-8: the stored answer, or the accept in one statement; else claim (or wait for another
+ * verification, polling with no connection held), then work under the lease with each write in
+ * its own short transaction. */
 static enum verify_outcome verify_registration(struct verify_ctx *c)
 {
     const char *merchant_uid = c->pay.merchant_uid;
-    const struct registration *reg = &c->out->reg;
     enum issuance_step step = ISSUANCE_STEP_SETTLE;
     long waited = 0, pause = POLL_FIRST_MS;
-    int busy = 0;
+    int busy = 0, done = 0;
 
+    enum db_status st = peek_state(c, &step);
+    if (st == DB_NOT_FOUND)
+        return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
+                      "merchant_uid '%s' is not a registration billkey created", merchant_uid);
+    if (st != DB_OK)
+        return db_failure(c, st, "reading the registration");
+    if (!needs_lease(step))
+        return answer_step(c, step);
+    if (step == ISSUANCE_STEP_SETTLE) {
+        enum verify_outcome o = accept_at_once(c, &done);
+        if (done)
+            return o;
+    }
     for (;;) {
-        enum db_status st = claim_tx(c, &step, &busy);
+        st = claim_tx(c, &step, &busy);
         if (st == DB_NOT_FOUND)
             return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
                           "merchant_uid '%s' is not a registration billkey created", merchant_uid);
@@ -638,23 +776,8 @@ static enum verify_outcome verify_registration(struct verify_ctx *c)
         waited += pause;
         pause = pause * 2 > POLL_MAX_MS ? POLL_MAX_MS : pause * 2;
     }
-    switch (step) {
-    case ISSUANCE_STEP_CONFLICT:
-        return finish(c->out, VERIFY_CONFLICT,
-                      "registration '%s' is already active with another payment", merchant_uid);
-    case ISSUANCE_STEP_REJECTED:
-        return finish(c->out, VERIFY_REJECTED, "the payment was rejected: %s",
-                      reg->fail_reason ? reg->fail_reason : "verification mismatch");
-    case ISSUANCE_STEP_FAILED:
-        return finish(c->out, VERIFY_FAILED, "the registration failed: %s",
-                      reg->fail_reason ? reg->fail_reason : "the PG reported a failure");
-    case ISSUANCE_STEP_ACTIVE:
-        return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
-    case ISSUANCE_STEP_FIRST_CHARGE:
-        return first_payment(c);
-    case ISSUANCE_STEP_SETTLE:
-        break;
-    }
+    if (step != ISSUANCE_STEP_SETTLE)
+        return answer_step(c, step);
     enum verify_outcome o = refetch_payment(c);
     if (o != VERIFY_ACTIVE)
         return o;

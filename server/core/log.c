@@ -30,6 +30,9 @@ static struct secret *secrets; /* owned array of secret_count start-up secrets *
 static size_t secret_count, secret_cap;
 static struct secret tokens[MAX_TOKENS]; /* ring of rotating tokens */
 static size_t token_next;
+/* The first bytes any secret or token (raw or escaped) has ever started with: the scrubber
+ * compares only at those bytes. A token that rotates out leaves its byte set (harmless). */
+static unsigned char first_bytes[256];
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -95,6 +98,14 @@ static void secret_release(struct secret *s)
     s->raw = s->escaped = NULL;
 }
 
+/* Called with log_lock held. */
+static void note_first_bytes(const struct secret *s)
+{
+    first_bytes[(unsigned char)s->raw[0]] = 1;
+    if (s->escaped)
+        first_bytes[(unsigned char)s->escaped[0]] = 1;
+}
+
 void log_register_secret(const char *value)
 {
     if (!value || strlen(value) < 4)
@@ -107,6 +118,7 @@ void log_register_secret(const char *value)
         }
         secrets[secret_count].raw = xstrdup(value);
         secrets[secret_count].escaped = json_escaped(value);
+        note_first_bytes(&secrets[secret_count]);
         secret_count++;
     }
     pthread_mutex_unlock(&log_lock);
@@ -121,6 +133,7 @@ void log_register_token(const char *value)
         secret_release(&tokens[token_next]);
         tokens[token_next].raw = xstrdup(value);
         tokens[token_next].escaped = json_escaped(value);
+        note_first_bytes(&tokens[token_next]);
         token_next = (token_next + 1) % MAX_TOKENS;
     }
     pthread_mutex_unlock(&log_lock);
@@ -137,6 +150,7 @@ void log_shutdown(void)
     for (size_t i = 0; i < MAX_TOKENS; i++)
         secret_release(&tokens[i]);
     token_next = 0;
+    memset(first_bytes, 0, sizeof first_bytes);
     pthread_mutex_unlock(&log_lock);
 }
 
@@ -186,8 +200,11 @@ static char *scrub(const char *line, int json)
     pthread_mutex_lock(&log_lock);
     for (size_t i = 0; line[i];) {
         /* the longest match: a secret that starts with another must not be left half shown */
-        size_t matched = longest_match(secrets, secret_count, line + i, json, 0);
-        matched = longest_match(tokens, MAX_TOKENS, line + i, json, matched);
+        size_t matched = 0;
+        if (first_bytes[(unsigned char)line[i]]) {
+            matched = longest_match(secrets, secret_count, line + i, json, 0);
+            matched = longest_match(tokens, MAX_TOKENS, line + i, json, matched);
+        }
         if (matched) {
             static const char red[] = "[redacted]";
             if (len + sizeof red >= cap)
@@ -244,38 +261,42 @@ void log_json(enum log_level level, const char *request_id, const char *msg, cJS
     size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000L);
 
-    cJSON *line = cJSON_CreateObject();
-    cJSON_AddStringToObject(line, "time", when);
-    cJSON_AddStringToObject(line, "level", level_names[level]);
+    /* time and level are billkey's own and never scrubbed; the request id (a client may send
+     * its own), msg and the fields are, in one printed object whose '{' becomes a ','. */
+    cJSON *rest = cJSON_CreateObject();
     if (request_id)
-        cJSON_AddStringToObject(line, "request_id", request_id);
-    cJSON_AddStringToObject(line, "msg", msg ? msg : "");
+        cJSON_AddStringToObject(rest, "request_id", request_id);
+    cJSON_AddStringToObject(rest, "msg", msg ? msg : "");
     if (fields) {
         cJSON *item = fields->child;
         while (item) {
             cJSON *next = item->next;
             cJSON_DetachItemViaPointer(fields, item);
-            if (!cJSON_GetObjectItemCaseSensitive(line, item->string))
-                cJSON_AddItemToObject(line, item->string, item);
+            if (strcmp(item->string, "time") != 0 && strcmp(item->string, "level") != 0 &&
+                !cJSON_GetObjectItemCaseSensitive(rest, item->string))
+                cJSON_AddItemToObject(rest, item->string, item);
             else
                 cJSON_Delete(item);
             item = next;
         }
         cJSON_Delete(fields);
     }
-    char *text = cJSON_PrintUnformatted(line);
-    cJSON_Delete(line);
+    char *text = cJSON_PrintUnformatted(rest);
+    cJSON_Delete(rest);
     if (!text)
         return;
     char *clean = scrub(text, 1);
     cJSON_free(text);
+    /* one buffer, one write: a line is never interleaved or split */
+    char *out =
+        xasprintf("{\"time\":\"%s\",\"level\":\"%s\",%s\n", when, level_names[level], clean + 1);
+    free(clean);
     FILE *f = log_stream ? log_stream : stderr;
     flockfile(f);
-    fputs(clean, f);
-    fputc('\n', f);
+    fwrite(out, 1, strlen(out), f);
     fflush(f);
     funlockfile(f);
-    free(clean);
+    free(out);
 }
 
 void log_msg(enum log_level level, const char *request_id, const char *fmt, ...)

@@ -2,10 +2,12 @@
 #include "server/http/http.h"
 
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "server/core/xalloc.h"
 
@@ -98,6 +100,28 @@ static int request_id_valid(const char *id)
     return 1;
 }
 
+/* Request ids need to be unique, not secret: a per-thread xorshift128+ seeded once from the
+ * CSPRNG (or, if it fails, the clock and the thread's address) instead of RAND_bytes per
+ * request. */
+static uint64_t request_id_random(void)
+{
+    static __thread uint64_t s[2];
+    if (!s[0] && !s[1]) {
+        if (RAND_bytes((unsigned char *)s, sizeof s) != 1 || (!s[0] && !s[1])) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            s[0] = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ 0x9E3779B97F4A7C15ULL;
+            s[1] = (uint64_t)(uintptr_t)&s ^ 0xBF58476D1CE4E5B9ULL;
+        }
+    }
+    uint64_t x = s[0];
+    const uint64_t y = s[1];
+    s[0] = y;
+    x ^= x << 23;
+    s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+    return s[1] + y;
+}
+
 void request_assign_id(struct request *req)
 {
     const char *incoming = request_header(req, "X-Request-Id");
@@ -108,19 +132,17 @@ void request_assign_id(struct request *req)
     /* 11 random bytes as hex in groups of 8, 8 and 6 joined by '_' (24 characters): a digit
      * run never reaches the 13 digits the logger masks as a card number, so the id in the log
      * is the one the client got. */
+    static const char hex[] = "0123456789abcdef";
+    uint64_t a = request_id_random(), b = request_id_random();
     unsigned char raw[11];
-    if (RAND_bytes(raw, sizeof raw) != 1) {
-        /* RAND_bytes only fails when the CSPRNG is unusable; ids need not be secret. */
-        static unsigned long fallback;
-        snprintf(req->request_id, sizeof req->request_id, "req-%lu",
-                 __atomic_add_fetch(&fallback, 1, __ATOMIC_RELAXED));
-        return;
-    }
+    memcpy(raw, &a, 8);
+    memcpy(raw + 8, &b, 3);
     size_t o = 0;
     for (size_t i = 0; i < sizeof raw; i++) {
         if (i == 4 || i == 8)
             req->request_id[o++] = '_';
-        snprintf(req->request_id + o, 3, "%02x", raw[i]);
-        o += 2;
+        req->request_id[o++] = hex[raw[i] >> 4];
+        req->request_id[o++] = hex[raw[i] & 0x0f];
     }
+    req->request_id[o] = '\0';
 }

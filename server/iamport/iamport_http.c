@@ -175,6 +175,10 @@ int iamport_http_init(struct iamport_http *http, const char *base_url, const cha
     http->tier_code = tier_code ? xstrdup(tier_code) : NULL;
     http->connect_timeout_ms = connect_timeout_ms;
     http->timeout_ms = timeout_ms;
+    static const char *const proxy_vars[] = {"https_proxy", "HTTPS_PROXY", "http_proxy",
+                                             "ALL_PROXY",   "all_proxy",   NULL};
+    for (size_t i = 0; proxy_vars[i]; i++)
+        http->proxy_from_env |= getenv(proxy_vars[i]) != NULL;
 
     for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&http->share_locks[i], NULL);
@@ -257,6 +261,10 @@ static void set_common_options(struct iamport_http *http, CURL *h, const char *u
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "billkey-iamport/1");
+    /* Without a proxy in the environment at start-up, iamport is reached directly and libcurl
+     * skips its *_proxy lookups on every request; with one, libcurl honours it as usual. */
+    if (!http->proxy_from_env)
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->curl_error);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);

@@ -19,6 +19,8 @@ struct iamport_http {
     char *tier_code; /* owned or NULL: sent as "Tier: <code>" */
     long connect_timeout_ms;
     long timeout_ms;
+    int proxy_from_env; /* a *_proxy variable was set at init: libcurl reads them per request;
+                           otherwise that per-request lookup is switched off */
 
     CURLSH *share; /* DNS cache only: libcurl's shared connection cache is not thread-safe */
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];

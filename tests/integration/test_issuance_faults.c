@@ -9,6 +9,7 @@
 
 #include "server/core/xalloc.h"
 #include "tests/lib/issuance_fixture.h"
+#include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
 
 #define PRICE 9900
@@ -334,6 +335,37 @@ static void *race(void *arg)
     return NULL;
 }
 
+/* Starts the fixture (and a second billkeyd when second is not NULL) and a registration on pg
+ * whose window is submitted into *w. Returns its checkout (caller deletes). */
+static cJSON *race_begin(struct fx *fx, struct billkeyd_proc *second, const char *pg,
+                         int charge_now, struct fx_window *w)
+{
+    fx_start(fx, NULL);
+    if (second)
+        fx_start_billkeyd(fx, second, NULL);
+    cJSON *co = fx_checkout_plan(fx, pg, PRICE, charge_now);
+    fx_window_submit(fx, fx_request_pay(co), 0, 0, w);
+    return co;
+}
+
+/* THREADS racers at once on imp_uid/merchant_uid, every fourth a landing, every other one on
+ * second when it is not NULL; returns when all have answered. */
+static void race_all(const struct fx *fx, const struct billkeyd_proc *second, const char *imp_uid,
+                     const char *merchant_uid, struct racer *racers)
+{
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        racers[i] = (struct racer){.fx = fx,
+                                   .instance = second && i % 2 ? second : NULL,
+                                   .imp_uid = imp_uid,
+                                   .merchant_uid = merchant_uid,
+                                   .landing = i % 4 == 3};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+}
+
 /* 8 concurrent completes (callbacks and landings), on one or on two billkeyd instances sharing
  * the database: one billing key, one first charge, every caller told the same result. */
 START_TEST(concurrent_completes_charge_once)
@@ -342,24 +374,10 @@ START_TEST(concurrent_completes_charge_once)
     struct fx fx;
     struct fx_window w;
     struct billkeyd_proc second;
-    pthread_t threads[THREADS];
     struct racer racers[THREADS];
-    fx_start(&fx, NULL);
-    if (two_instances)
-        fx_start_billkeyd(&fx, &second, NULL);
-    cJSON *co = fx_checkout_plan(&fx, "kicc", PRICE, 1);
+    cJSON *co = race_begin(&fx, two_instances ? &second : NULL, "kicc", 1, &w);
     const char *mu = fx_str(co, "merchant_uid");
-    fx_window_submit(&fx, fx_request_pay(co), 0, 0, &w);
-    for (int i = 0; i < THREADS; i++) {
-        racers[i] = (struct racer){.fx = &fx,
-                                   .instance = two_instances && i % 2 ? &second : NULL,
-                                   .imp_uid = w.imp_uid,
-                                   .merchant_uid = mu,
-                                   .landing = i % 4 == 3};
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
-    }
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(threads[i], NULL);
+    race_all(&fx, two_instances ? &second : NULL, w.imp_uid, mu, racers);
     const char *winner = NULL;
     for (int i = 0; i < THREADS; i++) {
         ck_assert_msg(racers[i].status == 200, "racer %d -> %ld", i, racers[i].status);
@@ -382,6 +400,45 @@ START_TEST(concurrent_completes_charge_once)
     ck_assert_int_eq(l.count, 1);
     ck_assert_int_eq(l.total_paid, PRICE);
     fx_ledger_release(&l);
+    if (two_instances)
+        fx_stop_billkeyd(&second);
+    fx_window_release(&w);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+/* The same race without a first charge, where a verification records the key in one statement
+ * with no lease: on one or two instances, every caller gets 200 and the registration is
+ * recorded once (one key, one audit row), with no lease left behind. */
+START_TEST(concurrent_plain_accepts_record_once)
+{
+    int two_instances = _i;
+    struct fx fx;
+    struct fx_window w;
+    struct billkeyd_proc second;
+    struct racer racers[THREADS];
+    cJSON *co = race_begin(&fx, two_instances ? &second : NULL, "payco", 0, &w);
+    const char *mu = fx_str(co, "merchant_uid");
+    fx_clear_requests(&fx);
+    race_all(&fx, two_instances ? &second : NULL, w.imp_uid, mu, racers);
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_msg(racers[i].status == 200, "racer %d -> %ld", i, racers[i].status);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments"), 0);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events "
+                                   "WHERE action = 'registration.active'"),
+                     1);
+    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations WHERE status = 'active' "
+                                   "AND verify_lease_owner IS NULL"),
+                     1);
+    char *imp = fx_registration_column(&fx, "imp_uid", mu);
+    ck_assert_str_eq(imp, w.imp_uid);
+    /* no lease, so no second look: each verification asked iamport for the payment once */
+    char *path = xasprintf("/payments/%s", w.imp_uid);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "GET", path, NULL), THREADS);
+    free(path);
+    free(imp);
     if (two_instances)
         fx_stop_billkeyd(&second);
     fx_window_release(&w);
@@ -500,6 +557,7 @@ static Suite *suite_issuance_faults(void)
     tcase_add_test(tc, first_charge_outcome_unknown_then_found);
     tcase_add_test(tc, first_charge_outcome_unknown_stays_unknown);
     tcase_add_loop_test(tc, concurrent_completes_charge_once, 0, 2);
+    tcase_add_loop_test(tc, concurrent_plain_accepts_record_once, 0, 2);
     tcase_add_test(tc, verification_waits_for_a_live_lease_and_takes_over_when_it_runs_out);
     tcase_add_test(tc, first_charge_left_requested_is_looked_up_not_charged_again);
     suite_add_tcase(s, tc);

@@ -1,4 +1,5 @@
 /* Dispatch tests without sockets: 404/405/413/415/400, body parsing into one tree, request ids. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,41 @@ START_TEST(generated_request_ids_survive_log_scrubbing)
                       req.request_id, scrubbed);
         free(scrubbed);
     }
+}
+END_TEST
+
+#define ID_BATCH 4000
+
+/* ID_BATCH generated ids into arg (char[ID_BATCH][HTTP_REQUEST_ID_MAX + 1]). */
+static void *generate_ids(void *arg)
+{
+    char(*ids)[HTTP_REQUEST_ID_MAX + 1] = arg;
+    for (int i = 0; i < ID_BATCH; i++) {
+        struct request req;
+        memset(&req, 0, sizeof req);
+        request_assign_id(&req);
+        memcpy(ids[i], req.request_id, sizeof req.request_id);
+    }
+    return NULL;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* The per-thread generator never hands out the same id twice, within a thread or across two. */
+START_TEST(generated_request_ids_are_distinct_across_threads)
+{
+    char(*ids)[HTTP_REQUEST_ID_MAX + 1] = xcalloc(2 * ID_BATCH, sizeof *ids);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, generate_ids, ids + ID_BATCH), 0);
+    generate_ids(ids);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    qsort(ids, 2 * ID_BATCH, sizeof *ids, id_cmp);
+    for (int i = 1; i < 2 * ID_BATCH; i++)
+        ck_assert_msg(strcmp(ids[i - 1], ids[i]) != 0, "id '%s' generated twice", ids[i]);
+    free(ids);
 }
 END_TEST
 
@@ -707,6 +743,7 @@ static Suite *suite_dispatch(void)
     tcase_add_test(tc, handler_without_reply_is_500);
     tcase_add_test(tc, request_ids_in_and_out);
     tcase_add_test(tc, generated_request_ids_survive_log_scrubbing);
+    tcase_add_test(tc, generated_request_ids_are_distinct_across_threads);
     tcase_add_test(tc, error_bodies_are_valid_utf8);
     tcase_add_test(tc, default_headers_survive_a_handler_using_every_slot);
     tcase_add_test(tc, dropped_reply_header_is_logged_as_json);

@@ -220,6 +220,46 @@ START_TEST(levels_filter)
 }
 END_TEST
 
+static void emit_client_request_id_and_reserved_fields(void)
+{
+    log_register_secret("s3cr3t-API-secret-value");
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "time", "forged");
+    cJSON_AddStringToObject(f, "level", "forged");
+    cJSON_AddStringToObject(f, "msg", "forged");
+    cJSON_AddStringToObject(f, "card", "4111111111111111");
+    /* a request id is the client's own when it sends a valid X-Request-Id: still scrubbed */
+    log_json(LOG_WARN, "s3cr3t-API-secret-value", "a message", f);
+    log_json(LOG_INFO, "4111111111111111", "second", NULL);
+}
+
+/* Only time and level are left out of the scrub: the request id, msg and every field are
+ * scrubbed; the caller's fields never replace time, level or msg; one line per call. */
+START_TEST(request_ids_and_fields_are_scrubbed_and_reserved_keys_kept)
+{
+    char *out = capture(emit_client_request_id_and_reserved_fields);
+    ck_assert_ptr_null(strstr(out, "s3cr3t"));
+    ck_assert_ptr_null(strstr(out, "4111111111111111"));
+    ck_assert_ptr_null(strstr(out, "forged"));
+    size_t first_len = strcspn(out, "\n");
+    ck_assert_int_eq(out[first_len], '\n');
+    cJSON *line = cJSON_ParseWithLength(out, first_len);
+    ck_assert_ptr_nonnull(line);
+    ck_assert_str_eq(cJSON_GetObjectItem(line, "level")->valuestring, "warn");
+    ck_assert_str_eq(cJSON_GetObjectItem(line, "request_id")->valuestring, "[redacted]");
+    ck_assert_str_eq(cJSON_GetObjectItem(line, "msg")->valuestring, "a message");
+    ck_assert_str_eq(cJSON_GetObjectItem(line, "card")->valuestring, "411111******1111");
+    cJSON_Delete(line);
+    line = cJSON_Parse(out + first_len + 1);
+    ck_assert_ptr_nonnull(line);
+    ck_assert_str_eq(cJSON_GetObjectItem(line, "request_id")->valuestring, "411111******1111");
+    ck_assert_str_eq(cJSON_GetObjectItem(line, "msg")->valuestring, "second");
+    cJSON_Delete(line);
+    free(out);
+    log_shutdown();
+}
+END_TEST
+
 static Suite *suite_log(void)
 {
     Suite *s = suite_create("log");
@@ -231,6 +271,7 @@ static Suite *suite_log(void)
     tcase_add_test(tc, longest_secret_wins);
     tcase_add_test(tc, levels_filter);
     tcase_add_test(tc, startup_secrets_outlive_hundreds_of_token_refreshes);
+    tcase_add_test(tc, request_ids_and_fields_are_scrubbed_and_reserved_keys_kept);
     suite_add_tcase(s, tc);
     return s;
 }
