@@ -18,16 +18,6 @@ static const struct db_statement statements[STMT_COUNT] = {
                                   "buyer_tel, created_by) VALUES ($1, $2, $3, $4, $5, $6, "
                                   "$7::bigint, $8::bigint, $9, $10::boolean, $11, $12, $13, $14)",
                                   14},
-    [STMT_LOCK_TIMEOUT_LOCAL] = {"lock_timeout_local",
-                                 "SELECT set_config('lock_timeout', $1, true)", 1},
-    [STMT_REGISTRATION_LOCK] = {"registration_lock",
-                                "SELECT pg_advisory_lock(hashtextextended('registration:' || $1, "
-                                "0))",
-                                1},
-    [STMT_REGISTRATION_UNLOCK] = {"registration_unlock",
-                                  "SELECT pg_advisory_unlock(hashtextextended('registration:' || "
-                                  "$1, 0))",
-                                  1},
     [STMT_REGISTRATION_GET] = {"registration_get",
                                "SELECT r.merchant_uid, r.customer_uid, r.customer_id, "
                                "r.pg_provider, r.pg, r.pay_method, r.amount, r.window_amount, "

@@ -16,10 +16,6 @@ enum db_stmt {
                                    $8 window_amount, $9 name, $10 charge_now ('true'|'false'),
                                    $11 buyer_name, $12 buyer_email, $13 buyer_tel (NULL allowed),
                                    $14 created_by */
-    STMT_LOCK_TIMEOUT_LOCAL,    /* $1 lock_timeout for the rest of this transaction ("20s") */
-    STMT_REGISTRATION_LOCK,     /* $1 merchant_uid: session advisory lock (waits up to
-                                   lock_timeout; held after COMMIT until unlocked) */
-    STMT_REGISTRATION_UNLOCK,   /* $1 merchant_uid → unlocked (bool) */
     STMT_REGISTRATION_GET,      /* $1 merchant_uid → the registration + its billing key's
                                    card_name, card_number (columns: see
                                    server/billing/registration.c) */
