@@ -1,5 +1,6 @@
 /* Schedules through billkey over real HTTP: schedule, unschedule, lookups and lists against the sandbox, with the ledger rows and what iamport saw. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -610,6 +611,63 @@ START_TEST(an_unknown_schedule_is_not_kept_under_an_idempotency_key)
 }
 END_TEST
 
+struct slow_lookup {
+    const struct fx *fx;
+    char *path;
+};
+
+/* GET path on billkeyd with the merchant key: holds the one iamport slot while the sandbox is slow. */
+static void *slow_lookup_run(void *arg)
+{
+    struct slow_lookup *l = arg;
+    struct http_client_response r;
+    fx_merchant(l->fx, NULL, "GET", l->path, NULL, NULL, &r);
+    http_client_response_release(&r);
+    return NULL;
+}
+
+/* The never-sent path: a booking refused before it reaches iamport (IAMPORT_MAX_CONCURRENT is
+ * taken) answers 503 with Retry-After, leaves its rows not_sent with nothing at iamport, and the
+ * merchant's retry with the same merchant_uid books it once. */
+START_TEST(a_booking_never_sent_is_not_sent_and_books_on_retry)
+{
+    const char *env[] = {"IAMPORT_MAX_CONCURRENT=1", NULL};
+    struct fx fx;
+    struct http_client_response r;
+    fx_start(&fx, env);
+    char *cu = fx_active_key(&fx, "payco", 0, NULL);
+    char *it = item("never-sent", now_s() + DAY, 100);
+    fx_clear_requests(&fx);
+
+    fx_fault(&fx, "{\"method\":\"GET\",\"path\":\"/payments/*\",\"kind\":\"latency\","
+                  "\"delay_ms\":3000}");
+    struct slow_lookup l = {&fx, xstrdup("/payments/imp_000000000001")};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, slow_lookup_run, &l), 0);
+    for (int i = 0; i < 200 && fx_sandbox_requests(&fx, "GET", "/payments/*", NULL) == 0; i++)
+        testlib_sleep_ms(10); /* the lookup holds the slot now */
+    book(&fx, cu, it, &r);
+    ck_assert_int_eq(r.status, 503);
+    char *retry_after = http_client_header(&r, "Retry-After");
+    ck_assert_ptr_nonnull(retry_after);
+    free(retry_after);
+    ck_assert_int_eq(cJSON_GetObjectItem(r.json, "code")->valueint, -1);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "response")));
+    http_client_response_release(&r);
+    expect_row(&fx, "never-sent", "not_sent", "not_sent");
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 0);
+    pthread_join(t, NULL);
+
+    book_ok(&fx, cu, it, 1); /* the slot is free again: the same merchant_uid books, once */
+    expect_row(&fx, "never-sent", "scheduled", "scheduled");
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/schedule", NULL), 1);
+    free(l.path);
+    free(it);
+    free(cu);
+    fx_stop(&fx);
+}
+END_TEST
+
 static Suite *suite_merchant_schedule(void)
 {
     Suite *s = suite_create("merchant_schedule");
@@ -624,6 +682,7 @@ static Suite *suite_merchant_schedule(void)
     tcase_add_test(tc, timeout_is_looked_up_not_resent);
     tcase_add_test(tc, list_query_is_checked_first);
     tcase_add_test(tc, an_unknown_schedule_is_not_kept_under_an_idempotency_key);
+    tcase_add_test(tc, a_booking_never_sent_is_not_sent_and_books_on_retry);
     suite_add_tcase(s, tc);
     return s;
 }
