@@ -68,7 +68,7 @@ static char *crash_during_again(struct fx *fx, const char *const *env, const cha
                 1, WAIT_MS);
     for (long waited = 0; faults_pending(fx); waited += 50) {
         ck_assert_msg(waited < WAIT_MS, "the again never reached the sandbox's fault");
-        fx_sleep_ms(50);
+        testlib_sleep_ms(50);
     }
     billkeyd_kill(&fx->billkeyd);
     pthread_join(c.thread, NULL);

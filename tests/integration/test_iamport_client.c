@@ -31,12 +31,6 @@
  * Helpers: sandbox control shorthands, request-log queries, clients, a fake clock, a stub.
  * ====================================================================================== */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int64_t wall_ms(void)
 {
     struct timespec ts;
@@ -151,7 +145,7 @@ static int wait_for_requests(const char *method, const char *path, int want, lon
         n = count_requests(method, path, NULL, 0);
         if (n >= want)
             break;
-        sleep_ms(50);
+        testlib_sleep_ms(50);
     }
     return n;
 }
@@ -817,7 +811,7 @@ static void check_unknown_outcome_then_lookup(const char *fault_kind, const char
 
     /* Exactly one charge request was sent, and it was not repeated. */
     ck_assert_int_eq(wait_for_requests("POST", "/subscribe/payments/again", 1, 5000), 1);
-    sleep_ms(300);
+    testlib_sleep_ms(300);
     ck_assert_int_eq(count_requests("POST", "/subscribe/payments/again", NULL, 0), 1);
     ck_assert_int_eq(ledger_count(merchant_uid), 1);
     struct iamport_client_stats stats;
@@ -901,7 +895,7 @@ START_TEST(cancel_timeout_is_unknown_and_not_retried)
     struct iamport_cancel_request req = {.merchant_uid = "m_cancel_hang", .reason = "고객 요청"};
     ck_assert_int_eq(iamport_cancel(c, &req, &p, &err), IAMPORT_E_TIMEOUT_UNKNOWN);
     ck_assert_int_eq(wait_for_requests("POST", "/payments/cancel", 1, 5000), 1);
-    sleep_ms(300);
+    testlib_sleep_ms(300);
     ck_assert_int_eq(count_requests("POST", "/payments/cancel", NULL, 0), 1);
     ck_assert_int_eq(iamport_find_payment(c, "m_cancel_hang", &p, &err), IAMPORT_OK);
     ck_assert_int_eq(p.status, IAMPORT_PAYMENT_CANCELLED);
@@ -920,7 +914,7 @@ START_TEST(delete_customer_timeout_is_unknown_and_not_retried)
     ck_assert_int_eq(iamport_delete_customer(c, CUSTOMER, NULL, &cu, &err),
                      IAMPORT_E_TIMEOUT_UNKNOWN);
     ck_assert_int_eq(wait_for_requests("DELETE", "/subscribe/customers/" CUSTOMER, 1, 5000), 1);
-    sleep_ms(300);
+    testlib_sleep_ms(300);
     ck_assert_int_eq(count_requests("DELETE", "/subscribe/customers/" CUSTOMER, NULL, 0), 1);
     ck_assert_int_eq(iamport_get_customer(c, CUSTOMER, &cu, &err), IAMPORT_E_NOT_FOUND);
     iamport_client_free(c);
@@ -2133,7 +2127,7 @@ START_TEST(calls_past_max_concurrent_are_busy_and_send_nothing)
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, slow_lookup_thread, &w), 0);
     ck_assert_int_eq(wait_for_requests("POST", "/users/getToken", 1, 5000), 1);
-    sleep_ms(300); /* the lookup itself is in the sandbox now */
+    testlib_sleep_ms(300); /* the lookup itself is in the sandbox now */
 
     struct iamport_again_request req = {
         .customer_uid = CUSTOMER, .merchant_uid = "m_busy", .amount = 100, .name = "x"};

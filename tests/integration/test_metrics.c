@@ -17,12 +17,6 @@
 
 static const char *const token_env[] = {"METRICS_TOKEN=" TOKEN, NULL};
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* GET /metrics with this bearer token (NULL: none); fills *r (caller releases). */
 static long get_metrics(const struct fx *fx, const char *token, struct http_client_response *r)
 {
@@ -138,7 +132,7 @@ static char *access_log_with(const struct fx *fx, const char *route_name)
         log = billkeyd_log(&fx->billkeyd);
         if (strstr(log, needle) || waited >= WAIT_MS)
             break;
-        sleep_ms(50);
+        testlib_sleep_ms(50);
     }
     ck_assert_msg(strstr(log, needle), "no access log line for %s", route_name);
     free(needle);

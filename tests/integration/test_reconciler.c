@@ -167,7 +167,7 @@ START_TEST(an_overdue_schedule_is_recorded_from_iamport)
     fx_expect_envelope(&r, 200, 0, NULL);
     http_client_response_release(&r);
     while ((long long)time(NULL) <= at)
-        fx_sleep_ms(100);
+        testlib_sleep_ms(100);
     /* iamport runs it; no webhook is configured, so only the reconciler can learn of it */
     cJSON *ran = sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/schedules/execute", NULL);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ran, "executed")), 1);

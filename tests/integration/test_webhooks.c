@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "server/core/xalloc.h"
+#include "tests/lib/fx_wait.h"
 #include "tests/lib/issuance_fixture.h"
 #include "tests/lib/merchant_fixture.h"
 #include "tests/lib/testlib.h"
@@ -13,32 +14,11 @@
 #define WAIT_MS 20000
 #define DAY (24 * 3600)
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Polls the integer query (up to 3 parameters) until it answers want or WAIT_MS passed; asserts
- * that it did. */
-static void wait_int(const struct fx *fx, const char *sql, const char *const *params,
-                     long long want)
-{
-    long long got = 0;
-    for (long waited = 0;; waited += 50) {
-        got = fx_sql_int(fx, sql, params);
-        if (got == want || waited >= WAIT_MS)
-            break;
-        sleep_ms(50);
-    }
-    ck_assert_msg(got == want, "%s: %lld after %d ms, want %lld", sql, got, WAIT_MS, want);
-}
-
 /* Waits until the worker has settled every recorded event (none received or processing). */
 static void wait_settled(const struct fx *fx)
 {
-    wait_int(fx, "SELECT count(*) FROM webhook_events WHERE state IN ('received', 'processing')",
-             NULL, 0);
+    fx_wait_int(fx, "SELECT count(*) FROM webhook_events WHERE state IN ('received', 'processing')",
+                NULL, 0, WAIT_MS);
 }
 
 /* Aims the sandbox's webhooks at billkeyd p (NULL = fx's) with these extra config members
@@ -95,7 +75,7 @@ static void wait_delivered(const struct fx *fx)
         if (pending == 0)
             return;
         ck_assert_msg(waited < WAIT_MS, "the sandbox still has %d webhooks pending", pending);
-        sleep_ms(50);
+        testlib_sleep_ms(50);
     }
 }
 
@@ -137,8 +117,9 @@ static char *approve_and_vanish(const struct fx *fx, const char *pg, char **mu)
 static void expect_one_active_key(const struct fx *fx, const char *mu)
 {
     const char *p[] = {mu, NULL};
-    wait_int(fx, "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND status = 'active'",
-             p, 1);
+    fx_wait_int(fx,
+                "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND status = 'active'",
+                p, 1, WAIT_MS);
     ck_assert_int_eq(fx_sql_int(fx,
                                 "SELECT count(*) FROM billing_keys b JOIN registrations r USING "
                                 "(customer_uid) WHERE r.merchant_uid = $1",
@@ -155,10 +136,10 @@ START_TEST(a_kakaopay_registration_without_its_browser_is_completed_by_the_webho
     char *imp_uid = approve_and_vanish(&fx, "kakaopay", &mu);
     expect_one_active_key(&fx, mu);
     const char *p[] = {mu, NULL};
-    wait_int(&fx,
-             "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = 'issue' AND "
-             "status = 'paid'",
-             p, 1);
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = 'issue' AND "
+                "status = 'paid'",
+                p, 1, WAIT_MS);
     ck_assert_int_eq(ledger_count(&fx, mu), 1);
     /* the webhook's verification recorded the key, as the callback would have */
     ck_assert_int_ge(fx_sql_int(&fx,
@@ -180,10 +161,10 @@ START_TEST(a_kakaopay_registration_without_its_browser_is_completed_by_the_webho
     /* a partial console cancel of the first charge: cancel_amount grows, still paid */
     char *part = xasprintf("{\"imp_uid\":\"%s\",\"amount\":1000}", imp_uid);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/cancel", part));
-    wait_int(&fx,
-             "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = 'issue' AND "
-             "status = 'paid' AND cancel_amount = 1000",
-             p, 1);
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = 'issue' AND "
+                "status = 'paid' AND cancel_amount = 1000",
+                p, 1, WAIT_MS);
     free(part);
     free(imp_uid);
     free(mu);
@@ -205,7 +186,7 @@ START_TEST(a_payco_first_charge_is_taken_once_by_the_webhook_on_two_instances)
     resend(&fx, &second, imp_uid, 5);
     expect_one_active_key(&fx, mu);
     /* the issuance's, ten resent, and the one iamport sends for the first charge's approval */
-    wait_int(&fx, "SELECT count(*) FROM webhook_events", NULL, 12);
+    fx_wait_int(&fx, "SELECT count(*) FROM webhook_events", NULL, 12, WAIT_MS);
     wait_delivered(&fx);
     wait_settled(&fx);
     char *fc = first_charge_of(&fx, mu);
@@ -255,8 +236,8 @@ START_TEST(webhook_before_and_after_the_callback_converge)
     ck_assert_int_eq(fx_landing(&fx, imp_uid, mu, &r), 200);
     http_client_response_release(&r);
     const char *p[] = {imp_uid, NULL};
-    wait_int(&fx, "SELECT count(*) FROM webhook_events WHERE imp_uid = $1 AND state = 'done'", p,
-             1);
+    fx_wait_int(&fx, "SELECT count(*) FROM webhook_events WHERE imp_uid = $1 AND state = 'done'", p,
+                1, WAIT_MS);
     expect_one_active_key(&fx, mu);
     ck_assert_int_eq(ledger_count(&fx, mu), 1);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 2);
@@ -296,8 +277,8 @@ START_TEST(a_forged_paid_body_changes_nothing)
         "{\"imp_uid\":\"%s\",\"merchant_uid\":\"again-declined\",\"status\":\"paid\"}", imp_uid);
     ck_assert_int_eq(post_webhook(&fx, NULL, FX_JSON, forged), 200);
     const char *p[] = {imp_uid, NULL};
-    wait_int(&fx, "SELECT count(*) FROM webhook_events WHERE imp_uid = $1 AND state = 'done'", p,
-             1);
+    fx_wait_int(&fx, "SELECT count(*) FROM webhook_events WHERE imp_uid = $1 AND state = 'done'", p,
+                1, WAIT_MS);
     char *status = fx_payment_column(&fx, "status", "again-declined");
     ck_assert_str_eq(status, "failed");
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events"), audits);
@@ -341,16 +322,16 @@ START_TEST(scheduled_runs_update_schedules_and_payments_through_the_webhook)
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ran, "executed")), 2);
     cJSON_Delete(ran);
 
-    wait_int(&fx,
-             "SELECT count(*) FROM schedules WHERE merchant_uid = 'sch-declined' AND "
-             "schedule_status = 'executed' AND payment_status = 'failed' AND "
-             "fail_reason = '잔액부족' AND imp_uid IS NOT NULL AND executed_at > 0",
-             NULL, 1);
-    wait_int(&fx,
-             "SELECT count(*) FROM schedules WHERE merchant_uid = 'sch-paid' AND "
-             "schedule_status = 'executed' AND payment_status = 'paid' AND imp_uid IS NOT NULL "
-             "AND executed_at > 0",
-             NULL, 1);
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM schedules WHERE merchant_uid = 'sch-declined' AND "
+                "schedule_status = 'executed' AND payment_status = 'failed' AND "
+                "fail_reason = '잔액부족' AND imp_uid IS NOT NULL AND executed_at > 0",
+                NULL, 1, WAIT_MS);
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM schedules WHERE merchant_uid = 'sch-paid' AND "
+                "schedule_status = 'executed' AND payment_status = 'paid' AND imp_uid IS NOT NULL "
+                "AND executed_at > 0",
+                NULL, 1, WAIT_MS);
     wait_settled(&fx);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM payments WHERE merchant_uid = "
                                    "'sch-declined' AND status = 'failed' AND fail_reason = "
@@ -382,10 +363,10 @@ START_TEST(a_console_cancel_marks_the_payment_cancelled)
     /* a partial cancel: cancel_amount grows, the payment stays paid */
     char *part = xasprintf("{\"imp_uid\":\"%s\",\"amount\":3000}", imp_uid);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/cancel", part));
-    wait_int(&fx,
-             "SELECT count(*) FROM payments WHERE merchant_uid = 'again-cancel' AND "
-             "cancel_amount = 3000",
-             NULL, 1);
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM payments WHERE merchant_uid = 'again-cancel' AND "
+                "cancel_amount = 3000",
+                NULL, 1, WAIT_MS);
     char *status = fx_payment_column(&fx, "status", "again-cancel");
     ck_assert_str_eq(status, "paid");
     free(status);
@@ -393,10 +374,10 @@ START_TEST(a_console_cancel_marks_the_payment_cancelled)
     /* the rest: cancelled in full */
     char *rest = xasprintf("{\"imp_uid\":\"%s\"}", imp_uid);
     cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/cancel", rest));
-    wait_int(&fx,
-             "SELECT count(*) FROM payments WHERE merchant_uid = 'again-cancel' AND "
-             "status = 'cancelled' AND cancel_amount = 9900",
-             NULL, 1);
+    fx_wait_int(&fx,
+                "SELECT count(*) FROM payments WHERE merchant_uid = 'again-cancel' AND "
+                "status = 'cancelled' AND cancel_amount = 9900",
+                NULL, 1, WAIT_MS);
     wait_settled(&fx);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM audit_events WHERE actor = 'webhook' AND "
                                    "subject = 'again-cancel'"),
@@ -420,7 +401,8 @@ START_TEST(an_unknown_payment_is_recorded_and_ignored)
     ck_assert_int_eq(post_webhook(&fx, NULL, FX_FORM,
                                   "imp_uid=imp_000000000001&merchant_uid=nobody2&status=paid"),
                      200);
-    wait_int(&fx, "SELECT count(*) FROM webhook_events WHERE state = 'ignored'", NULL, 2);
+    fx_wait_int(&fx, "SELECT count(*) FROM webhook_events WHERE state = 'ignored'", NULL, 2,
+                WAIT_MS);
     ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM webhook_events WHERE source_addr = "
                                    "'127.0.0.1' AND attempts = 1 AND result IS NOT NULL"),
                      2);

@@ -2,13 +2,8 @@
 #include "tests/lib/fx_wait.h"
 
 #include <check.h>
-#include <time.h>
 
-void fx_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+#include "tests/lib/testlib.h"
 
 void fx_wait_int(const struct fx *fx, const char *sql, const char *const *params, long long want,
                  long wait_ms)
@@ -18,7 +13,7 @@ void fx_wait_int(const struct fx *fx, const char *sql, const char *const *params
         got = fx_sql_int(fx, sql, params);
         if (got == want || waited >= wait_ms)
             break;
-        fx_sleep_ms(50);
+        testlib_sleep_ms(50);
     }
     ck_assert_msg(got == want, "%s: %lld after %ld ms, want %lld", sql, got, wait_ms, want);
 }

@@ -4,8 +4,6 @@
 
 #include "tests/lib/issuance_fixture.h"
 
-/* Sleeps ms milliseconds. */
-void fx_sleep_ms(long ms);
 /* Polls the integer query (up to 3 parameters, NULL-terminated, may be NULL) every 50 ms until it
  * answers want or wait_ms passed; asserts that it did. Never a timing assertion: wait_ms is only
  * how long to give up after. */
