@@ -394,6 +394,14 @@ void fx_fault(const struct fx *fx, const char *json)
     cJSON_Delete(sandbox_ctl(&fx->sandbox, "POST", "/__sandbox/faults", json));
 }
 
+int fx_faults_pending(const struct fx *fx)
+{
+    cJSON *r = sandbox_ctl(&fx->sandbox, "GET", "/__sandbox/faults", NULL);
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(r, "faults"));
+    cJSON_Delete(r);
+    return n;
+}
+
 long long fx_ledger_count(const struct fx *fx, const char *merchant_uid)
 {
     struct fx_ledger l;

@@ -90,6 +90,10 @@ char *fx_active_key(const struct fx *fx, const char *pg, int charge_now,
 void fx_clear_requests(const struct fx *fx);
 /* POST /__sandbox/faults with this JSON (aborts the test unless the sandbox answers 200). */
 void fx_fault(const struct fx *fx, const char *json);
+/* GET /__sandbox/faults: how many faults are still waiting for a request to take them. A
+ * request takes its fault when it arrives (the sandbox logs it only once answered), so 0 after
+ * one fault means that request is inside the sandbox now. */
+int fx_faults_pending(const struct fx *fx);
 
 /* Runs one SQL query with up to 3 text parameters (NULL-terminated list) on fx's database and
  * returns row 0 column 0 (caller frees), or NULL when there is no row or it is NULL. Aborts the
