@@ -72,6 +72,8 @@ ALTER TABLE billing_keys
 -- Nothing looks registrations up by customer_id (a customer's keys are found in billing_keys).
 DROP INDEX registrations_customer_id;
 
--- Room on each page for the new version of an updated row, so that it stays on its page (HOT).
--- Applies to pages written from now on.
-ALTER TABLE registrations SET (fillfactor = 80);
+-- Room on each page for the new version of every row on it, so that it stays on its page (HOT)
+-- even when the page's registrations are all completed in a burst, before the old versions can
+-- be pruned (pgbench, 32 clients activating consecutive rows: 58% HOT at 80, 84% at 60, 97% at
+-- 50). Applies to pages written from now on.
+ALTER TABLE registrations SET (fillfactor = 50);
