@@ -12,32 +12,40 @@ static const struct db_statement statements[STMT_COUNT] = {
                            "VALUES ($1, $2, $3, $4, coalesce($5::jsonb, '{}'::jsonb)) RETURNING id",
                            5},
     [STMT_REGISTRATION_INSERT] = {"registration_insert",
-                                  "INSERT INTO registrations (merchant_uid, customer_uid, "
-                                  "customer_id, pg_provider, pg, pay_method, amount, "
-                                  "window_amount, name, charge_now, buyer_name, buyer_email, "
-                                  "buyer_tel, created_by) VALUES ($1, $2, $3, $4, $5, $6, "
-                                  "$7::bigint, $8::bigint, $9, $10::boolean, $11, $12, $13, $14)",
+                                  "WITH r AS (INSERT INTO registrations (merchant_uid, "
+                                  "customer_uid, customer_id, pg_provider, pg, pay_method, "
+                                  "amount, window_amount, name, charge_now, buyer_name, "
+                                  "buyer_email, buyer_tel, created_by) VALUES ($1, $2, $3, $4, "
+                                  "$5, $6, $7::bigint, $8::bigint, $9, $10::boolean, $11, $12, "
+                                  "$13, $14) RETURNING merchant_uid, created_at) "
+                                  "INSERT INTO registrations_pending (merchant_uid, created_at) "
+                                  "SELECT merchant_uid, created_at FROM r",
                                   14},
     [STMT_REGISTRATION_GET] = {"registration_get",
                                "SELECT r.merchant_uid, r.customer_uid, r.customer_id, "
                                "r.pg_provider, r.pg, r.pay_method, r.amount, r.window_amount, "
                                "r.name, r.charge_now, r.buyer_name, r.buyer_email, r.buyer_tel, "
-                               "r.status, r.imp_uid, r.fail_reason, b.card_name, b.card_number "
-                               "FROM registrations r LEFT JOIN billing_keys b "
-                               "ON b.customer_uid = r.customer_uid WHERE r.merchant_uid = $1",
+                               "r.status, r.imp_uid, r.fail_reason, r.card_name, r.card_number "
+                               "FROM registrations r WHERE r.merchant_uid = $1",
                                1},
     [STMT_REGISTRATION_SET_STATUS] = {"registration_set_status",
-                                      "UPDATE registrations SET status = $2, imp_uid = $3, "
-                                      "fail_reason = $4, updated_at = now() "
+                                      "WITH r AS (UPDATE registrations SET status = $2, "
+                                      "imp_uid = $3, fail_reason = $4, updated_at = now() "
                                       "WHERE merchant_uid = $1 "
                                       "AND status IN ('pending', 'failed') "
-                                      "RETURNING merchant_uid",
+                                      "RETURNING merchant_uid, status), "
+                                      "q AS (DELETE FROM registrations_pending WHERE "
+                                      "merchant_uid = $1 AND EXISTS (SELECT 1 FROM r "
+                                      "WHERE status <> 'pending')) "
+                                      "SELECT merchant_uid FROM r",
                                       4},
     [STMT_BILLING_KEY_INSERT] = {"billing_key_insert",
+                                 "WITH r AS (UPDATE registrations SET card_name = $5, "
+                                 "card_number = $6 WHERE customer_uid = $1) "
                                  "INSERT INTO billing_keys (customer_uid, customer_id, "
-                                 "pg_provider, pg, card_name, card_number) "
-                                 "VALUES ($1, $2, $3, $4, $5, $6)",
-                                 6},
+                                 "pg_provider, pg, card_name, card_number, imp_uid) "
+                                 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                 7},
     [STMT_PAYMENT_ISSUE_RECORD] = {"payment_issue_record",
                                    "INSERT INTO payments (merchant_uid, customer_uid, kind, "
                                    "registration_merchant_uid, amount, name, status, imp_uid, "
@@ -230,17 +238,16 @@ static const struct db_statement statements[STMT_COUNT] = {
                                    "SELECT status, cancel_amount, fail_reason FROM payments "
                                    "WHERE merchant_uid = $1 FOR UPDATE",
                                    1},
-    [STMT_METRICS_BACKLOG] =
-        {"metrics_backlog",
-         "SELECT (SELECT count(*) FROM registrations WHERE status = 'pending'), "
-         "(SELECT count(*) FROM payments "
-         "WHERE status IN ('requested', 'unknown', 'not_sent')), "
-         "(SELECT count(*) FROM schedules "
-         "WHERE schedule_status IN ('requested', 'scheduled', 'unknown') "
-         "AND schedule_at < extract(epoch FROM now())), "
-         "(SELECT coalesce(extract(epoch FROM now() - min(received_at)), 0) "
-         "FROM webhook_events WHERE state IN ('received', 'processing'))",
-         0},
+    [STMT_METRICS_BACKLOG] = {"metrics_backlog",
+                              "SELECT (SELECT count(*) FROM registrations_pending), "
+                              "(SELECT count(*) FROM payments "
+                              "WHERE status IN ('requested', 'unknown', 'not_sent')), "
+                              "(SELECT count(*) FROM schedules "
+                              "WHERE schedule_status IN ('requested', 'scheduled', 'unknown') "
+                              "AND schedule_at < extract(epoch FROM now())), "
+                              "(SELECT coalesce(extract(epoch FROM now() - min(received_at)), 0) "
+                              "FROM webhook_events WHERE state IN ('received', 'processing'))",
+                              0},
     [STMT_REGISTRATION_LEASE_TAKE] = {"registration_lease_take",
                                       "UPDATE registrations SET "
                                       "verify_lease_owner = gen_random_uuid()::text, "
@@ -261,20 +268,22 @@ static const struct db_statement statements[STMT_COUNT] = {
                                       "WHERE merchant_uid = $1 AND verify_lease_owner = $2",
                                       2},
     [STMT_RECONCILE_REGISTRATION_CLAIM] = {"reconcile_registration_claim",
-                                           "WITH c AS (SELECT merchant_uid FROM registrations "
-                                           "WHERE status = 'pending' AND created_at < now() - "
+                                           "WITH c AS (SELECT merchant_uid FROM "
+                                           "registrations_pending WHERE created_at < now() - "
                                            "$1::bigint * interval '1 second' AND reconcile_after "
                                            "<= now() ORDER BY reconcile_after, created_at LIMIT 1 "
-                                           "FOR UPDATE SKIP LOCKED) UPDATE registrations r SET "
-                                           "reconcile_after = now() + $2::bigint * interval "
-                                           "'1 millisecond' FROM c WHERE r.merchant_uid = "
-                                           "c.merchant_uid RETURNING r.merchant_uid",
+                                           "FOR UPDATE SKIP LOCKED) UPDATE registrations_pending q "
+                                           "SET reconcile_after = now() + $2::bigint * interval "
+                                           "'1 millisecond' FROM c WHERE q.merchant_uid = "
+                                           "c.merchant_uid RETURNING q.merchant_uid",
                                            2},
     [STMT_RECONCILE_REGISTRATION_EXPIRE] = {"reconcile_registration_expire",
-                                            "UPDATE registrations SET status = 'expired', "
-                                            "fail_reason = $2, updated_at = now() WHERE "
-                                            "merchant_uid = $1 AND status = 'pending' "
-                                            "RETURNING merchant_uid",
+                                            "WITH r AS (UPDATE registrations SET status = "
+                                            "'expired', fail_reason = $2, updated_at = now() "
+                                            "WHERE merchant_uid = $1 AND status = 'pending' "
+                                            "RETURNING merchant_uid), q AS (DELETE FROM "
+                                            "registrations_pending WHERE merchant_uid = $1 AND "
+                                            "EXISTS (SELECT 1 FROM r)) SELECT merchant_uid FROM r",
                                             2},
     [STMT_RECONCILE_ISSUE_FAIL] = {"reconcile_issue_fail",
                                    "UPDATE payments SET status = 'failed', fail_reason = $2, "
@@ -322,8 +331,8 @@ static const struct db_statement statements[STMT_COUNT] = {
                                         "RETURNING w.id, w.imp_uid, w.merchant_uid",
                                         2},
     [STMT_RECONCILE_REGISTRATION_RETRY] = {"reconcile_registration_retry",
-                                           "UPDATE registrations SET reconcile_after = now() + "
-                                           "$2::bigint * interval '1 millisecond' WHERE "
+                                           "UPDATE registrations_pending SET reconcile_after = "
+                                           "now() + $2::bigint * interval '1 millisecond' WHERE "
                                            "merchant_uid = $1",
                                            2},
     [STMT_RECONCILE_CHARGE_RETRY] = {"reconcile_charge_retry",
@@ -336,8 +345,8 @@ static const struct db_statement statements[STMT_COUNT] = {
                                        "merchant_uid = $1",
                                        2},
     [STMT_RECONCILE_BACKLOG] = {"reconcile_backlog",
-                                "SELECT (SELECT count(*) FROM registrations WHERE status = "
-                                "'pending' AND created_at < now() - $1::bigint * interval "
+                                "SELECT (SELECT count(*) FROM registrations_pending WHERE "
+                                "created_at < now() - $1::bigint * interval "
                                 "'1 second'), (SELECT count(*) FROM payments p WHERE status IN "
                                 "('requested', 'unknown') AND kind IN ('issue', 'first_charge', "
                                 "'again') AND updated_at < now() - $2::bigint * interval "
@@ -359,15 +368,19 @@ static const struct db_statement statements[STMT_COUNT] = {
                                           2},
     [STMT_REGISTRATION_ACTIVATE] = {"registration_activate",
                                     "WITH r AS (UPDATE registrations SET status = 'active', "
-                                    "imp_uid = $2, fail_reason = NULL, updated_at = now(), "
+                                    "imp_uid = $2, card_name = $3, card_number = $4, "
+                                    "fail_reason = NULL, updated_at = now(), "
                                     "verify_lease_owner = NULL, verify_lease_until = NULL "
                                     "WHERE merchant_uid = $1 AND status = 'pending' "
                                     "AND NOT charge_now AND (verify_lease_until IS NULL OR "
                                     "verify_lease_until <= now()) RETURNING merchant_uid, "
                                     "customer_uid, customer_id, pg_provider, pg), "
+                                    "q AS (DELETE FROM registrations_pending WHERE "
+                                    "merchant_uid = $1 AND EXISTS (SELECT 1 FROM r)), "
                                     "k AS (INSERT INTO billing_keys (customer_uid, customer_id, "
-                                    "pg_provider, pg, card_name, card_number) SELECT "
-                                    "customer_uid, customer_id, pg_provider, pg, $3, $4 FROM r), "
+                                    "pg_provider, pg, card_name, card_number, imp_uid) SELECT "
+                                    "customer_uid, customer_id, pg_provider, pg, $3, $4, $2 "
+                                    "FROM r), "
                                     "a AS (INSERT INTO audit_events (actor, action, subject, "
                                     "request_id, detail) SELECT $5, 'registration.active', "
                                     "merchant_uid, $6, $7::jsonb FROM r) "

@@ -15,15 +15,16 @@ enum db_stmt {
                                    $4 pg_provider, $5 pg, $6 pay_method, $7 amount,
                                    $8 window_amount, $9 name, $10 charge_now ('true'|'false'),
                                    $11 buyer_name, $12 buyer_email, $13 buyer_tel (NULL allowed),
-                                   $14 created_by */
+                                   $14 created_by; and its registrations_pending row */
     STMT_REGISTRATION_GET,      /* $1 merchant_uid → the registration + its billing key's
-                                   card_name, card_number (columns: see
-                                   server/billing/registration.c) */
+                                   card_name, card_number (copied onto it; columns: see
+                                   server/billing/registration.c); one row of one table */
     STMT_REGISTRATION_SET_STATUS, /* $1 merchant_uid, $2 status, $3 imp_uid, $4 fail_reason;
                                      only from pending or failed → merchant_uid (0 rows: it
-                                     is active or tampered) */
+                                     is active or tampered); leaves registrations_pending */
     STMT_BILLING_KEY_INSERT,    /* $1 customer_uid, $2 customer_id, $3 pg_provider, $4 pg,
-                                   $5 card_name, $6 card_number */
+                                   $5 card_name, $6 card_number, $7 imp_uid (unique): the key,
+                                   and its card copied onto the registration */
     STMT_PAYMENT_ISSUE_RECORD,  /* upsert of the kind 'issue' row: $1 merchant_uid (the
                                    registration's), $2 customer_uid, $3 amount, $4 name,
                                    $5 status, $6 imp_uid, $7 fail_reason, $8 iamport JSON text,
@@ -115,12 +116,13 @@ enum db_stmt {
     STMT_REGISTRATION_LEASE_DROP,  /* $1 merchant_uid, $2 owner: frees owner's lease */
     /* ---- the reconciler (008_reconciler.sql, server/billing/reconciler*.c) ---- */
     STMT_RECONCILE_REGISTRATION_CLAIM, /* $1 grace (s), $2 lease (ms): the pending registration
-                                          created before the grace whose lease is over (FOR
-                                          UPDATE SKIP LOCKED) gets a new lease → merchant_uid
-                                          (0 rows: nothing to do) */
+                                          (registrations_pending) created before the grace
+                                          whose lease is over (FOR UPDATE SKIP LOCKED) gets a
+                                          new lease → merchant_uid (0 rows: nothing to do) */
     STMT_RECONCILE_REGISTRATION_EXPIRE, /* $1 merchant_uid, $2 fail_reason: a pending
-                                           registration becomes expired → merchant_uid (0 rows:
-                                           no longer pending) */
+                                           registration becomes expired and leaves
+                                           registrations_pending → merchant_uid (0 rows: no
+                                           longer pending) */
     STMT_RECONCILE_ISSUE_FAIL,  /* $1 merchant_uid, $2 fail_reason: its requested/unknown 'issue'
                                    row becomes failed → merchant_uid (0 rows: none) */
     STMT_RECONCILE_CHARGE_CLAIM, /* $1 grace (s), $2 lease (ms), $3 stale after (ms): a
@@ -150,7 +152,8 @@ enum db_stmt {
                                    (or run out) becomes active with imp_uid, its lease cleared,
                                    plus its billing_keys row and its registration.active audit
                                    row, in one statement → merchant_uid (0 rows: nothing
-                                   written, take the leased path) */
+                                   written, take the leased path). HOT: it changes no indexed
+                                   column of registrations (011_hot_activation.sql) */
     STMT_COUNT
 };
 /* clang-format on */

@@ -345,8 +345,8 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iam
     if (st == DB_OK)
         st = registration_set_status(c->conn, reg->merchant_uid, "active", c->pay.imp_uid, NULL);
     if (st == DB_OK) {
-        const char *params[] = {reg->customer_uid, reg->customer_id, reg->pg_provider,
-                                reg->pg,           card->card_name,  card->card_number};
+        const char *params[] = {reg->customer_uid, reg->customer_id,  reg->pg_provider, reg->pg,
+                                card->card_name,   card->card_number, c->pay.imp_uid};
         st = db_exec(c->conn, STMT_BILLING_KEY_INSERT, params, NULL);
     }
     if (st == DB_OK && has_issue_row(c)) {
