@@ -94,6 +94,16 @@ void db_batcher_free(struct db_batcher *b)
     while (b->callers > 0)
         pthread_cond_wait(&b->idle, &b->mu);
     pthread_mutex_unlock(&b->mu);
+    for (int q = 0; q < TWIN_COUNT; q++) {
+        const struct batch_queue *queue = &b->queues[q];
+        if (queue->batches > 0)
+            log_msg(LOG_INFO, NULL,
+                    "group commit of '%s': %llu statements for %llu calls (%.2f a statement), "
+                    "%llu run again one by one",
+                    db_statement(twins[q].single)->name, (unsigned long long)queue->batches,
+                    (unsigned long long)queue->items, (double)queue->items / (double)queue->batches,
+                    (unsigned long long)queue->fallbacks);
+    }
     pthread_cond_destroy(&b->idle);
     pthread_mutex_destroy(&b->mu);
     free(b);

@@ -22,7 +22,8 @@ struct db_batcher;
  * (2..1000). NULL on bad arguments. Caller frees with db_batcher_free(). */
 struct db_batcher *db_batcher_new(struct db_pool *pool, int max_items);
 /* Refuses new calls (they get DB_UNAVAILABLE at once), waits for the batches running and
- * queued to finish, and frees b. NULL is a no-op. */
+ * queued to finish, logs what each queue did (statements, calls, the calls per statement) and
+ * frees b. NULL is a no-op. */
 void db_batcher_free(struct db_batcher *b);
 
 /* Runs stmt with params as db_exec() would, on a connection of pool: through b's queue when b
