@@ -479,21 +479,6 @@ static enum verify_outcome first_payment(struct verify_ctx *c)
 /* The step of the registration just loaded into c->out, after loading its first payment when
  * charge_now (on conn; on a pooled connection of its own when conn is NULL). */
 static enum db_status decide_step(struct verify_ctx *c, struct db_conn *conn,
-                                  enum issuance_step *step);
-
-/* Loads the registration (and its first payment when charge_now) on conn into c->out and decides
- * the step from them. DB_NOT_FOUND when there is no such registration. */
-static enum db_status load_state(struct verify_ctx *c, struct db_conn *conn,
-                                 enum issuance_step *step)
-{
-    struct registration *reg = &c->out->reg;
-    registration_release(reg);
-    payment_summary_release(&c->out->first_payment);
-    enum db_status st = registration_load(conn, c->pay.merchant_uid, reg);
-    return st == DB_OK ? decide_step(c, conn, step) : st;
-}
-
-static enum db_status decide_step(struct verify_ctx *c, struct db_conn *conn,
                                   enum issuance_step *step)
 {
     struct registration *reg = &c->out->reg;
@@ -521,6 +506,21 @@ static enum db_status decide_step(struct verify_ctx *c, struct db_conn *conn,
     };
     *step = issuance_next_step(&state);
     return st;
+}
+
+/* Loads the registration (and its first payment when charge_now) on conn into c->out and decides
+ * the step from them; with conn NULL, on pooled connections (the registration through the
+ * group-commit queue when it is on). DB_NOT_FOUND when there is no such registration. */
+static enum db_status load_state(struct verify_ctx *c, struct db_conn *conn,
+                                 enum issuance_step *step)
+{
+    struct registration *reg = &c->out->reg;
+    const char *mu = c->pay.merchant_uid;
+    registration_release(reg);
+    payment_summary_release(&c->out->first_payment);
+    enum db_status st = conn ? registration_load(conn, mu, reg)
+                             : registration_load_pooled(c->env->db, c->env->batch, mu, reg);
+    return st == DB_OK ? decide_step(c, conn, step) : st;
 }
 
 static int needs_lease(enum issuance_step step)
@@ -665,12 +665,7 @@ static enum db_status peek_state(struct verify_ctx *c, enum issuance_step *step)
 {
     struct db_conn *conn = NULL;
     if (c->env->batch) { /* one SELECT with the concurrent verifications' reads */
-        registration_release(&c->out->reg);
-        payment_summary_release(&c->out->first_payment);
-        enum db_status st =
-            registration_load_pooled(c->env->db, c->env->batch, c->pay.merchant_uid, &c->out->reg);
-        if (st == DB_OK)
-            st = decide_step(c, NULL, step);
+        enum db_status st = load_state(c, NULL, step);
         if (st != DB_OK && st != DB_NOT_FOUND)
             log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)",
                     c->pay.merchant_uid, db_status_name(st));

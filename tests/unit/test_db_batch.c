@@ -62,6 +62,7 @@ struct call {
     struct world *w;
     enum db_stmt stmt;
     const char *params[7];
+    char mu[16], imp_uid[24]; /* what pending() names them */
     enum db_status st;
     PGresult *res;
     pthread_t thread;
@@ -125,6 +126,21 @@ static void activation(struct call *c, const char *mu, const char *imp_uid)
     *c = (struct call){.stmt = STMT_REGISTRATION_ACTIVATE,
                        .params = {mu, imp_uid, NULL, "5365-****-****-1234", "callback", NULL,
                                   "{\"q\":\"a \\\"quoted\\\" \\\\ back, {brace}\"}"}};
+}
+
+/* n pending registrations <prefix>1..n and an activation call for each, with imp_<mu>. */
+static void pending(struct world *w, struct call *calls, const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char mu[16];
+        snprintf(mu, sizeof mu, "%s%d", prefix, i + 1);
+        add_registration(w, mu);
+        activation(&calls[i], NULL, NULL);
+        memcpy(calls[i].mu, mu, sizeof mu);
+        snprintf(calls[i].imp_uid, sizeof calls[i].imp_uid, "imp_%s", mu);
+        calls[i].params[0] = calls[i].mu;
+        calls[i].params[1] = calls[i].imp_uid;
+    }
 }
 
 START_TEST(new_refuses_bad_arguments)
@@ -201,19 +217,12 @@ START_TEST(concurrent_accepts_run_as_one_statement_and_a_repeat_activates_once)
     struct world w;
     struct call calls[N];
     world_start(&w);
-    add_registration(&w, "a1");
-    add_registration(&w, "a2");
-    add_registration(&w, "a3");
-    add_registration(&w, "a4");
-    activation(&calls[0], "a1", "imp_a1");
-    activation(&calls[1], "a2", "imp_a2");
-    activation(&calls[2], "a2", "imp_a2");
-    activation(&calls[3], "a3", "imp_a3");
-    activation(&calls[4], "a4", "imp_a4");
-    calls[3].params[5] = "req-3";
+    pending(&w, calls, "a", 4);
+    activation(&calls[4], "a2", "imp_a2");
+    calls[2].params[5] = "req-3";
     run_as_one_batch(&w, calls, N);
     expect_stats(&w, STMT_REGISTRATION_ACTIVATE, 1, N, 0);
-    static const int rows[N] = {1, 1, 0, 1, 1};
+    static const int rows[N] = {1, 1, 1, 1, 0};
     for (int i = 0; i < N; i++) {
         ck_assert_int_eq(calls[i].st, DB_OK);
         ck_assert_int_eq(PQntuples(calls[i].res), rows[i]);
@@ -255,17 +264,13 @@ START_TEST(a_failing_call_does_not_fail_its_batch_mates)
     struct world w;
     struct call calls[N];
     world_start(&w);
-    add_registration(&w, "f1");
-    add_registration(&w, "f2");
-    add_registration(&w, "f3");
+    pending(&w, calls, "f", 3);
     add_registration(&w, "taken");
     free(db_test_query(w.admin,
                        "UPDATE registrations SET status = 'active', imp_uid = 'imp_dup' "
                        "WHERE merchant_uid = 'taken'",
                        NULL));
-    activation(&calls[0], "f1", "imp_f1");
-    activation(&calls[1], "f2", "imp_dup");
-    activation(&calls[2], "f3", "imp_f3");
+    calls[1].params[1] = "imp_dup";
     activation(&calls[3], "nope", "imp_nope");
     run_as_one_batch(&w, calls, N);
     expect_stats(&w, STMT_REGISTRATION_ACTIVATE, 1, N, 1);
@@ -296,12 +301,7 @@ START_TEST(a_lost_connection_fails_every_call_of_its_batch)
     struct world w;
     struct call calls[N];
     world_start(&w);
-    add_registration(&w, "l1");
-    add_registration(&w, "l2");
-    add_registration(&w, "l3");
-    activation(&calls[0], "l1", "imp_l1");
-    activation(&calls[1], "l2", "imp_l2");
-    activation(&calls[2], "l3", "imp_l3");
+    pending(&w, calls, "l", N);
     struct db_conn *held = NULL; /* first: a fresh connection prepares statements on INSERT */
     ck_assert_int_eq(db_acquire(w.pool, &held), DB_OK);
     PGconn *locker = db_test_connect(w.url);
