@@ -17,12 +17,14 @@
 #define BEARER "Bearer "
 
 /* Every family the scrape shows, in this order. */
+/* clang-format off */
 static const struct metrics_family *const families[] = {
-    &http_metrics_requests,      &http_metrics_duration,           &iamport_metrics_calls,
-    &iamport_metrics_duration,   &iamport_metrics_token_refreshes, &billing_metrics_charges,
-    &billing_metrics_won,        &db_batch_metrics_batches,        &db_batch_metrics_items,
-    &db_batch_metrics_fallbacks,
+    &http_metrics_requests,    &http_metrics_duration,           &iamport_metrics_calls,
+    &iamport_metrics_duration, &iamport_metrics_token_refreshes, &billing_metrics_charges,
+    &billing_metrics_won,
+    &db_batch_metrics_batches, &db_batch_metrics_items, &db_batch_metrics_fallbacks,
 };
+/* clang-format on */
 
 /* The backlog gauges, in STMT_METRICS_BACKLOG's column order. */
 static const struct {

@@ -210,7 +210,7 @@ START_TEST(concurrent_reads_run_as_one_statement_each_with_its_own_rows)
 END_TEST
 
 /* 5 accepts as one statement, one merchant_uid twice: every registration active once with one
- * billing key and one audit row, the repeated one activated by its first call only. */
+ * billing key and one audit row, the repeated one activated by the call that queued first. */
 START_TEST(concurrent_accepts_run_as_one_statement_and_a_repeat_activates_once)
 {
     enum { N = 5 };
@@ -222,13 +222,15 @@ START_TEST(concurrent_accepts_run_as_one_statement_and_a_repeat_activates_once)
     calls[2].params[5] = "req-3";
     run_as_one_batch(&w, calls, N);
     expect_stats(&w, STMT_REGISTRATION_ACTIVATE, 1, N, 0);
-    static const int rows[N] = {1, 1, 1, 1, 0};
+    /* the two calls of a2 queued in either order: whichever came first activated it */
+    ck_assert_int_eq(PQntuples(calls[1].res) + PQntuples(calls[4].res), 1);
     for (int i = 0; i < N; i++) {
         ck_assert_int_eq(calls[i].st, DB_OK);
-        ck_assert_int_eq(PQntuples(calls[i].res), rows[i]);
+        if (i != 1 && i != 4)
+            ck_assert_int_eq(PQntuples(calls[i].res), 1);
         ck_assert_int_eq(PQnfields(calls[i].res), 1);
         ck_assert_str_eq(PQfname(calls[i].res, 0), "merchant_uid");
-        if (rows[i])
+        if (PQntuples(calls[i].res))
             ck_assert_str_eq(PQgetvalue(calls[i].res, 0, 0), calls[i].params[0]);
     }
     db_test_assert_query(w.admin,
