@@ -386,6 +386,45 @@ static const struct db_statement statements[STMT_COUNT] = {
                                     "merchant_uid, $6, $7::jsonb FROM r) "
                                     "SELECT merchant_uid FROM r",
                                     7},
+    /* The array twins below mirror their single-row statement clause by clause: the same
+     * column list, the same CTEs r, k, a and the same WHERE; the single statement's $n is
+     * u.<name> (reads) or v.<name> (writes) here. A change to one is copied to the other. */
+    [STMT_REGISTRATION_GET_BATCH] = {"registration_get_batch",
+                                     "SELECT u.item, r.merchant_uid, r.customer_uid, "
+                                     "r.customer_id, r.pg_provider, r.pg, r.pay_method, "
+                                     "r.amount, r.window_amount, r.name, r.charge_now, "
+                                     "r.buyer_name, r.buyer_email, r.buyer_tel, r.status, "
+                                     "r.imp_uid, r.fail_reason, r.card_name, r.card_number "
+                                     "FROM unnest($1::text[]) WITH ORDINALITY "
+                                     "AS u(merchant_uid, item) "
+                                     "JOIN registrations r ON r.merchant_uid = u.merchant_uid",
+                                     1},
+    [STMT_REGISTRATION_ACTIVATE_BATCH] =
+        {"registration_activate_batch",
+         "WITH v AS (SELECT DISTINCT ON (merchant_uid) item, merchant_uid, imp_uid, card_name, "
+         "card_number, actor, request_id, detail FROM unnest($1::text[], $2::text[], $3::text[], "
+         "$4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS u(merchant_uid, "
+         "imp_uid, card_name, card_number, actor, request_id, detail, item) "
+         "ORDER BY merchant_uid, item), "
+         "r AS (UPDATE registrations SET status = 'active', "
+         "imp_uid = v.imp_uid, card_name = v.card_name, card_number = v.card_number, "
+         "fail_reason = NULL, updated_at = now(), "
+         "verify_lease_owner = NULL, verify_lease_until = NULL "
+         "FROM v WHERE registrations.merchant_uid = v.merchant_uid AND status = 'pending' "
+         "AND NOT charge_now AND (verify_lease_until IS NULL OR "
+         "verify_lease_until <= now()) RETURNING v.item, registrations.merchant_uid, "
+         "customer_uid, customer_id, pg_provider, pg, v.imp_uid, v.card_name, v.card_number, "
+         "v.actor, v.request_id, v.detail), "
+         "q AS (DELETE FROM registrations_pending WHERE merchant_uid IN "
+         "(SELECT merchant_uid FROM r)), "
+         "k AS (INSERT INTO billing_keys (customer_uid, customer_id, "
+         "pg_provider, pg, card_name, card_number, imp_uid) SELECT "
+         "customer_uid, customer_id, pg_provider, pg, card_name, card_number, imp_uid FROM r), "
+         "a AS (INSERT INTO audit_events (actor, action, subject, "
+         "request_id, detail) SELECT actor, 'registration.active', "
+         "merchant_uid, request_id, detail::jsonb FROM r) "
+         "SELECT item, merchant_uid FROM r",
+         7},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

@@ -154,6 +154,16 @@ enum db_stmt {
                                    row, in one statement → merchant_uid (0 rows: nothing
                                    written, take the leased path). HOT: it changes no indexed
                                    column of registrations (011_hot_activation.sql) */
+    /* ---- group commit (db/batch.c): array twins of single-row statements ---- */
+    STMT_REGISTRATION_GET_BATCH, /* $1 merchant_uid[] → item (1-based position in $1), then
+                                    STMT_REGISTRATION_GET's columns: one row per item whose
+                                    registration exists (a merchant_uid repeated in $1 gets a
+                                    row per item) */
+    STMT_REGISTRATION_ACTIVATE_BATCH, /* $1..$7 text[]: STMT_REGISTRATION_ACTIVATE's parameters,
+                                         one element per item → item, merchant_uid per
+                                         registration activated; per row the same conditional
+                                         UPDATE, billing_keys row and audit row; a merchant_uid
+                                         repeated in $1 is tried once, by its first item */
     STMT_COUNT
 };
 /* clang-format on */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/batch.h"
 #include "db/pool.h"
 #include "routes/route_env.h"
 #include "server/billing/billing_metrics.h"
@@ -16,11 +17,14 @@
 #define BEARER "Bearer "
 
 /* Every family the scrape shows, in this order. */
+/* clang-format off */
 static const struct metrics_family *const families[] = {
     &http_metrics_requests,    &http_metrics_duration,           &iamport_metrics_calls,
     &iamport_metrics_duration, &iamport_metrics_token_refreshes, &billing_metrics_charges,
     &billing_metrics_won,
+    &db_batch_metrics_batches, &db_batch_metrics_items, &db_batch_metrics_fallbacks,
 };
+/* clang-format on */
 
 /* The backlog gauges, in STMT_METRICS_BACKLOG's column order. */
 static const struct {
@@ -102,6 +106,9 @@ void route_metrics(struct request *req, struct reply *rep)
                          "PostgreSQL connections checked out of the pool.", usage.in_use);
     metrics_render_gauge(out, "billkey_db_pool_waiting",
                          "Callers waiting for a free PostgreSQL connection.", usage.waiting);
+    metrics_render_gauge(out, "billkey_db_batch_waiting",
+                         "Calls waiting for their group-commit batch (queued or running).",
+                         db_batcher_waiting(env->billing.batch));
     int backlog_ok = render_backlog(out, env->billing.db) == 0;
     metrics_render_gauge(out, "billkey_backlog_up",
                          "1 when the backlog gauges could be read from PostgreSQL, else 0.",

@@ -146,6 +146,9 @@ static const struct config_var config_vars[] = {
     {"IDEMPOTENCY_KEEP_HOURS", CONFIG_INT, "24", 0, 8760, 0, FIELD(idempotency_keep_hours),
      "how long a stored Idempotency-Key answer is replayed, 0..8760 h; older ones are deleted by "
      "the reconciler (0: kept for ever)"},
+    {"DB_BATCH_MAX", CONFIG_INT, "64", 0, 1000, 0, FIELD(db_batch_max),
+     "group commit: concurrent verifications' registration reads, and their accepts, run as "
+     "one statement of up to this many, 0..1000 (0 or 1: one statement each)"},
 };
 /* clang-format on */
 

@@ -56,6 +56,7 @@ struct config {
     int reconcile_schedule_grace_s;     /* RECONCILE_SCHEDULE_GRACE_S */
     int webhook_poll_ms;                /* WEBHOOK_POLL_MS */
     int idempotency_keep_hours;         /* IDEMPOTENCY_KEEP_HOURS, 0 = for ever */
+    int db_batch_max;                   /* DB_BATCH_MAX, 0 or 1 = no group commit */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/batch.h"
 #include "db/pool.h"
 #include "routes/idempotency_wrap.h"
 #include "routes/route_env.h"
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
     struct http_server *srv = NULL;
     struct db_pool *db = NULL;
     struct db_pool *readyz_db = NULL; /* /readyz's own connection: never waits for the pool */
+    struct db_batcher *batch = NULL;  /* group commit (DB_BATCH_MAX > 1) */
     struct iamport_client *iamport = NULL;
     struct migrator migrator;
     memset(&migrator, 0, sizeof migrator);
@@ -158,6 +160,8 @@ int main(int argc, char **argv)
         log_msg(LOG_ERROR, NULL, "cannot create the database pool (bad DATABASE_URL?)");
         goto out;
     }
+    if (cfg.db_batch_max > 1)
+        batch = db_batcher_new(db, cfg.db_batch_max);
     struct iamport_client_options iopts = {
         .base_url = cfg.iamport_base_url,
         .api_key = cfg.iamport_api_key,
@@ -196,6 +200,7 @@ int main(int argc, char **argv)
                 .charge_amount_max = cfg.charge_amount_max,
                 /* token + again + lookup (retried twice), each up to connect + total */
                 .charge_stale_ms = 10LL * (cfg.iamport_connect_timeout_ms + cfg.iamport_timeout_ms),
+                .batch = batch,
             },
         .static_dir = cfg.static_dir,
         .imp_code = cfg.imp_code,
@@ -305,6 +310,7 @@ out:
     cidr_list_release(&trusted_proxies);
     rate_limit_free(verify_limit);
     verify_guard_free(verify_guard);
+    db_batcher_free(batch);
     if (db)
         db_pool_free(db);
     db_pool_free(readyz_db);

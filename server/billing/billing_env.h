@@ -7,6 +7,7 @@
 #include "server/billing/pg_profile.h"
 
 struct clock;
+struct db_batcher;
 struct db_pool;
 struct iamport_client;
 
@@ -21,6 +22,9 @@ struct billing_env {
     /* A 'requested' ledger row older than this is a crashed attempt (re-checked at iamport
      * before it is charged again); longer than any iamport exchange. 0: 10 minutes. */
     int64_t charge_stale_ms;
+    /* Group commit (DB_BATCH_MAX): concurrent verifications' registration reads and plain
+     * accepts run as one statement each (db/batch.h). NULL: one statement per call. */
+    struct db_batcher *batch;
 };
 
 #endif

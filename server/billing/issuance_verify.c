@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/batch.h"
 #include "server/billing/billing_env.h"
 #include "server/billing/audit.h"
 #include "server/iamport/iamport.h"
@@ -475,17 +476,13 @@ static enum verify_outcome first_payment(struct verify_ctx *c)
     return finish(c->out, VERIFY_ACTIVE, "the billing key is registered");
 }
 
-/* Loads the registration (and its first payment when charge_now) on conn into c->out and decides
- * the step from them. DB_NOT_FOUND when there is no such registration. */
-static enum db_status load_state(struct verify_ctx *c, struct db_conn *conn,
-                                 enum issuance_step *step)
+/* The step of the registration just loaded into c->out, after loading its first payment when
+ * charge_now (on conn; on a pooled connection of its own when conn is NULL). */
+static enum db_status decide_step(struct verify_ctx *c, struct db_conn *conn,
+                                  enum issuance_step *step)
 {
     struct registration *reg = &c->out->reg;
-    registration_release(reg);
-    payment_summary_release(&c->out->first_payment);
-    enum db_status st = registration_load(conn, c->pay.merchant_uid, reg);
-    if (st != DB_OK)
-        return st;
+    enum db_status st = DB_OK;
     c->out->has_registration = 1;
     c->profile = pg_profile_find(reg->pg_provider);
     if (!c->profile) {
@@ -493,8 +490,14 @@ static enum db_status load_state(struct verify_ctx *c, struct db_conn *conn,
                 reg->merchant_uid, reg->pg_provider);
         return DB_ERROR;
     }
-    if (reg->charge_now)
+    if (reg->charge_now && conn) {
         st = payment_summary_load(conn, reg->merchant_uid, &c->out->first_payment);
+    } else if (reg->charge_now) {
+        st = db_acquire(c->env->db, &conn);
+        if (st == DB_OK)
+            st = payment_summary_load(conn, reg->merchant_uid, &c->out->first_payment);
+        db_release(c->env->db, conn);
+    }
     struct issuance_state state = {
         .status = reg->status,
         .same_payment = reg->imp_uid && strcmp(reg->imp_uid, c->pay.imp_uid) == 0,
@@ -503,6 +506,21 @@ static enum db_status load_state(struct verify_ctx *c, struct db_conn *conn,
     };
     *step = issuance_next_step(&state);
     return st;
+}
+
+/* Loads the registration (and its first payment when charge_now) on conn into c->out and decides
+ * the step from them; with conn NULL, on pooled connections (the registration through the
+ * group-commit queue when it is on). DB_NOT_FOUND when there is no such registration. */
+static enum db_status load_state(struct verify_ctx *c, struct db_conn *conn,
+                                 enum issuance_step *step)
+{
+    struct registration *reg = &c->out->reg;
+    const char *mu = c->pay.merchant_uid;
+    registration_release(reg);
+    payment_summary_release(&c->out->first_payment);
+    enum db_status st = conn ? registration_load(conn, mu, reg)
+                             : registration_load_pooled(c->env->db, c->env->batch, mu, reg);
+    return st == DB_OK ? decide_step(c, conn, step) : st;
 }
 
 static int needs_lease(enum issuance_step step)
@@ -646,6 +664,13 @@ static enum verify_outcome answer_step(struct verify_ctx *c, enum issuance_step 
 static enum db_status peek_state(struct verify_ctx *c, enum issuance_step *step)
 {
     struct db_conn *conn = NULL;
+    if (c->env->batch) { /* one SELECT with the concurrent verifications' reads */
+        enum db_status st = load_state(c, NULL, step);
+        if (st != DB_OK && st != DB_NOT_FOUND)
+            log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)",
+                    c->pay.merchant_uid, db_status_name(st));
+        return st;
+    }
     enum db_status st = db_acquire(c->env->db, &conn);
     if (st != DB_OK)
         return st;
@@ -664,7 +689,6 @@ static enum verify_outcome activate_at_once(struct verify_ctx *c,
                                             const struct iamport_customer *card, int *done)
 {
     struct registration *reg = &c->out->reg;
-    struct db_conn *conn = NULL;
     PGresult *res = NULL;
     cJSON *d = detail_base(c);
     cJSON_AddStringToObject(d, "customer_id", reg->customer_id);
@@ -680,22 +704,16 @@ static enum verify_outcome activate_at_once(struct verify_ctx *c,
                             detail};
 
     *done = 1;
-    enum db_status st = db_acquire(c->env->db, &conn);
-    if (st == DB_OK)
-        st = db_exec(conn, STMT_REGISTRATION_ACTIVATE, params, &res);
+    /* with concurrent accepts as one statement when group commit is on (db/batch.h) */
+    enum db_status st =
+        db_batch_exec(c->env->db, c->env->batch, STMT_REGISTRATION_ACTIVATE, params, &res);
     cJSON_free(detail);
     if (st == DB_OK && PQntuples(res) != 1)
         *done = 0;
     if (res)
         PQclear(res);
-    if (st != DB_OK) {
-        c->conn = conn; /* for the error text */
-        enum verify_outcome o = db_failure(c, st, "recording the billing key");
-        c->conn = NULL;
-        db_release(c->env->db, conn);
-        return o;
-    }
-    db_release(c->env->db, conn);
+    if (st != DB_OK)
+        return db_failure(c, st, "recording the billing key");
     if (!*done)
         return VERIFY_ACTIVE;
     remember_active(c, card);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/batch.h"
 #include "server/core/xalloc.h"
 
 /* Column order of STMT_REGISTRATION_GET. */
@@ -53,16 +54,10 @@ static char *column(const PGresult *res, int col)
     return PQgetisnull(res, 0, col) ? NULL : xstrdup(PQgetvalue(res, 0, col));
 }
 
-enum db_status registration_load(struct db_conn *conn, const char *merchant_uid,
-                                 struct registration *out)
+/* Fills *out (zeroed first) from row 0 of a STMT_REGISTRATION_GET result, which it frees. */
+static enum db_status from_result(PGresult *res, struct registration *out)
 {
-    PGresult *res = NULL;
-    const char *params[] = {merchant_uid};
-
     memset(out, 0, sizeof *out);
-    enum db_status st = db_exec(conn, STMT_REGISTRATION_GET, params, &res);
-    if (st != DB_OK)
-        return st;
     if (PQntuples(res) != 1 || PQnfields(res) != COL_COUNT) {
         PQclear(res);
         return DB_NOT_FOUND;
@@ -87,6 +82,28 @@ enum db_status registration_load(struct db_conn *conn, const char *merchant_uid,
     out->card_number = column(res, COL_CARD_NUMBER);
     PQclear(res);
     return DB_OK;
+}
+
+enum db_status registration_load(struct db_conn *conn, const char *merchant_uid,
+                                 struct registration *out)
+{
+    PGresult *res = NULL;
+    const char *params[] = {merchant_uid};
+
+    memset(out, 0, sizeof *out);
+    enum db_status st = db_exec(conn, STMT_REGISTRATION_GET, params, &res);
+    return st == DB_OK ? from_result(res, out) : st;
+}
+
+enum db_status registration_load_pooled(struct db_pool *pool, struct db_batcher *batch,
+                                        const char *merchant_uid, struct registration *out)
+{
+    PGresult *res = NULL;
+    const char *params[] = {merchant_uid};
+
+    memset(out, 0, sizeof *out);
+    enum db_status st = db_batch_exec(pool, batch, STMT_REGISTRATION_GET, params, &res);
+    return st == DB_OK ? from_result(res, out) : st;
 }
 
 enum db_status registration_insert(struct db_conn *conn, const struct registration *r,

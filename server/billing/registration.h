@@ -6,6 +6,8 @@
 
 #include "db/pool.h"
 
+struct db_batcher;
+
 /* One registration row. Every string is owned by the struct (NULL = SQL NULL) and freed by
  * registration_release(). */
 struct registration {
@@ -36,6 +38,11 @@ void registration_release(struct registration *r);
  * case). DB_OK, DB_NOT_FOUND when there is none, or the db_exec failure. */
 enum db_status registration_load(struct db_conn *conn, const char *merchant_uid,
                                  struct registration *out);
+
+/* registration_load() on a connection of pool taken for this read alone, run together with
+ * concurrent loads as one statement when batch (borrowed, may be NULL) is not NULL. */
+enum db_status registration_load_pooled(struct db_pool *pool, struct db_batcher *batch,
+                                        const char *merchant_uid, struct registration *out);
 
 /* Inserts r as a pending registration (status, imp_uid, fail_reason and the card are not
  * used) created by `created_by`. Returns db_exec's status. */
