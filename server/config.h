@@ -56,6 +56,8 @@ struct config {
     int reconcile_schedule_grace_s;     /* RECONCILE_SCHEDULE_GRACE_S */
     int webhook_poll_ms;                /* WEBHOOK_POLL_MS */
     int idempotency_keep_hours;         /* IDEMPOTENCY_KEEP_HOURS, 0 = for ever */
+    int http_workers;                   /* HTTP_WORKERS */
+    int http_queue_limit;               /* HTTP_QUEUE_LIMIT, 0 = no queue */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string
