@@ -312,6 +312,63 @@ START_TEST(suspended_requests_finish_during_graceful_shutdown)
 }
 END_TEST
 
+/* A handler that takes longer than HTTP_TIMEOUT_SECONDS is still answered: a suspended
+ * connection is not idle. */
+START_TEST(a_slow_handler_outlives_the_idle_timeout)
+{
+    struct billkeyd_proc p;
+    const char *env[] = {"HTTP_TIMEOUT_SECONDS=1", NULL};
+    char *db = start(&p, "evloop_slow_handler", env);
+    PGconn *holder = block_readyz(db);
+    int fd = send_get(&p, "/readyz");
+    wait_lock_waiters(holder, 1);
+    testlib_sleep_ms(2500); /* past the idle timeout, twice */
+    release(holder);
+    char buf[2048];
+    read_answer(fd, buf, sizeof buf);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+    close(fd);
+    stop(&p, db);
+}
+END_TEST
+
+/* Connections the request deadline cuts (shutdown(2) by the watchdog) are closed by the event
+ * loop and give their slot back: with HTTP_MAX_CONNECTIONS=4 taken by four silent clients, once
+ * they are cut four new clients are served, not answered 503. (A connection whose close were
+ * reported twice would be freed twice: ASan ends billkeyd, and stop() fails.) */
+START_TEST(connections_cut_at_the_deadline_free_their_slot)
+{
+    struct billkeyd_proc p;
+    const char *env[] = {"HTTP_MAX_CONNECTIONS=4", "PER_IP_CONNECTION_LIMIT=0",
+                         "REQUEST_DEADLINE_MS=1000", "HTTP_TIMEOUT_SECONDS=600", NULL};
+    char *db = start(&p, "evloop_cut", env);
+    int silent[4];
+    for (int i = 0; i < 4; i++) {
+        silent[i] = connect_to(&p);
+        send_all(silent[i], "GET /healthz HTTP/1.1\r\n"); /* never finished */
+    }
+    for (int i = 0; i < 4; i++) {
+        char buf[64];
+        ck_assert_int_le(recv(silent[i], buf, sizeof buf, 0), 0); /* cut, unanswered */
+        close(silent[i]);
+    }
+    int served = 0;
+    for (int i = 0; i < 100 && served < 4; i++) {
+        int fd = connect_to(&p);
+        char buf[2048];
+        send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        read_answer(fd, buf, sizeof buf);
+        close(fd);
+        if (strncmp(buf, "HTTP/1.1 200", 12) == 0)
+            served++;
+        else
+            testlib_sleep_ms(20); /* the close of a cut connection not seen yet */
+    }
+    ck_assert_int_eq(served, 4);
+    stop(&p, db);
+}
+END_TEST
+
 static Suite *suite_event_loop(void)
 {
     Suite *s = suite_create("event_loop");
@@ -320,6 +377,8 @@ static Suite *suite_event_loop(void)
     tcase_add_test(tc, open_connections_cost_no_thread);
     tcase_add_test(tc, a_full_queue_answers_503_with_retry_after);
     tcase_add_test(tc, suspended_requests_finish_during_graceful_shutdown);
+    tcase_add_test(tc, a_slow_handler_outlives_the_idle_timeout);
+    tcase_add_test(tc, connections_cut_at_the_deadline_free_their_slot);
     suite_add_tcase(s, tc);
     return s;
 }
