@@ -1,8 +1,6 @@
 /* The event loop over real sockets: connections cost no thread, a full worker queue answers 503, suspended requests finish on shutdown. */
-#include <arpa/inet.h>
 #include <check.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include "tests/lib/billkeyd_proc.h"
 #include "tests/lib/db_test.h"
 #include "tests/lib/http_client.h"
+#include "tests/lib/raw_http.h"
 #include "tests/lib/testlib.h"
 
 #define IDLE_CONNECTIONS 500
@@ -73,43 +72,14 @@ static int settled_thread_count(pid_t pid)
     return -1;
 }
 
-/* A TCP connection to billkeyd on 127.0.0.1 with a receive timeout of 20 s. */
 static int connect_to(const struct billkeyd_proc *p)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct timeval tv = {.tv_sec = 20, .tv_usec = 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
+    return raw_http_connect(p->port, NULL, 20);
 }
 
 static void send_all(int fd, const char *data)
 {
-    size_t len = strlen(data);
-    ck_assert_int_eq(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
-}
-
-/* Reads one answer into buf (NUL-terminated): its headers and Content-Length bytes of body, or
- * what came before the connection closed. */
-static void read_answer(int fd, char *buf, size_t size)
-{
-    size_t got = 0;
-    for (;;) {
-        buf[got] = '\0';
-        const char *end = strstr(buf, "\r\n\r\n");
-        const char *cl = strstr(buf, "Content-Length: ");
-        if (end && cl && got >= (size_t)(end + 4 - buf) + strtoul(cl + 16, NULL, 10))
-            return;
-        if (got == size - 1)
-            return;
-        ssize_t n = recv(fd, buf + got, size - 1 - got, 0);
-        if (n <= 0)
-            return;
-        got += (size_t)n;
-    }
+    ck_assert_int_eq(raw_http_send(fd, data, strlen(data)), 0);
 }
 
 /* Asserts that one GET /healthz on fd (kept alive) is answered 200. */
@@ -117,7 +87,7 @@ static void expect_healthz(int fd)
 {
     char buf[2048];
     send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    read_answer(fd, buf, sizeof buf);
+    raw_http_read_answer(fd, buf, sizeof buf);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
 }
 
@@ -174,7 +144,7 @@ START_TEST(open_connections_cost_no_thread)
     for (int t = 0; t < TRICKLERS; t++) {
         char buf[2048];
         send_all(slow[t], "\r\n");
-        read_answer(slow[t], buf, sizeof buf);
+        raw_http_read_answer(slow[t], buf, sizeof buf);
         ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "trickler %d: %s", t, buf);
     }
     for (int i = 0; i < IDLE_CONNECTIONS; i++)
@@ -269,9 +239,9 @@ START_TEST(a_full_queue_answers_503_with_retry_after)
 
     release(holder);
     char buf[2048];
-    read_answer(running, buf, sizeof buf);
+    raw_http_read_answer(running, buf, sizeof buf);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
-    read_answer(queued, buf, sizeof buf);
+    raw_http_read_answer(queued, buf, sizeof buf);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
     close(running);
     close(queued);
@@ -302,7 +272,7 @@ START_TEST(suspended_requests_finish_during_graceful_shutdown)
     release(holder);
     for (int i = 0; i < 3; i++) {
         char buf[2048];
-        read_answer(fds[i], buf, sizeof buf);
+        raw_http_read_answer(fds[i], buf, sizeof buf);
         ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "request %d: %s", i, buf);
         ck_assert_msg(strstr(buf, "\r\nConnection: close\r\n") != NULL, "request %d: %s", i, buf);
         ck_assert_ptr_nonnull(strstr(buf, "\"status\":\"ready\""));
@@ -325,7 +295,7 @@ START_TEST(a_slow_handler_outlives_the_idle_timeout)
     testlib_sleep_ms(2500); /* past the idle timeout, twice */
     release(holder);
     char buf[2048];
-    read_answer(fd, buf, sizeof buf);
+    raw_http_read_answer(fd, buf, sizeof buf);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
     close(fd);
     stop(&p, db);
@@ -357,7 +327,7 @@ START_TEST(connections_cut_at_the_deadline_free_their_slot)
         int fd = connect_to(&p);
         char buf[2048];
         send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        read_answer(fd, buf, sizeof buf);
+        raw_http_read_answer(fd, buf, sizeof buf);
         close(fd);
         if (strncmp(buf, "HTTP/1.1 200", 12) == 0)
             served++;
