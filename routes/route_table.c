@@ -3,15 +3,15 @@
 
 const struct route billkey_routes[] = {
     /* operations */
-    {HTTP_GET, "/healthz", route_healthz, 0, 0, "healthz"},
+    {HTTP_GET, "/healthz", route_healthz, ROUTE_INLINE, 0, "healthz"},
     {HTTP_GET, "/readyz", route_readyz, 0, 0, "readyz"},
-    {HTTP_GET, "/openapi.json", route_openapi, 0, 0, "openapi"},
+    {HTTP_GET, "/openapi.json", route_openapi, ROUTE_INLINE, 0, "openapi"},
     /* billing-key issuance */
     {HTTP_POST, "/api/checkouts", route_checkouts_create, ROUTE_MERCHANT | ROUTE_BODY, 16 * 1024,
      "checkouts_create"},
     {HTTP_POST, "/demo/checkouts", route_demo_checkouts_create, ROUTE_BODY, 16 * 1024,
      "demo_checkouts_create"},
-    {HTTP_GET, "/checkout/config", route_checkout_config, 0, 0, "checkout_config"},
+    {HTTP_GET, "/checkout/config", route_checkout_config, ROUTE_INLINE, 0, "checkout_config"},
     {HTTP_POST, "/payments/complete", route_payments_complete, ROUTE_BODY, 4 * 1024,
      "payments_complete"},
     {HTTP_GET, "/payments/complete/mobile", route_payments_complete_mobile, 0, 0,
@@ -53,8 +53,8 @@ const struct route billkey_routes[] = {
     {HTTP_POST, "/webhooks/iamport", route_webhooks_iamport, ROUTE_BODY, 4 * 1024,
      "webhooks_iamport"},
     /* the demo checkout page and its assets */
-    {HTTP_GET, "/", route_index, 0, 0, "index"},
-    {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX, 0, "static"},
+    {HTTP_GET, "/", route_index, ROUTE_INLINE, 0, "index"},
+    {HTTP_GET, "/static/*", route_static_file, ROUTE_PREFIX | ROUTE_INLINE, 0, "static"},
     /* Prometheus scrape, behind METRICS_TOKEN */
     {HTTP_GET, "/metrics", route_metrics, 0, 0, "metrics"},
 };

@@ -73,7 +73,7 @@ static const struct config_var config_vars[] = {
     {"SHUTDOWN_TIMEOUT_SECONDS", CONFIG_INT, "10", 0, 600, 0, FIELD(shutdown_timeout_seconds),
      "how long SIGTERM waits for in-flight requests, 0..600"},
     {"HTTP_MAX_CONNECTIONS", CONFIG_INT, "256", 1, 10000, 0, FIELD(http_max_connections),
-     "concurrent connections served (one thread each), 1..10000"},
+     "concurrent connections served (an idle or slow one costs no thread), 1..10000"},
     {"DB_POOL_SIZE", CONFIG_INT, "8", 1, 256, 0, FIELD(db_pool_size),
      "PostgreSQL connections in the pool, 1..256"},
     {"DB_ACQUIRE_TIMEOUT_MS", CONFIG_INT, "2000", 1, 60000, 0, FIELD(db_acquire_timeout_ms),
@@ -149,6 +149,10 @@ static const struct config_var config_vars[] = {
     {"DB_BATCH_MAX", CONFIG_INT, "64", 0, 1000, 0, FIELD(db_batch_max),
      "group commit: concurrent verifications' registration reads, and their accepts, run as "
      "one statement of up to this many, 0..1000 (0 or 1: one statement each)"},
+    {"HTTP_WORKERS", CONFIG_INT, "96", 1, 1024, 0, FIELD(http_workers),
+     "threads running the handlers that block (PostgreSQL, iamport), 1..1024"},
+    {"HTTP_QUEUE_LIMIT", CONFIG_INT, "256", 0, 100000, 0, FIELD(http_queue_limit),
+     "complete requests waiting for a free worker, 0..100000; past it 503 with Retry-After"},
 };
 /* clang-format on */
 

@@ -57,6 +57,8 @@ struct config {
     int webhook_poll_ms;                /* WEBHOOK_POLL_MS */
     int idempotency_keep_hours;         /* IDEMPOTENCY_KEEP_HOURS, 0 = for ever */
     int db_batch_max;                   /* DB_BATCH_MAX, 0 or 1 = no group commit */
+    int http_workers;                   /* HTTP_WORKERS */
+    int http_queue_limit;               /* HTTP_QUEUE_LIMIT, 0 = no queue */
 };
 
 /* Environment lookup, so tests need not touch the real environment. Returns a borrowed string

@@ -281,6 +281,8 @@ int main(int argc, char **argv)
         .site = &site,
         .request_deadline_ms = cfg.request_deadline_ms,
         .per_ip_connection_limit = (unsigned)cfg.per_ip_connection_limit,
+        .workers = (unsigned)cfg.http_workers,
+        .queue_limit = (size_t)cfg.http_queue_limit,
     };
     char *err = NULL;
     srv = http_server_start(&hopts, &err);

@@ -157,9 +157,11 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
         char seconds[16];
         snprintf(seconds, sizeof seconds, "%d", req->busy_retry_after);
         reply_set_header(rep, "Retry-After", seconds);
-        http_route_error(route, req, rep, 503, -1, "over_capacity", NULL,
-                         "the server is serving as many connections as it may; try again in %d s",
-                         req->busy_retry_after);
+        http_route_error(
+            route, req, rep, 503, -1, "over_capacity", NULL,
+            "the server is serving as many connections and requests as it may; try again "
+            "in %d s",
+            req->busy_retry_after);
         goto out;
     }
 

@@ -51,7 +51,8 @@ struct request {
     const char *merchant; /* ROUTE_MERCHANT routes: the API key's name (borrowed from config) */
     void *ctx;            /* borrowed: http_site.ctx, what the handlers work with */
     int busy_retry_after; /* > 0: set by the glue when the server is over its connection
-                               limit: dispatch answers 503 with Retry-After of this many s */
+                               limit or its worker queue is full: dispatch answers 503 with
+                               Retry-After of this many s */
 };
 
 /* Frees everything the request owns and zeroes it. */
@@ -123,6 +124,8 @@ enum route_flags {
                                  the key's name is in req->merchant */
     ROUTE_IAMPORT = 1u << 3,  /* iamport-compatible: errors dispatch makes (401, 413, 415, 400,
                                  500) use iamport's {code, message, response} envelope */
+    ROUTE_INLINE = 1u << 4,   /* the handler never blocks (no PostgreSQL, iamport or lock held
+                                 across I/O): it runs on the event thread, not a worker */
 };
 
 /* One row of the route table: methods (bitmask of enum http_method) + path pattern → handler.

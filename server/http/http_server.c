@@ -1,4 +1,4 @@
-/* The libmicrohttpd daemon: turns connections into struct request, runs http_dispatch, sends replies. */
+/* The libmicrohttpd daemon: an event loop turns connections into struct request, workers run http_dispatch, replies go out. */
 #include "server/http/http_server.h"
 
 #include <arpa/inet.h>
@@ -16,6 +16,7 @@
 #include "server/core/log.h"
 #include "server/http/http_metrics.h"
 #include "server/http/conn_deadline.h"
+#include "server/http/worker_pool.h"
 #include "server/core/utf8.h"
 #include "server/core/xalloc.h"
 
@@ -23,18 +24,31 @@
  * the client still gets its 413, before the connection is closed instead. */
 #define BODY_DISCARD_MAX (1024 * 1024)
 
+/* Threads running libmicrohttpd's event loop (epoll where the system has it): they only read
+ * requests and write replies, so a couple serve thousands of connections. */
+#define HTTP_EVENT_THREADS 2
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_server_options opts;
     struct conn_deadline *deadlines; /* owned; every open connection */
+    struct worker_pool *workers;     /* owned; runs the handlers of non-inline routes */
     atomic_int in_flight;
     atomic_int stopping; /* 1 once http_server_stop began: replies close their connection */
     int port;
 };
 
+/* Where a request is: being read on the event loop, waiting for or running on a worker (its
+ * connection suspended), or answered by the worker (rep holds the reply to queue). */
+enum ctx_state { CTX_READING, CTX_ON_WORKER, CTX_REPLY_READY };
+
 /* Per-request state, allocated on the first callback and freed in on_completed. */
 struct request_ctx {
     struct http_server *srv;
+    struct MHD_Connection *mhd_conn; /* borrowed: what the worker resumes */
+    const struct route *route;       /* borrowed from the site; NULL when none matched */
+    enum ctx_state state;
+    struct reply rep; /* the worker's reply, queued once the connection resumes */
     struct request req;
     char *body;
     size_t body_len;
@@ -103,6 +117,8 @@ static struct request_ctx *ctx_new(struct http_server *srv, struct MHD_Connectio
 {
     struct request_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->srv = srv;
+    ctx->mhd_conn = conn;
+    reply_init(&ctx->rep);
     ctx->conn = conn_entry_of(conn);
     if (conn_deadline_over_limit(ctx->conn))
         ctx->req.busy_retry_after = busy_retry_after(srv);
@@ -116,11 +132,10 @@ static struct request_ctx *ctx_new(struct http_server *srv, struct MHD_Connectio
     set_client_addr(conn, &ctx->req);
     request_assign_id(&ctx->req);
 
-    const struct route *route = NULL;
     char allow[96];
-    router_match(srv->opts.site->routes, srv->opts.site->route_count, &ctx->req, &route, allow,
+    router_match(srv->opts.site->routes, srv->opts.site->route_count, &ctx->req, &ctx->route, allow,
                  sizeof allow);
-    ctx->body_cap = http_route_body_cap(route, srv->opts.site->max_body);
+    ctx->body_cap = http_route_body_cap(ctx->route, srv->opts.site->max_body);
 
     const char *cl = request_header(&ctx->req, "Content-Length");
     if (cl) {
@@ -179,19 +194,71 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
     return ret;
 }
 
+/* Runs the request through http_dispatch into ctx->rep (on the event loop or a worker). */
+static void dispatch_to_reply(struct request_ctx *ctx)
+{
+    http_dispatch(ctx->srv->opts.site, &ctx->req, &ctx->rep);
+    /* counted before the answer leaves, so a client that saw it also sees it counted */
+    http_metrics_record(&ctx->req, ctx->rep.status, ms_since(&ctx->started) / 1000.0);
+    ctx->counted = 1;
+}
+
+/* Queues the reply in ctx->rep on the connection. */
+static enum MHD_Result send_ready_reply(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+    enum MHD_Result ret = send_reply(conn, ctx, &ctx->rep);
+    reply_release(&ctx->rep);
+    return ret;
+}
+
+/* The request is in: no deadline until its reply is out, and the body handed to the request. */
+static void request_complete(struct request_ctx *ctx)
+{
+    conn_deadline_pause(ctx->srv->deadlines, ctx->conn);
+    request_set_body(&ctx->req, ctx->body ? ctx->body : "", ctx->body_len);
+}
+
+/* Answers on the event loop: requests that never block (no route, an early 413 or 503, routes
+ * flagged ROUTE_INLINE). */
 static enum MHD_Result dispatch_and_send(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
-    struct reply rep;
-    reply_init(&rep);
-    conn_deadline_pause(ctx->srv->deadlines, ctx->conn); /* the request is in */
-    request_set_body(&ctx->req, ctx->body ? ctx->body : "", ctx->body_len);
-    http_dispatch(ctx->srv->opts.site, &ctx->req, &rep);
-    /* counted before the answer leaves, so a client that saw it also sees it counted */
-    http_metrics_record(&ctx->req, rep.status, ms_since(&ctx->started) / 1000.0);
-    ctx->counted = 1;
-    enum MHD_Result ret = send_reply(conn, ctx, &rep);
-    reply_release(&rep);
-    return ret;
+    request_complete(ctx);
+    dispatch_to_reply(ctx);
+    return send_ready_reply(conn, ctx);
+}
+
+/* A worker thread: the handler runs here, then the connection resumes on its event thread,
+ * which calls on_request again to queue the reply. */
+static void run_on_worker(void *arg)
+{
+    struct request_ctx *ctx = arg;
+    dispatch_to_reply(ctx);
+    ctx->state = CTX_REPLY_READY; /* published to the event thread by the resume's lock */
+    MHD_resume_connection(ctx->mhd_conn);
+}
+
+/* 1 when the request is answered on the event loop: nothing it does blocks (see README
+ * "Connections and threads" for the rule and its measurement). */
+static int answers_inline(const struct request_ctx *ctx)
+{
+    return !ctx->route || (ctx->route->flags & ROUTE_INLINE);
+}
+
+/* Hands a complete request to the worker pool, its connection suspended meanwhile; when the
+ * queue is full it is answered 503 (dispatch's over_capacity, Retry-After) on the event loop. */
+static enum MHD_Result dispatch_on_worker(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+    request_complete(ctx);
+    ctx->state = CTX_ON_WORKER;
+    /* suspended before the worker can resume it: a resume must follow its suspend */
+    MHD_suspend_connection(conn);
+    if (worker_pool_submit(ctx->srv->workers, run_on_worker, ctx) == 0)
+        return MHD_YES;
+    MHD_resume_connection(conn);
+    ctx->req.busy_retry_after = atoi(REPLY_RETRY_AFTER_BUSY);
+    dispatch_to_reply(ctx);
+    ctx->state = CTX_REPLY_READY;
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -227,7 +294,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (ctx->status != 0)
         return MHD_YES; /* already answered (early 413) */
-    return dispatch_and_send(conn, ctx);
+    if (ctx->state == CTX_REPLY_READY)
+        return send_ready_reply(conn, ctx); /* the worker is done: the connection resumed */
+    if (ctx->state == CTX_ON_WORKER)
+        return MHD_YES; /* not reached: the connection stays suspended meanwhile */
+    if (answers_inline(ctx))
+        return dispatch_and_send(conn, ctx);
+    return dispatch_on_worker(conn, ctx);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -262,6 +335,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     /* the connection now waits for its next request, under the deadline again */
     conn_deadline_next(srv->deadlines, ctx->conn);
     request_release(&ctx->req);
+    reply_release(&ctx->rep);
     free(ctx->body);
     free(ctx);
     *req_cls = NULL;
@@ -306,8 +380,10 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
     const struct sockaddr *addr;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    /* an event loop (epoll on Linux, else poll or select) on a few threads; handlers run on
+     * srv->workers with their connection suspended */
+    unsigned flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
     srv->opts = *opts;
     memset(&sin, 0, sizeof sin);
@@ -335,15 +411,23 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
         free(srv);
         return NULL;
     }
+    srv->workers = worker_pool_new(opts->workers, opts->queue_limit, err);
+    if (!srv->workers) {
+        conn_deadline_free(srv->deadlines);
+        free(srv);
+        return NULL;
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)HTTP_EVENT_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)opts->timeout_seconds, MHD_OPTION_CONNECTION_LIMIT,
         opts->max_connections + HTTP_OVERFLOW_CONNECTIONS(opts->max_connections),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_connection_limit,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         srv, MHD_OPTION_END);
     if (!srv->daemon) {
+        worker_pool_free(srv->workers);
         conn_deadline_free(srv->deadlines);
         *err = xasprintf("cannot listen on %s:%d (address in use or not permitted)",
                          opts->listen_addr, opts->port);
@@ -379,7 +463,13 @@ void http_server_stop(struct http_server *srv, int grace_seconds)
     int left = atomic_load(&srv->in_flight);
     if (left > 0)
         log_msg(LOG_WARN, NULL, "shutdown grace period over with %d request(s) in flight", left);
+    /* Every request handed to a worker runs to its end and resumes its connection
+     * (libmicrohttpd refuses to stop with a connection still suspended); later ones are
+     * answered 503 on the event loop. A handler that never returns keeps this waiting, as it
+     * kept its connection's thread before: main's shutdown watchdog ends the process then. */
+    worker_pool_stop(srv->workers);
     MHD_stop_daemon(srv->daemon);
+    worker_pool_free(srv->workers);
     conn_deadline_free(srv->deadlines);
     free(srv);
 }

@@ -19,6 +19,7 @@
 #include "tests/lib/billkeyd_proc.h"
 #include "tests/lib/db_test.h"
 #include "tests/lib/http_client.h"
+#include "tests/lib/raw_http.h"
 #include "tests/lib/testlib.h"
 
 #define MERCHANT_KEY "merchant-key-0123456789abcdef"
@@ -509,27 +510,13 @@ END_TEST
 /* Connects to billkeyd on 127.0.0.1 with a receive timeout; returns the socket. */
 static int raw_connect(const struct billkeyd_proc *p, int timeout_s)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct timeval tv = {.tv_sec = timeout_s, .tv_usec = 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
+    return raw_http_connect(p->port, NULL, timeout_s);
 }
 
 /* Writes all of data; returns 0, or -1 when the peer stopped reading (reset or closed). */
 static int raw_write(int fd, const char *data, size_t len)
 {
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return raw_http_send(fd, data, len);
 }
 
 /* Reads until the peer closes or the receive timeout passes; returns what arrived (caller

@@ -1,8 +1,6 @@
 /* Slow and greedy clients over real sockets: the request deadline, the per-address limit and the 503 past the connection limit. */
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +13,7 @@
 #include "server/core/xalloc.h"
 #include "tests/lib/billkeyd_proc.h"
 #include "tests/lib/http_client.h"
+#include "tests/lib/raw_http.h"
 #include "tests/lib/testlib.h"
 
 #define TRICKLERS 16
@@ -49,48 +48,18 @@ static void stop(struct billkeyd_proc *p, char *db)
  * as far as billkeyd can tell). Returns the socket. */
 static int connect_from(const struct billkeyd_proc *p, const char *from)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in src = {.sin_family = AF_INET};
-    inet_pton(AF_INET, from, &src.sin_addr);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct timeval tv = {.tv_sec = 20, .tv_usec = 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-/* Reads one answer into buf (NUL-terminated): its headers and Content-Length bytes of body, or
- * what came before the connection closed. Returns the bytes read: 0 when it closed at once. */
-static ssize_t read_answer(int fd, char *buf, size_t size)
-{
-    size_t got = 0;
-    for (;;) {
-        buf[got] = '\0';
-        const char *end = strstr(buf, "\r\n\r\n");
-        const char *cl = strstr(buf, "Content-Length: ");
-        if (end && cl && got >= (size_t)(end + 4 - buf) + strtoul(cl + 16, NULL, 10))
-            return (ssize_t)got;
-        if (got == size - 1)
-            return (ssize_t)got;
-        ssize_t n = recv(fd, buf + got, size - 1 - got, 0);
-        if (n <= 0)
-            return (ssize_t)got;
-        got += (size_t)n;
-    }
+    return raw_http_connect(p->port, from, 20);
 }
 
 /* Sends one GET /healthz on fd (keep-alive) and reads the answer into buf. Returns the bytes
  * read: 0 when the connection was closed without an answer. */
 static ssize_t ask(int fd, char *buf, size_t size)
 {
-    const char *rq = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     buf[0] = '\0';
-    if (send(fd, rq, strlen(rq), MSG_NOSIGNAL) != (ssize_t)strlen(rq))
+    static const char rq[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (raw_http_send(fd, rq, sizeof rq - 1) != 0)
         return 0;
-    return read_answer(fd, buf, size);
+    return raw_http_read_answer(fd, buf, size);
 }
 
 /* Asserts that fd is answered 200 to one GET /healthz, and leaves it kept alive. */

@@ -802,7 +802,7 @@ END_TEST
 START_TEST(variable_table_is_exposed)
 {
     struct config_var_info info;
-    ck_assert_uint_eq(config_var_count(), 44);
+    ck_assert_uint_eq(config_var_count(), 46);
     config_var_info(0, &info);
     ck_assert_str_eq(info.name, "PORT");
     ck_assert_str_eq(info.default_value, "8080");
