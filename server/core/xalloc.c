@@ -97,6 +97,7 @@ struct json_block {
 struct json_cache {
     struct json_block *head[JSON_CACHE_CLASSES];
     unsigned count[JSON_CACHE_CLASSES];
+    int registered; /* json_cache_key set for this thread: drained at its exit */
 };
 
 static __thread struct json_cache json_cache;
@@ -115,6 +116,7 @@ static void json_cache_drain(void *arg)
         }
         cache->count[c] = 0;
     }
+    cache->registered = 0;
 }
 
 static void json_cache_key_create(void)
@@ -147,8 +149,10 @@ static void json_free(void *p)
             continue;
         if (json_cache.count[c] >= JSON_CACHE_PER_CLASS)
             break;
-        if (!pthread_getspecific(json_cache_key)) /* first block: drain it at thread exit */
+        if (!json_cache.registered) { /* first block: drain the cache at thread exit */
             pthread_setspecific(json_cache_key, &json_cache);
+            json_cache.registered = 1;
+        }
         struct json_block *b = p;
         b->next = json_cache.head[c];
         json_cache.head[c] = b;
