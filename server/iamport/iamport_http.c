@@ -53,6 +53,8 @@ static int before_send(void *arg, char *conn_primary_ip, char *conn_local_ip, in
 static size_t read_body(char *buf, size_t size, size_t nitems, void *arg)
 {
     struct upload *upload = arg;
+    if (!upload) /* a pooled handle between exchanges: there is no body */
+        return 0;
     size_t room = size * nitems;
     size_t left = upload->len - upload->offset;
     size_t n = left < room ? left : room;
@@ -67,6 +69,8 @@ static size_t read_body(char *buf, size_t size, size_t nitems, void *arg)
 static int seek_body(void *arg, curl_off_t offset, int origin)
 {
     struct upload *upload = arg;
+    if (!upload) /* a pooled handle between exchanges: there is no body to rewind */
+        return CURL_SEEKFUNC_CANTSEEK;
     if (origin != SEEK_SET || offset < 0 || (size_t)offset > upload->len)
         return CURL_SEEKFUNC_FAIL;
     if (upload->started && !upload->resend_safe)
