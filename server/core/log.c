@@ -1,7 +1,6 @@
 /* Structured logging: one JSON object per line on stderr, with secrets and card numbers scrubbed. */
 #include "server/core/log.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +20,8 @@
 struct secret {
     char *raw;
     char *escaped;
+    size_t raw_len;
+    size_t escaped_len;
 };
 
 static enum log_level current_level = LOG_INFO;
@@ -30,9 +31,15 @@ static struct secret *secrets; /* owned array of secret_count start-up secrets *
 static size_t secret_count, secret_cap;
 static struct secret tokens[MAX_TOKENS]; /* ring of rotating tokens */
 static size_t token_next;
-/* The first bytes any secret or token (raw or escaped) has ever started with: the scrubber
- * compares only at those bytes. A token that rotates out leaves its byte set (harmless). */
-static unsigned char first_bytes[256];
+/* The first two bytes any secret or token (raw or escaped, all at least 4 bytes long) has ever
+ * started with, one bit per pair: the scrubber compares only where a pair is set. A token that
+ * rotates out leaves its bit set (harmless). */
+static unsigned char first_pairs[65536 / 8];
+
+static size_t pair_of(const char *s)
+{
+    return (size_t)(unsigned char)s[0] << 8 | (unsigned char)s[1];
+}
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -95,15 +102,22 @@ static void secret_release(struct secret *s)
 {
     free(s->raw);
     free(s->escaped);
-    s->raw = s->escaped = NULL;
+    memset(s, 0, sizeof *s);
 }
 
-/* Called with log_lock held. */
-static void note_first_bytes(const struct secret *s)
+/* Fills *s with copies of value and its escaped form. Called with log_lock held. */
+static void secret_set(struct secret *s, const char *value)
 {
-    first_bytes[(unsigned char)s->raw[0]] = 1;
-    if (s->escaped)
-        first_bytes[(unsigned char)s->escaped[0]] = 1;
+    s->raw = xstrdup(value);
+    s->raw_len = strlen(value);
+    s->escaped = json_escaped(value);
+    s->escaped_len = s->escaped ? strlen(s->escaped) : 0;
+    size_t pair = pair_of(s->raw);
+    first_pairs[pair / 8] |= (unsigned char)(1u << (pair % 8));
+    if (s->escaped_len >= 2) {
+        pair = pair_of(s->escaped);
+        first_pairs[pair / 8] |= (unsigned char)(1u << (pair % 8));
+    }
 }
 
 void log_register_secret(const char *value)
@@ -116,9 +130,7 @@ void log_register_secret(const char *value)
             secret_cap = secret_cap ? secret_cap * 2 : 16;
             secrets = xrealloc(secrets, secret_cap * sizeof *secrets);
         }
-        secrets[secret_count].raw = xstrdup(value);
-        secrets[secret_count].escaped = json_escaped(value);
-        note_first_bytes(&secrets[secret_count]);
+        secret_set(&secrets[secret_count], value);
         secret_count++;
     }
     pthread_mutex_unlock(&log_lock);
@@ -131,9 +143,7 @@ void log_register_token(const char *value)
     pthread_mutex_lock(&log_lock);
     if (!known(value)) {
         secret_release(&tokens[token_next]);
-        tokens[token_next].raw = xstrdup(value);
-        tokens[token_next].escaped = json_escaped(value);
-        note_first_bytes(&tokens[token_next]);
+        secret_set(&tokens[token_next], value);
         token_next = (token_next + 1) % MAX_TOKENS;
     }
     pthread_mutex_unlock(&log_lock);
@@ -150,8 +160,14 @@ void log_shutdown(void)
     for (size_t i = 0; i < MAX_TOKENS; i++)
         secret_release(&tokens[i]);
     token_next = 0;
-    memset(first_bytes, 0, sizeof first_bytes);
+    memset(first_pairs, 0, sizeof first_pairs);
     pthread_mutex_unlock(&log_lock);
+}
+
+/* An ASCII digit (isdigit in the C locale, without a call per byte). */
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
 }
 
 /* Length of a card-number-like run starting at s (digits with single ' ' or '-' between
@@ -160,12 +176,12 @@ static size_t card_run(const char *s, size_t *digits)
 {
     size_t i = 0, n = 0, end = 0;
     while (s[i]) {
-        if (isdigit((unsigned char)s[i])) {
+        if (is_digit(s[i])) {
             n++;
             i++;
             end = i;
-        } else if ((s[i] == ' ' || s[i] == '-') && i > 0 && isdigit((unsigned char)s[i - 1]) &&
-                   isdigit((unsigned char)s[i + 1])) {
+        } else if ((s[i] == ' ' || s[i] == '-') && i > 0 && is_digit(s[i - 1]) &&
+                   is_digit(s[i + 1])) {
             i++;
         } else {
             break;
@@ -182,121 +198,302 @@ static size_t longest_match(const struct secret *list, size_t n, const char *tex
                             size_t longest)
 {
     for (size_t k = 0; k < n; k++) {
-        const char *secret = json && list[k].escaped ? list[k].escaped : list[k].raw;
-        size_t sl = secret ? strlen(secret) : 0;
+        const struct secret *s = &list[k];
+        const char *secret = json && s->escaped ? s->escaped : s->raw;
+        size_t sl = json && s->escaped ? s->escaped_len : s->raw_len;
         if (sl > longest && strncmp(text, secret, sl) == 0)
             longest = sl;
     }
     return longest;
 }
 
-/* log_scrub, on plain text (json 0) or on a printed JSON line (json 1), where secrets appear in
- * their JSON-escaped form. */
-static char *scrub(const char *line, int json)
-{
-    size_t cap = strlen(line) * 2 + 16, len = 0;
-    char *out = xmalloc(cap);
+/* A growing output buffer (xrealloc'd). */
+struct out_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
 
+static void out_reserve(struct out_buf *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+static void out_put(struct out_buf *b, const char *s, size_t n)
+{
+    out_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void out_puts(struct out_buf *b, const char *s)
+{
+    out_put(b, s, strlen(s));
+}
+
+/* log_scrub, on plain text (json 0) or on printed JSON (json 1), where secrets appear in their
+ * JSON-escaped form: appends the scrubbed line to *out. */
+static void scrub_into(struct out_buf *out, const char *line, int json)
+{
+    out_reserve(out, strlen(line) + 16);
     pthread_mutex_lock(&log_lock);
     for (size_t i = 0; line[i];) {
         /* the longest match: a secret that starts with another must not be left half shown */
         size_t matched = 0;
-        if (first_bytes[(unsigned char)line[i]]) {
+        size_t pair = line[i + 1] ? pair_of(line + i) : 0;
+        if (first_pairs[pair / 8] & (1u << (pair % 8))) {
             matched = longest_match(secrets, secret_count, line + i, json, 0);
             matched = longest_match(tokens, MAX_TOKENS, line + i, json, matched);
         }
         if (matched) {
-            static const char red[] = "[redacted]";
-            if (len + sizeof red >= cap)
-                out = xrealloc(out, cap = cap * 2 + sizeof red);
-            memcpy(out + len, red, sizeof red - 1);
-            len += sizeof red - 1;
+            out_put(out, "[redacted]", 10);
             i += matched;
             continue;
         }
         size_t digits = 0, run = 0;
-        if (isdigit((unsigned char)line[i]) && (i == 0 || !isdigit((unsigned char)line[i - 1])))
+        if (is_digit(line[i]) && (i == 0 || !is_digit(line[i - 1])))
             run = card_run(line + i, &digits);
         if (run) {
             size_t seen = 0;
-            if (len + run + 1 >= cap)
-                out = xrealloc(out, cap = cap * 2 + run);
+            out_reserve(out, run);
             for (size_t j = 0; j < run; j++) {
                 char c = line[i + j];
-                if (isdigit((unsigned char)c)) {
+                if (is_digit(c)) {
                     seen++;
-                    out[len++] = (seen <= 6 || seen > digits - 4) ? c : '*';
+                    out->data[out->len++] = (seen <= 6 || seen > digits - 4) ? c : '*';
                 } else {
-                    out[len++] = c;
+                    out->data[out->len++] = c;
                 }
             }
+            out->data[out->len] = '\0';
             i += run;
             continue;
         }
-        if (len + 2 >= cap)
-            out = xrealloc(out, cap *= 2);
-        out[len++] = line[i++];
+        /* copy up to the next byte where a secret or a card number could start */
+        size_t j = i + 1;
+        while (line[j] && !(is_digit(line[j]) && !is_digit(line[j - 1]))) {
+            pair = line[j + 1] ? pair_of(line + j) : 0;
+            if (first_pairs[pair / 8] & (1u << (pair % 8)))
+                break;
+            j++;
+        }
+        out_put(out, line + i, j - i);
+        i = j;
     }
     pthread_mutex_unlock(&log_lock);
-    out[len] = '\0';
-    return out;
 }
 
 char *log_scrub(const char *line)
 {
-    return scrub(line, 0);
+    struct out_buf out = {0};
+    out_reserve(&out, 0);
+    out.data[0] = '\0';
+    scrub_into(&out, line, 0);
+    return out.data;
+}
+
+/* Appends s as a JSON string, escaped as cJSON escapes it (so that registered secrets appear
+ * in the form the scrubber looks for). NULL prints "". */
+static void out_json_string(struct out_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = s ? strlen(s) : 0;
+    out_reserve(b, n + 2);
+    b->data[b->len++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        switch (c) {
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        default:
+            break;
+        }
+        if (esc) {
+            out_put(b, esc, 2);
+        } else if (c < 32) {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            out_put(b, u, 6);
+        } else {
+            out_reserve(b, 1);
+            b->data[b->len++] = (char)c;
+        }
+    }
+    out_reserve(b, 1);
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
+}
+
+/* Appends the decimal digits of v. */
+static void out_uint(struct out_buf *b, unsigned long long v)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    out_put(b, digits + sizeof digits - n, n);
+}
+
+/* Appends v as cJSON prints a number that is a whole count of hundredths (a duration in ms
+ * rounded to 0.01, say): "%1.15g" of it is exact, with trailing zeros left out. -1 (nothing
+ * appended) for any other number. */
+static int out_hundredths(struct out_buf *b, double v)
+{
+    if (!(v > -1e11 && v < 1e11))
+        return -1;
+    long long c = (long long)(v * 100 + (v >= 0 ? 0.5 : -0.5));
+    if ((double)c / 100 != v)
+        return -1;
+    if (c < 0) {
+        out_put(b, "-", 1);
+        c = -c;
+    }
+    out_uint(b, (unsigned long long)c / 100);
+    int cents = (int)(c % 100);
+    if (cents) {
+        char frac[3] = {'.', (char)('0' + cents / 10), (char)('0' + cents % 10)};
+        out_put(b, frac, cents % 10 ? 3 : 2);
+    }
+    return 0;
+}
+
+/* Appends a field's value as cJSON_PrintUnformatted prints it. -1 when it cannot be printed. */
+static int out_json_value(struct out_buf *b, const cJSON *item)
+{
+    if (cJSON_IsString(item)) {
+        out_json_string(b, item->valuestring);
+    } else if (cJSON_IsNumber(item) && item->valuedouble == (double)item->valueint) {
+        if (item->valueint < 0)
+            out_put(b, "-", 1);
+        out_uint(b, item->valueint < 0 ? 0ULL - (unsigned long long)(long long)item->valueint
+                                       : (unsigned long long)item->valueint);
+    } else if (cJSON_IsNumber(item) && out_hundredths(b, item->valuedouble) == 0) {
+        /* appended */
+    } else if (cJSON_IsTrue(item)) {
+        out_put(b, "true", 4);
+    } else if (cJSON_IsFalse(item)) {
+        out_put(b, "false", 5);
+    } else if (cJSON_IsNull(item)) {
+        out_put(b, "null", 4);
+    } else {
+        char *text = cJSON_PrintUnformatted(item);
+        if (!text)
+            return -1;
+        out_puts(b, text);
+        cJSON_free(text);
+    }
+    return 0;
+}
+
+/* Writes tm and ms as 2026-12-07T04:28:45.906Z into out (at least 25 bytes). */
+static void format_time(char *out, const struct tm *tm, long ms)
+{
+    int parts[] = {tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour,
+                   tm->tm_min,         tm->tm_sec,     (int)ms};
+    static const char seps[] = "--T::.Z";
+    static const int widths[] = {4, 2, 2, 2, 2, 2, 3};
+    size_t n = 0;
+    for (size_t k = 0; k < 7; k++) {
+        int v = parts[k] < 0 ? 0 : parts[k];
+        for (int w = widths[k] - 1; w >= 0; w--) {
+            out[n + (size_t)w] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        n += (size_t)widths[k];
+        out[n++] = seps[k];
+    }
+    out[n] = '\0';
+}
+
+/* 1 when an earlier member of fields (before item) has item's name. */
+static int repeated_field(const cJSON *fields, const cJSON *item)
+{
+    for (const cJSON *p = fields->child; p && p != item; p = p->next)
+        if (strcmp(p->string, item->string) == 0)
+            return 1;
+    return 0;
 }
 
 void log_json(enum log_level level, const char *request_id, const char *msg, cJSON *fields)
 {
-    if (!log_enabled(level)) {
-        cJSON_Delete(fields);
-        return;
-    }
+    struct out_buf rest = {0}, line = {0};
+    if (!log_enabled(level))
+        goto out;
     struct timespec ts;
     struct tm tm;
-    char when[40];
+    char when[64];
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000L);
+    format_time(when, &tm, ts.tv_nsec / 1000000L);
 
     /* time and level are billkey's own and never scrubbed; the request id (a client may send
-     * its own), msg and the fields are, in one printed object whose '{' becomes a ','. */
-    cJSON *rest = cJSON_CreateObject();
-    if (request_id)
-        cJSON_AddStringToObject(rest, "request_id", request_id);
-    cJSON_AddStringToObject(rest, "msg", msg ? msg : "");
-    if (fields) {
-        cJSON *item = fields->child;
-        while (item) {
-            cJSON *next = item->next;
-            cJSON_DetachItemViaPointer(fields, item);
-            if (strcmp(item->string, "time") != 0 && strcmp(item->string, "level") != 0 &&
-                !cJSON_GetObjectItemCaseSensitive(rest, item->string))
-                cJSON_AddItemToObject(rest, item->string, item);
-            else
-                cJSON_Delete(item);
-            item = next;
-        }
-        cJSON_Delete(fields);
+     * its own), msg and the fields are, printed as cJSON prints them. A field named time,
+     * level, msg, request_id (with a request id) or an earlier field's name is left out. */
+    out_reserve(&rest, 256);
+    if (request_id) {
+        out_put(&rest, "\"request_id\":", 13);
+        out_json_string(&rest, request_id);
+        out_put(&rest, ",", 1);
     }
-    char *text = cJSON_PrintUnformatted(rest);
-    cJSON_Delete(rest);
-    if (!text)
-        return;
-    char *clean = scrub(text, 1);
-    cJSON_free(text);
+    out_put(&rest, "\"msg\":", 6);
+    out_json_string(&rest, msg ? msg : "");
+    for (const cJSON *item = fields ? fields->child : NULL; item; item = item->next) {
+        const char *name = item->string;
+        if (!name || strcmp(name, "time") == 0 || strcmp(name, "level") == 0 ||
+            strcmp(name, "msg") == 0 || (request_id && strcmp(name, "request_id") == 0) ||
+            repeated_field(fields, item))
+            continue;
+        out_put(&rest, ",", 1);
+        out_json_string(&rest, name);
+        out_put(&rest, ":", 1);
+        if (out_json_value(&rest, item) != 0)
+            goto out;
+    }
+    out_put(&line, "{\"time\":\"", 9);
+    out_puts(&line, when);
+    out_put(&line, "\",\"level\":\"", 11);
+    out_puts(&line, level_names[level]);
+    out_put(&line, "\",", 2);
+    scrub_into(&line, rest.data, 1);
+    out_put(&line, "}\n", 2);
     /* one buffer, one write: a line is never interleaved or split */
-    char *out =
-        xasprintf("{\"time\":\"%s\",\"level\":\"%s\",%s\n", when, level_names[level], clean + 1);
-    free(clean);
     FILE *f = log_stream ? log_stream : stderr;
     flockfile(f);
-    fwrite(out, 1, strlen(out), f);
+    fwrite(line.data, 1, line.len, f);
     fflush(f);
     funlockfile(f);
-    free(out);
+out:
+    free(rest.data);
+    free(line.data);
+    cJSON_Delete(fields);
 }
 
 void log_msg(enum log_level level, const char *request_id, const char *fmt, ...)

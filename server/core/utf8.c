@@ -2,6 +2,7 @@
 #include "server/core/utf8.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "server/core/xalloc.h"
@@ -53,6 +54,14 @@ int utf8_valid(const char *s)
     size_t len = s ? strlen(s) : 0, i = 0;
     unsigned cp;
     while (i < len) {
+        /* ASCII, eight bytes at a time, then one byte at a time */
+        uint64_t word;
+        while (i + 8 <= len && (memcpy(&word, s + i, 8), (word & 0x8080808080808080ULL) == 0))
+            i += 8;
+        while (i < len && (unsigned char)s[i] < 0x80)
+            i++;
+        if (i == len)
+            break;
         size_t n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
         if (n == 0)
             return 0;

@@ -18,7 +18,9 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-/* Makes cJSON allocate through xmalloc/free, so cJSON_Create*, cJSON_Add*, cJSON_Duplicate,
+/* Makes cJSON allocate through xmalloc (with a per-thread cache of freed small blocks in
+ * front of it, drained at thread exit; the blocks are ordinary malloc blocks that free() and
+ * cJSON_free both accept), so cJSON_Create*, cJSON_Add*, cJSON_Duplicate,
  * cJSON_Parse* and cJSON_Print* never fail for lack of memory: they abort like the x*
  * allocators. They still return NULL (or false) for NULL arguments, and Parse for bad input.
  * Call once at the start of main, before any thread or cJSON call (billkeyd, the sandbox and

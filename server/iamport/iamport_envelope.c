@@ -47,7 +47,7 @@ static cJSON *parse_envelope(const char *body, size_t body_len, int *code)
     free(text);
     int64_t value;
     if (!cJSON_IsObject(root) ||
-        iamport_json_number_to_int64(cJSON_GetObjectItemCaseSensitive(root, "code"), &value) != 0 ||
+        iamport_json_number_to_int64(iamport_json_get(root, "code"), &value) != 0 ||
         value < INT_MIN || value > INT_MAX) {
         cJSON_Delete(root);
         return NULL;
@@ -68,7 +68,7 @@ enum iamport_status iamport_map_answer(const struct iamport_call *call, bool is_
     *response = NULL;
     err->http_status = (int)http_status;
     if (root) {
-        const cJSON *message = cJSON_GetObjectItemCaseSensitive(root, "message");
+        const cJSON *message = iamport_json_get(root, "message");
         err->code = code;
         if (cJSON_IsString(message) && message->valuestring)
             iamport_copy_utf8(err->message, sizeof err->message, message->valuestring);

@@ -53,6 +53,8 @@ static int before_send(void *arg, char *conn_primary_ip, char *conn_local_ip, in
 static size_t read_body(char *buf, size_t size, size_t nitems, void *arg)
 {
     struct upload *upload = arg;
+    if (!upload) /* a pooled handle between exchanges: there is no body */
+        return 0;
     size_t room = size * nitems;
     size_t left = upload->len - upload->offset;
     size_t n = left < room ? left : room;
@@ -67,6 +69,8 @@ static size_t read_body(char *buf, size_t size, size_t nitems, void *arg)
 static int seek_body(void *arg, curl_off_t offset, int origin)
 {
     struct upload *upload = arg;
+    if (!upload) /* a pooled handle between exchanges: there is no body to rewind */
+        return CURL_SEEKFUNC_CANTSEEK;
     if (origin != SEEK_SET || offset < 0 || (size_t)offset > upload->len)
         return CURL_SEEKFUNC_FAIL;
     if (upload->started && !upload->resend_safe)
@@ -96,6 +100,29 @@ static size_t write_body(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* The options every exchange shares, set once per handle: handles are never reset between
+ * exchanges, so each one only sets what differs (URL, method, headers, its own buffers). */
+static void set_fixed_options(struct iamport_http *http, CURL *h)
+{
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, http->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_SHARE, http->share);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "billkey-iamport/1");
+    /* Without a proxy in the environment at start-up, iamport is reached directly and libcurl
+     * skips its *_proxy lookups on every request; with one, libcurl honours it as usual. */
+    if (!http->proxy_from_env)
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_send);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_body);
+}
+
 static CURL *pool_take(struct iamport_http *http)
 {
     CURL *h = NULL;
@@ -103,13 +130,24 @@ static CURL *pool_take(struct iamport_http *http)
     if (http->pool_count > 0)
         h = http->pool[--http->pool_count];
     pthread_mutex_unlock(&http->pool_lock);
-    return h ? h : curl_easy_init();
+    if (h)
+        return h;
+    h = curl_easy_init();
+    if (h)
+        set_fixed_options(http, h);
+    return h;
 }
 
-/* Returns a handle to the pool; its idle connections stay open for the next request. */
+/* Returns a handle to the pool; its idle connections stay open for the next request. Its
+ * per-exchange pointers (buffers on the caller's stack) are cleared first. */
 static void pool_give(struct iamport_http *http, CURL *h)
 {
-    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, NULL);
+    curl_easy_setopt(h, CURLOPT_READDATA, NULL);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     pthread_mutex_lock(&http->pool_lock);
     if (http->pool_count < IAMPORT_POOL_MAX) {
         http->pool[http->pool_count++] = h;
@@ -153,6 +191,48 @@ static void share_unlock(CURL *h, curl_lock_data data, void *arg)
     pthread_mutex_unlock(&http->share_locks[data]);
 }
 
+/* Appends line to *list; -1 when libcurl is out of memory (*list stays valid). */
+static int add_header(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *next = curl_slist_append(*list, line);
+    if (!next)
+        return -1;
+    *list = next;
+    return 0;
+}
+
+/* The request headers that never change, one list per kind of request (a GET has no body,
+ * so no Content-Type and no Expect to switch off). The Authorization line is put in front of
+ * them per exchange. */
+static int build_fixed_headers(struct iamport_http *http)
+{
+    char tier[64] = "";
+    if (http->tier_code)
+        snprintf(tier, sizeof tier, "Tier: %s", http->tier_code);
+    if (add_header(&http->get_headers, "Accept: application/json") != 0 ||
+        (tier[0] && add_header(&http->get_headers, tier) != 0) ||
+        add_header(&http->post_headers, "Accept: application/json") != 0 ||
+        add_header(&http->post_headers, "Expect:") != 0 ||
+        (tier[0] && add_header(&http->post_headers, tier) != 0) ||
+        add_header(&http->post_headers, "Content-Type: application/json; charset=utf-8") != 0) {
+        curl_slist_free_all(http->get_headers);
+        curl_slist_free_all(http->post_headers);
+        http->get_headers = http->post_headers = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* a followed by b in one new string. Caller frees. */
+static char *concat(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    char *out = xmalloc(na + nb + 1);
+    memcpy(out, a, na);
+    memcpy(out + na, b, nb + 1);
+    return out;
+}
+
 int iamport_http_init(struct iamport_http *http, const char *base_url, const char *tier_code,
                       long connect_timeout_ms, long timeout_ms)
 {
@@ -173,6 +253,14 @@ int iamport_http_init(struct iamport_http *http, const char *base_url, const cha
     for (size_t n = strlen(http->base_url); n > 0 && http->base_url[n - 1] == '/'; n--)
         http->base_url[n - 1] = '\0';
     http->tier_code = tier_code ? xstrdup(tier_code) : NULL;
+    if (build_fixed_headers(http) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot create the iamport client: out of memory for headers");
+        curl_share_cleanup(share);
+        free(http->base_url);
+        free(http->tier_code);
+        memset(http, 0, sizeof *http);
+        return -1;
+    }
     http->connect_timeout_ms = connect_timeout_ms;
     http->timeout_ms = timeout_ms;
     static const char *const proxy_vars[] = {"https_proxy", "HTTPS_PROXY", "http_proxy",
@@ -201,20 +289,11 @@ void iamport_http_release(struct iamport_http *http)
     for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&http->share_locks[i]);
     pthread_mutex_destroy(&http->pool_lock);
+    curl_slist_free_all(http->get_headers);
+    curl_slist_free_all(http->post_headers);
     free(http->base_url);
     free(http->tier_code);
     memset(http, 0, sizeof *http);
-}
-
-static struct curl_slist *add_header(struct curl_slist *list, const char *line)
-{
-    struct curl_slist *next = curl_slist_append(list, line);
-    if (!next) {
-        fprintf(stderr,
-                "{\"level\":\"fatal\",\"msg\":\"out of memory adding a request header\"}\n");
-        abort();
-    }
-    return next;
 }
 
 static const char *method_name(enum iamport_http_method m)
@@ -248,34 +327,13 @@ static void log_exchange(const struct iamport_http_request *req,
     log_json(level, NULL, "iamport request", fields);
 }
 
-static void set_common_options(struct iamport_http *http, CURL *h, const char *url,
-                               struct sink *sink, struct iamport_http_response *res)
-{
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, http->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_SHARE, http->share);
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "billkey-iamport/1");
-    /* Without a proxy in the environment at start-up, iamport is reached directly and libcurl
-     * skips its *_proxy lookups on every request; with one, libcurl honours it as usual. */
-    if (!http->proxy_from_env)
-        curl_easy_setopt(h, CURLOPT_PROXY, "");
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->curl_error);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-}
-
 int iamport_http_perform(struct iamport_http *http, const struct iamport_http_request *req,
                          struct iamport_http_response *res)
 {
     struct sink sink = {0};
     struct upload upload = {0};
     struct send_guard guard = {0};
+    struct curl_slist auth = {0};
     struct curl_slist *headers = NULL;
     struct timespec start;
     long connects = 0;
@@ -283,44 +341,40 @@ int iamport_http_perform(struct iamport_http *http, const struct iamport_http_re
 
     memset(res, 0, sizeof *res);
     clock_gettime(CLOCK_MONOTONIC, &start);
-    char *url = xasprintf("%s%s", http->base_url, req->path);
+    char *url = concat(http->base_url, req->path);
     CURL *h = pool_take(http);
     if (!h) {
         res->curl_code = CURLE_FAILED_INIT;
         snprintf(res->curl_error, sizeof res->curl_error, "cannot create a curl handle");
         goto out;
     }
-    set_common_options(http, h, url, &sink, res);
-    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_send);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->curl_error);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_PREREQDATA, &guard);
 
-    headers = add_header(headers, "Accept: application/json");
-    headers = add_header(headers, "Expect:");
-    if (req->authorization) {
-        char *line = xasprintf("Authorization: %s", req->authorization);
-        headers = add_header(headers, line);
-        free(line);
-    }
-    if (http->tier_code) {
-        char *line = xasprintf("Tier: %s", http->tier_code);
-        headers = add_header(headers, line);
-        free(line);
-    }
+    headers = http->get_headers;
     if (req->method == IAMPORT_POST) {
         upload.data = req->body ? req->body : "{}";
         upload.len = strlen(upload.data);
         upload.resend_safe = req->resend_safe;
-        headers = add_header(headers, "Content-Type: application/json; charset=utf-8");
+        headers = http->post_headers;
         curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)upload.len);
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
         curl_easy_setopt(h, CURLOPT_READDATA, &upload);
-        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_body);
         curl_easy_setopt(h, CURLOPT_SEEKDATA, &upload);
-    } else if (req->method == IAMPORT_DELETE) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else {
+        /* a handle keeps its options between exchanges: back to a plain GET first */
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method == IAMPORT_DELETE ? "DELETE" : NULL);
+    }
+    /* the one header that changes (the token) in front of the fixed ones; libcurl only reads
+     * the list during curl_easy_perform */
+    if (req->authorization) {
+        auth.data = concat("Authorization: ", req->authorization);
+        auth.next = headers;
+        headers = &auth;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
@@ -353,11 +407,9 @@ int iamport_http_perform(struct iamport_http *http, const struct iamport_http_re
         res->maybe_sent = guard.sends > 0;
 
 out:
-    if (h) {
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    if (h)
         pool_give(http, h);
-    }
-    curl_slist_free_all(headers);
+    free(auth.data);
     res->body = sink.data ? sink.data : xstrdup("");
     res->body_len = sink.len;
     log_exchange(req, res, elapsed_ms(&start), connects);

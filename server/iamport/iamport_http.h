@@ -21,11 +21,14 @@ struct iamport_http {
     long timeout_ms;
     int proxy_from_env; /* a *_proxy variable was set at init: libcurl reads them per request;
                            otherwise that per-request lookup is switched off */
+    struct curl_slist *get_headers;  /* owned: the fixed request headers of a GET or DELETE */
+    struct curl_slist *post_headers; /* owned: the fixed request headers of a POST */
 
     CURLSH *share; /* DNS cache only: libcurl's shared connection cache is not thread-safe */
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 
-    /* Idle easy handles; each keeps its own live connections between requests. */
+    /* Idle easy handles; each keeps its own live connections between requests, and the
+     * options every exchange shares (set once, never reset). */
     pthread_mutex_t pool_lock;
     CURL *pool[IAMPORT_POOL_MAX];
     size_t pool_count;

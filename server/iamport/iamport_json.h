@@ -20,6 +20,9 @@ int iamport_json_int64(const cJSON *obj, const char *field, bool required, int64
 int iamport_json_bool(const cJSON *obj, const char *field, bool *out, struct iamport_error *err);
 /* Like iamport_json_string, but an object/array value is kept as its JSON text. */
 int iamport_json_text(const cJSON *obj, const char *field, char **out, struct iamport_error *err);
+/* The first member of obj named field, as cJSON_GetObjectItemCaseSensitive finds it (NULL when
+ * there is none or obj is NULL), with fewer comparisons. Borrowed from obj. */
+const cJSON *iamport_json_get(const cJSON *obj, const char *field);
 /* Converts an integral JSON number (|v| <= 2^53) to int64. Returns 0 or -1. */
 int iamport_json_number_to_int64(const cJSON *item, int64_t *out);
 

@@ -74,9 +74,11 @@ const char *iamport_metrics_outcome(bool money_call, enum iamport_status st, con
 {
     switch (st) {
     case IAMPORT_OK: {
+        if (!money_call) /* only a charge can be declined: no need to look at the answer */
+            return "ok";
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(response, "status");
         bool failed = cJSON_IsString(status) && strcmp(status->valuestring, "failed") == 0;
-        return money_call && failed ? "declined" : "ok";
+        return failed ? "declined" : "ok";
     }
     case IAMPORT_E_API:
     case IAMPORT_E_NOT_FOUND:

@@ -52,7 +52,7 @@ static const struct iamport_json_field payment_times[] = {PAYMENT_TIMES(PAYMENT_
 static int parse_cancel_history(const cJSON *json, struct iamport_payment *out,
                                 struct iamport_error *err)
 {
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(json, "cancel_history");
+    const cJSON *list = iamport_json_get(json, "cancel_history");
     if (!list || cJSON_IsNull(list))
         return 0;
     if (!cJSON_IsArray(list)) {

@@ -260,6 +260,70 @@ START_TEST(request_ids_and_fields_are_scrubbed_and_reserved_keys_kept)
 }
 END_TEST
 
+/* log_json prints the fields itself: every kind of value comes out as cJSON_PrintUnformatted
+ * prints it (numbers whole, in hundredths or not, escapes, nested values), in order, with a
+ * field that repeats an earlier name, time, level or msg left out. */
+static cJSON *assorted_fields(void)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "whole", 12.0);
+    cJSON_AddNumberToObject(f, "negative", -3);
+    cJSON_AddNumberToObject(f, "hundredths", 16.74);
+    cJSON_AddNumberToObject(f, "tenth", 0.1);
+    cJSON_AddNumberToObject(f, "negative_hundredths", -0.05);
+    cJSON_AddNumberToObject(f, "thousandths", 123.456);
+    cJSON_AddNumberToObject(f, "tiny", 2.5e-7);
+    cJSON_AddNumberToObject(f, "past_int", 2147483648.0);
+    cJSON_AddNumberToObject(f, "huge", 1e20);
+    cJSON_AddTrueToObject(f, "yes");
+    cJSON_AddFalseToObject(f, "no");
+    cJSON_AddNullToObject(f, "nothing");
+    cJSON_AddStringToObject(f, "escapes", "q\"b\\c\b\f\n\r\t\x01\x1f/\x7f\xec\x8b\xa0");
+    cJSON_AddStringToObject(f, "", "empty name");
+    cJSON *nested = cJSON_AddObjectToObject(f, "nested");
+    cJSON *list = cJSON_AddArrayToObject(nested, "list");
+    cJSON_AddItemToArray(list, cJSON_CreateNumber(1.5));
+    cJSON_AddItemToArray(list, cJSON_CreateString("x"));
+    cJSON_AddRawToObject(f, "raw", "[1,2]");
+    return f;
+}
+
+static void emit_assorted_fields(void)
+{
+    cJSON *f = assorted_fields();
+    cJSON_AddStringToObject(f, "whole", "repeated: left out");
+    cJSON_AddStringToObject(f, "time", "forged");
+    cJSON_AddStringToObject(f, "msg", "forged");
+    log_json(LOG_INFO, NULL, "m", f);
+}
+
+START_TEST(fields_print_as_cjson_prints_them)
+{
+    char *out = capture(emit_assorted_fields);
+    cJSON *want = assorted_fields();
+    char *fields = cJSON_PrintUnformatted(want);
+    char *expected = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&expected, &len);
+    fprintf(m, "\"level\":\"info\",\"msg\":\"m\",%s\n", fields + 1);
+    fclose(m);
+    ck_assert_int_eq(strncmp(out, "{\"time\":\"", 9), 0);
+    const char *level = strstr(out, "\"level\"");
+    ck_assert_ptr_nonnull(level);
+    ck_assert_str_eq(level, expected);
+    /* the time stamp: 2026-12-07T04:28:45.906Z */
+    ck_assert_int_eq(level - out, 9 + 24 + 2);
+    ck_assert_int_eq(out[9 + 4], '-');
+    ck_assert_int_eq(out[9 + 10], 'T');
+    ck_assert_int_eq(out[9 + 19], '.');
+    ck_assert_int_eq(out[9 + 23], 'Z');
+    free(expected);
+    cJSON_free(fields);
+    cJSON_Delete(want);
+    free(out);
+}
+END_TEST
+
 static Suite *suite_log(void)
 {
     Suite *s = suite_create("log");
@@ -272,6 +336,7 @@ static Suite *suite_log(void)
     tcase_add_test(tc, levels_filter);
     tcase_add_test(tc, startup_secrets_outlive_hundreds_of_token_refreshes);
     tcase_add_test(tc, request_ids_and_fields_are_scrubbed_and_reserved_keys_kept);
+    tcase_add_test(tc, fields_print_as_cjson_prints_them);
     suite_add_tcase(s, tc);
     return s;
 }
