@@ -9,6 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under AddressSanitizer a cached block is poisoned while it waits, so a use after cJSON_free
+ * is still reported as one (the cache would otherwise hide it from ASan). */
+#if defined(__SANITIZE_ADDRESS__)
+#define JSON_CACHE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JSON_CACHE_ASAN 1
+#endif
+#endif
+#ifdef JSON_CACHE_ASAN
+#include <sanitizer/asan_interface.h>
+#define JSON_BLOCK_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define JSON_BLOCK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define JSON_BLOCK_POISON(p, n) ((void)(p), (void)(n))
+#define JSON_BLOCK_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 static void oom(size_t n)
 {
     fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n", n);
@@ -111,6 +129,7 @@ static void json_cache_drain(void *arg)
     for (size_t c = 0; c < JSON_CACHE_CLASSES; c++) {
         while (cache->head[c]) {
             struct json_block *b = cache->head[c];
+            JSON_BLOCK_UNPOISON(b, json_class_size[c]);
             cache->head[c] = b->next;
             free(b);
         }
@@ -132,6 +151,7 @@ static void *json_alloc(size_t n)
         struct json_block *b = json_cache.head[c];
         if (!b)
             break;
+        JSON_BLOCK_UNPOISON(b, json_class_size[c]);
         json_cache.head[c] = b->next;
         json_cache.count[c]--;
         return b;
@@ -157,6 +177,7 @@ static void json_free(void *p)
         b->next = json_cache.head[c];
         json_cache.head[c] = b;
         json_cache.count[c]++;
+        JSON_BLOCK_POISON(b, usable);
         return;
     }
     free(p);
