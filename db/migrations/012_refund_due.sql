@@ -1,0 +1,13 @@
+-- Failed refunds: a tampered payment took money and its cancel failed. The registration stays
+-- pending (nothing else retries the cancel) and refund_due_at says since when the money is owed,
+-- so the reconciler retries it from its next pass instead of after the registration grace, and
+-- the backlog counts it on its own. It is never cleared: it stays as the row's history.
+-- 환불 실패: 변조된 결제가 돈을 받았는데 취소가 실패한 경우. 등록은 pending으로 남고
+-- refund_due_at은 언제부터 돌려줄 돈인지를 적는다. reconciler는 등록 유예 시간이 아니라 다음 회차부터
+-- 다시 취소를 시도하고, 백로그는 이것을 따로 센다. 이 값은 지우지 않는다(행의 이력).
+ALTER TABLE registrations ADD COLUMN refund_due_at timestamptz;
+
+-- The reconciler's refund queue: only rows that ever owed a refund (rare). Its predicate names no
+-- column the verification writes, so it costs the common path nothing.
+CREATE INDEX registrations_refund_due ON registrations (reconcile_after)
+    WHERE refund_due_at IS NOT NULL;
