@@ -79,6 +79,15 @@ static void pay_at_iamport(const struct fx *fx, const char *merchant_uid)
     fx_clear_requests(fx);
 }
 
+/* fx_start, one active kakaopay key (returned; caller frees) and an empty sandbox request log. */
+static char *start_with_key(struct fx *fx)
+{
+    fx_start(fx, NULL);
+    char *cu = fx_active_key(fx, "kakaopay", 0, NULL);
+    fx_clear_requests(fx);
+    return cu;
+}
+
 START_TEST(payment_ids_with_an_escaped_slash)
 {
     struct fx fx;
@@ -119,9 +128,7 @@ END_TEST
 START_TEST(schedule_ids_with_an_escaped_slash)
 {
     struct fx fx;
-    fx_start(&fx, NULL);
-    char *cu = fx_active_key(&fx, "kakaopay", 0, NULL);
-    fx_clear_requests(&fx);
+    char *cu = start_with_key(&fx);
     long long now = (long long)time(NULL);
 
     /* decoded first, this was the listing of customer "cu": now the schedule "customers/cu" */
@@ -161,9 +168,7 @@ END_TEST
 START_TEST(customer_uids_with_an_escaped_slash)
 {
     struct fx fx;
-    fx_start(&fx, NULL);
-    char *cu = fx_active_key(&fx, "kakaopay", 0, NULL);
-    fx_clear_requests(&fx);
+    char *cu = start_with_key(&fx);
     char *msg = xasprintf(NO_KEY_FMT, "a/b");
 
     /* a customer_uid with '/' cannot exist at iamport (nor did billkey issue one) */
