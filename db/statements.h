@@ -146,7 +146,7 @@ enum db_stmt {
                                    plus its billing_keys row and its registration.active audit
                                    row, in one statement → merchant_uid (0 rows: nothing
                                    written, take the leased path) */
-    /* ---- the reconciler's backlog, for /readyz and /metrics (012_refund_due.sql) ---- */
+    /* ---- the reconciler's backlog, for /readyz and /metrics (012_refund_due_token_expiry.sql) ---- */
     STMT_BACKLOG,               /* $1 registration grace (s), $2 charge grace (s), $3 schedule
                                    grace (s), $4 stale after (ms) → per kind (registration,
                                    refund, charge, schedule, webhook) its pending count (waiting
@@ -154,7 +154,7 @@ enum db_stmt {
                                    its grace: what the reconciler claims), then the webhook lag
                                    (s since the oldest received|processing event, 0): 11 columns
                                    (server/billing/reconciler_backlog.c) */
-    /* ---- failed refunds (012_refund_due.sql) ---- */
+    /* ---- failed refunds (012_refund_due_token_expiry.sql) ---- */
     STMT_REGISTRATION_REFUND_DUE, /* $1 merchant_uid: a pending registration owes a refund since
                                      now (kept when it did already; due for the reconciler at
                                      once the first time) → 't' when this marked it first (0
@@ -162,6 +162,11 @@ enum db_stmt {
     STMT_RECONCILE_REFUND_CLAIM,  /* $1 grace (s, 0), $2 lease (ms): the pending registration
                                      owing a refund whose lease is over (FOR UPDATE SKIP LOCKED)
                                      gets a new lease → merchant_uid (0 rows: nothing to do) */
+    /* ---- POST /users/getToken (012_refund_due_token_expiry.sql) ---- */
+    STMT_MERCHANT_TOKEN_EXPIRY, /* $1 key name, $2 now (UNIX s), $3 lifetime (s), $4 renew within
+                                   (s): the stored expiry while more than $4 of it is left, else
+                                   $2 + $3 (stored) → expires_at (0 rows: lost a race to insert
+                                   it: another instance just did) */
     STMT_COUNT
 };
 /* clang-format on */

@@ -1,4 +1,5 @@
--- Failed refunds: a tampered payment took money and its cancel failed. The registration stays
+-- Failed refunds, and (below) the merchant token getToken answers.
+-- A failed refund: a tampered payment took money and its cancel failed. The registration stays
 -- pending (nothing else retries the cancel) and refund_due_at says since when the money is owed,
 -- so the reconciler retries it from its next pass instead of after the registration grace, and
 -- the backlog counts it on its own. It is never cleared: it stays as the row's history.
@@ -11,3 +12,13 @@ ALTER TABLE registrations ADD COLUMN refund_due_at timestamptz;
 -- column the verification writes, so it costs the common path nothing.
 CREATE INDEX registrations_refund_due ON registrations (reconcile_after)
     WHERE refund_due_at IS NOT NULL;
+
+-- POST /users/getToken answers the same merchant token until its last minute, as iamport does:
+-- the current expiry per API key name. The token is derived from the key, its name and this
+-- expiry, so no token (nor anything secret) is stored.
+-- POST /users/getToken은 iamport처럼 만료 1분 전까지 같은 토큰을 돌려준다: API 키 이름마다 현재 만료
+-- 시각. 토큰은 키와 이름과 이 만료 시각에서 만들어지므로 토큰(비밀 값)은 저장하지 않는다.
+CREATE TABLE merchant_token_expiry (
+    key_name text PRIMARY KEY,
+    expires_at bigint NOT NULL
+);
