@@ -394,14 +394,17 @@ static const struct db_statement statements[STMT_COUNT] = {
                                      "'1 millisecond' FROM c WHERE r.merchant_uid = "
                                      "c.merchant_uid RETURNING r.merchant_uid",
                                      2},
+    /* the common case reads only: the insert runs (and locks the row) only to renew it */
     [STMT_MERCHANT_TOKEN_EXPIRY] = {"merchant_token_expiry",
-                                    "WITH u AS (INSERT INTO merchant_token_expiry (key_name, "
-                                    "expires_at) VALUES ($1, $2::bigint + $3::bigint) ON CONFLICT "
-                                    "(key_name) DO UPDATE SET expires_at = EXCLUDED.expires_at "
-                                    "WHERE merchant_token_expiry.expires_at - $2::bigint <= "
-                                    "$4::bigint RETURNING expires_at) SELECT expires_at FROM u "
-                                    "UNION ALL SELECT expires_at FROM merchant_token_expiry WHERE "
-                                    "key_name = $1 AND NOT EXISTS (SELECT 1 FROM u)",
+                                    "WITH cur AS (SELECT expires_at FROM merchant_token_expiry "
+                                    "WHERE key_name = $1 AND expires_at - $2::bigint > "
+                                    "$4::bigint), u AS (INSERT INTO merchant_token_expiry "
+                                    "(key_name, expires_at) SELECT $1, $2::bigint + $3::bigint "
+                                    "WHERE NOT EXISTS (SELECT 1 FROM cur) ON CONFLICT (key_name) "
+                                    "DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE "
+                                    "merchant_token_expiry.expires_at - $2::bigint <= $4::bigint "
+                                    "RETURNING expires_at) SELECT expires_at FROM cur UNION ALL "
+                                    "SELECT expires_at FROM u",
                                     4},
 };
 
