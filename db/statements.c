@@ -238,16 +238,6 @@ static const struct db_statement statements[STMT_COUNT] = {
                                    "SELECT status, cancel_amount, fail_reason FROM payments "
                                    "WHERE merchant_uid = $1 FOR UPDATE",
                                    1},
-    [STMT_METRICS_BACKLOG] = {"metrics_backlog",
-                              "SELECT (SELECT count(*) FROM registrations_pending), "
-                              "(SELECT count(*) FROM payments "
-                              "WHERE status IN ('requested', 'unknown', 'not_sent')), "
-                              "(SELECT count(*) FROM schedules "
-                              "WHERE schedule_status IN ('requested', 'scheduled', 'unknown') "
-                              "AND schedule_at < extract(epoch FROM now())), "
-                              "(SELECT coalesce(extract(epoch FROM now() - min(received_at)), 0) "
-                              "FROM webhook_events WHERE state IN ('received', 'processing'))",
-                              0},
     [STMT_REGISTRATION_LEASE_TAKE] = {"registration_lease_take",
                                       "UPDATE registrations SET "
                                       "verify_lease_owner = gen_random_uuid()::text, "
@@ -271,7 +261,8 @@ static const struct db_statement statements[STMT_COUNT] = {
                                            "WITH c AS (SELECT merchant_uid FROM "
                                            "registrations_pending WHERE created_at < now() - "
                                            "$1::bigint * interval '1 second' AND reconcile_after "
-                                           "<= now() ORDER BY reconcile_after, created_at LIMIT 1 "
+                                           "<= now() AND refund_due_at IS NULL ORDER BY "
+                                           "reconcile_after, created_at LIMIT 1 "
                                            "FOR UPDATE SKIP LOCKED) UPDATE registrations_pending q "
                                            "SET reconcile_after = now() + $2::bigint * interval "
                                            "'1 millisecond' FROM c WHERE q.merchant_uid = "
@@ -332,9 +323,12 @@ static const struct db_statement statements[STMT_COUNT] = {
                                         2},
     [STMT_RECONCILE_REGISTRATION_RETRY] = {"reconcile_registration_retry",
                                            "UPDATE registrations_pending SET reconcile_after = "
-                                           "now() + $2::bigint * interval '1 millisecond' WHERE "
-                                           "merchant_uid = $1",
-                                           2},
+                                           "now() + CASE WHEN refund_due_at IS NULL THEN "
+                                           "$2::bigint * interval '1 millisecond' ELSE "
+                                           "least($2::bigint * interval '1 millisecond', "
+                                           "greatest($3::bigint * interval '1 millisecond', "
+                                           "now() - refund_due_at)) END WHERE merchant_uid = $1",
+                                           3},
     [STMT_RECONCILE_CHARGE_RETRY] = {"reconcile_charge_retry",
                                      "UPDATE payments SET reconcile_after = now() + $2::bigint * "
                                      "interval '1 millisecond' WHERE merchant_uid = $1",
@@ -344,21 +338,6 @@ static const struct db_statement statements[STMT_COUNT] = {
                                        "$2::bigint * interval '1 millisecond' WHERE "
                                        "merchant_uid = $1",
                                        2},
-    [STMT_RECONCILE_BACKLOG] = {"reconcile_backlog",
-                                "SELECT (SELECT count(*) FROM registrations_pending WHERE "
-                                "created_at < now() - $1::bigint * interval "
-                                "'1 second'), (SELECT count(*) FROM payments p WHERE status IN "
-                                "('requested', 'unknown') AND kind IN ('issue', 'first_charge', "
-                                "'again') AND updated_at < now() - $2::bigint * interval "
-                                "'1 second' AND NOT (kind = 'issue' AND EXISTS (SELECT 1 FROM "
-                                "registrations r WHERE r.merchant_uid = "
-                                "p.registration_merchant_uid AND r.status = 'pending'))), "
-                                "(SELECT count(*) FROM schedules WHERE schedule_status IN "
-                                "('requested', 'scheduled', 'unknown') AND payment_status IS "
-                                "NULL AND schedule_at < extract(epoch FROM now())::bigint - "
-                                "$3::bigint), (SELECT count(*) FROM webhook_events WHERE state "
-                                "= 'failed')",
-                                3},
     [STMT_RECONCILE_IDEMPOTENCY_PURGE] = {"reconcile_idempotency_purge",
                                           "DELETE FROM idempotency_keys WHERE (api_key_name, "
                                           "idempotency_key) IN (SELECT api_key_name, "
@@ -425,6 +404,61 @@ static const struct db_statement statements[STMT_COUNT] = {
          "merchant_uid, request_id, detail::jsonb FROM r) "
          "SELECT item, merchant_uid FROM r",
          7},
+    [STMT_BACKLOG] =
+        {"backlog",
+         "SELECT r.registrations, r.registrations_overdue, r.refunds, r.refunds, c.pending, "
+         "c.overdue, s.pending, s.overdue, w.pending, w.failed, w.lag FROM "
+         "(SELECT count(*) FILTER (WHERE refund_due_at IS NULL) AS registrations, "
+         "count(*) FILTER (WHERE refund_due_at IS NULL AND created_at < now() - $1::bigint * "
+         "interval '1 second') AS registrations_overdue, "
+         "count(*) FILTER (WHERE refund_due_at IS NOT NULL) AS refunds "
+         "FROM registrations_pending) r, "
+         "(SELECT count(*) AS pending, count(*) FILTER (WHERE updated_at < now() - $2::bigint * "
+         "interval '1 second') AS overdue FROM payments p WHERE status IN ('requested', "
+         "'unknown') AND kind IN ('issue', 'first_charge', 'again') AND NOT (kind = 'issue' AND "
+         "EXISTS (SELECT 1 FROM registrations g WHERE g.merchant_uid = "
+         "p.registration_merchant_uid AND g.status = 'pending'))) c, "
+         "(SELECT count(*) AS pending, count(*) FILTER (WHERE schedule_at < extract(epoch FROM "
+         "now())::bigint - $3::bigint OR (schedule_status <> 'scheduled' AND updated_at < now() "
+         "- $4::bigint * interval '1 millisecond')) AS overdue FROM schedules WHERE "
+         "schedule_status IN ('requested', 'scheduled', 'unknown') AND payment_status IS NULL "
+         "AND (schedule_at < extract(epoch FROM now())::bigint OR schedule_status <> "
+         "'scheduled')) s, "
+         "(SELECT count(*) AS pending, count(*) FILTER (WHERE state = 'failed') AS failed, "
+         "coalesce(extract(epoch FROM now() - min(received_at) FILTER (WHERE state IN "
+         "('received', 'processing'))), 0) AS lag FROM webhook_events WHERE state IN "
+         "('received', 'processing', 'failed')) w",
+         4},
+    /* refund_due_at = now() only when this statement set it: now() is the transaction's start */
+    [STMT_REGISTRATION_REFUND_DUE] = {"registration_refund_due",
+                                      "UPDATE registrations_pending SET refund_due_at = "
+                                      "coalesce(refund_due_at, now()), reconcile_after = CASE "
+                                      "WHEN refund_due_at IS NULL THEN now() ELSE "
+                                      "reconcile_after END WHERE merchant_uid = $1 "
+                                      "RETURNING refund_due_at = now()",
+                                      1},
+    [STMT_RECONCILE_REFUND_CLAIM] = {"reconcile_refund_claim",
+                                     "WITH c AS (SELECT merchant_uid FROM registrations_pending "
+                                     "WHERE refund_due_at IS NOT NULL AND "
+                                     "refund_due_at <= now() - $1::bigint * interval '1 second' "
+                                     "AND reconcile_after <= now() ORDER BY reconcile_after "
+                                     "LIMIT 1 FOR UPDATE SKIP LOCKED) UPDATE registrations_pending "
+                                     "q SET reconcile_after = now() + $2::bigint * interval "
+                                     "'1 millisecond' FROM c WHERE q.merchant_uid = "
+                                     "c.merchant_uid RETURNING q.merchant_uid",
+                                     2},
+    /* the common case reads only: the insert runs (and locks the row) only to renew it */
+    [STMT_MERCHANT_TOKEN_EXPIRY] = {"merchant_token_expiry",
+                                    "WITH cur AS (SELECT expires_at FROM merchant_token_expiry "
+                                    "WHERE key_name = $1 AND expires_at - $2::bigint > "
+                                    "$4::bigint), u AS (INSERT INTO merchant_token_expiry "
+                                    "(key_name, expires_at) SELECT $1, $2::bigint + $3::bigint "
+                                    "WHERE NOT EXISTS (SELECT 1 FROM cur) ON CONFLICT (key_name) "
+                                    "DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE "
+                                    "merchant_token_expiry.expires_at - $2::bigint <= $4::bigint "
+                                    "RETURNING expires_at) SELECT expires_at FROM cur UNION ALL "
+                                    "SELECT expires_at FROM u",
+                                    4},
 };
 
 const struct db_statement *db_statement(enum db_stmt id)

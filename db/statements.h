@@ -102,11 +102,6 @@ enum db_stmt {
                                    schedule (bool) */
     STMT_WEBHOOK_PAYMENT_LOCK,  /* $1 merchant_uid → status, cancel_amount, fail_reason of the
                                    payments row, locked FOR UPDATE (0 rows: none) */
-    /* ---- GET /metrics ---- */
-    STMT_METRICS_BACKLOG,       /* → pending registrations, unsettled charges (payments
-                                   requested|unknown|not_sent), overdue schedules (requested|
-                                   scheduled|unknown past schedule_at), webhook lag (seconds
-                                   since the oldest received|processing event was received, 0) */
     /* ---- verification leases (007_verification_lease.sql) ---- */
     STMT_REGISTRATION_LEASE_TAKE,  /* $1 merchant_uid, $2 lease ms: takes the lease when it is
                                       free or ran out → owner (uuid text); 0 rows: held by
@@ -117,8 +112,9 @@ enum db_stmt {
     /* ---- the reconciler (008_reconciler.sql, server/billing/reconciler*.c) ---- */
     STMT_RECONCILE_REGISTRATION_CLAIM, /* $1 grace (s), $2 lease (ms): the pending registration
                                           (registrations_pending) created before the grace
-                                          whose lease is over (FOR UPDATE SKIP LOCKED) gets a
-                                          new lease → merchant_uid (0 rows: nothing to do) */
+                                          whose lease is over, and that owes no refund (those
+                                          are the refund queue's), (FOR UPDATE SKIP LOCKED) gets
+                                          a new lease → merchant_uid (0 rows: nothing to do) */
     STMT_RECONCILE_REGISTRATION_EXPIRE, /* $1 merchant_uid, $2 fail_reason: a pending
                                            registration becomes expired and leaves
                                            registrations_pending → merchant_uid (0 rows: no
@@ -137,12 +133,11 @@ enum db_stmt {
     STMT_RECONCILE_WEBHOOK_REQUEUE, /* $1 failed for (ms), $2 attempts: the oldest event 'failed'
                                        that long becomes 'received' with that attempt count →
                                        id, imp_uid, merchant_uid (0 rows: none) */
-    STMT_RECONCILE_REGISTRATION_RETRY, /* $1 merchant_uid, $2 delay (ms): looked at again then */
+    STMT_RECONCILE_REGISTRATION_RETRY, /* $1 merchant_uid, $2 delay (ms), $3 shortest delay (ms):
+                                          looked at again after $2; one owing a refund after its
+                                          age (a doubling back-off) clamped to [$3, $2] */
     STMT_RECONCILE_CHARGE_RETRY,       /* $1 merchant_uid, $2 delay (ms): looked at again then */
     STMT_RECONCILE_SCHEDULE_RETRY,     /* $1 merchant_uid, $2 delay (ms): looked at again then */
-    STMT_RECONCILE_BACKLOG,     /* $1 registration grace (s), $2 charge grace (s), $3 schedule
-                                   grace (s) → pending_registrations, unsettled_charges,
-                                   overdue_schedules, webhook_events (failed) */
     STMT_RECONCILE_IDEMPOTENCY_PURGE, /* $1 keep (s), $2 batch: deletes up to $2 of the oldest
                                          Idempotency-Key rows older than $1 */
     /* ---- the common verification in one statement ---- */
@@ -164,6 +159,27 @@ enum db_stmt {
                                          registration activated; per row the same conditional
                                          UPDATE, billing_keys row and audit row; a merchant_uid
                                          repeated in $1 is tried once, by its first item */
+    /* ---- the reconciler's backlog, for /readyz and /metrics (012_refund_due_token_expiry.sql) ---- */
+    STMT_BACKLOG,               /* $1 registration grace (s), $2 charge grace (s), $3 schedule
+                                   grace (s), $4 stale after (ms) → per kind (registration,
+                                   refund, charge, schedule, webhook) its pending count (waiting
+                                   for an outcome, whatever its age) then its overdue count (past
+                                   its grace: what the reconciler claims), then the webhook lag
+                                   (s since the oldest received|processing event, 0): 11 columns
+                                   (server/billing/reconciler_backlog.c) */
+    /* ---- failed refunds (012_refund_due_token_expiry.sql) ---- */
+    STMT_REGISTRATION_REFUND_DUE, /* $1 merchant_uid: a pending registration owes a refund since
+                                     now (kept when it did already; due for the reconciler at
+                                     once the first time) → 't' when this marked it first (0
+                                     rows: not pending) */
+    STMT_RECONCILE_REFUND_CLAIM,  /* $1 grace (s, 0), $2 lease (ms): the pending registration
+                                     owing a refund whose lease is over (FOR UPDATE SKIP LOCKED)
+                                     gets a new lease → merchant_uid (0 rows: nothing to do) */
+    /* ---- POST /users/getToken (012_refund_due_token_expiry.sql) ---- */
+    STMT_MERCHANT_TOKEN_EXPIRY, /* $1 key name, $2 now (UNIX s), $3 lifetime (s), $4 renew within
+                                   (s): the stored expiry while more than $4 of it is left, else
+                                   $2 + $3 (stored) → expires_at (0 rows: lost a race to insert
+                                   it: another instance just did) */
     STMT_COUNT
 };
 /* clang-format on */

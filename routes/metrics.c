@@ -9,6 +9,7 @@
 #include "db/pool.h"
 #include "routes/route_env.h"
 #include "server/billing/billing_metrics.h"
+#include "server/billing/reconciler_backlog.h"
 #include "server/core/metrics.h"
 #include "server/http/http_metrics.h"
 #include "server/http/merchant_keys.h"
@@ -26,20 +27,6 @@ static const struct metrics_family *const families[] = {
 };
 /* clang-format on */
 
-/* The backlog gauges, in STMT_METRICS_BACKLOG's column order. */
-static const struct {
-    const char *name;
-    const char *help;
-} backlog[] = {
-    {"billkey_pending_registrations", "Registrations (checkouts) still pending."},
-    {"billkey_unsettled_charges",
-     "Payments rows whose outcome is not settled yet (requested, unknown, not_sent)."},
-    {"billkey_overdue_schedules",
-     "Booked schedules past their schedule_at that iamport has not reported executed."},
-    {"billkey_webhook_lag_seconds",
-     "Age of the oldest webhook event not processed yet (0 when none is waiting)."},
-};
-
 /* 1 when the request carries "Authorization: Bearer <METRICS_TOKEN>" (compared in constant
  * time). */
 static int authorized(const struct request *req, const char *token)
@@ -51,26 +38,38 @@ static int authorized(const struct request *req, const char *token)
     return merchant_key_name(&expected, 1, auth + strlen(BEARER)) != NULL;
 }
 
-/* The backlog gauges from one statement; 0 on success, -1 (nothing written) when the database
- * cannot answer. */
-static int render_backlog(FILE *out, struct db_pool *db)
+/* The backlog gauges from STMT_BACKLOG (the statement /readyz runs) with the reconciler's graces
+ * (NULL: 0); 0 on success, -1 (nothing written) when the database cannot answer. */
+static int render_backlog(FILE *out, struct db_pool *db, const struct reconcile_settings *s)
 {
     struct db_conn *conn = NULL;
-    PGresult *res = NULL;
-    int rc = -1;
+    struct reconcile_backlog b;
     if (db_acquire(db, &conn) != DB_OK)
-        goto out;
-    if (db_exec(conn, STMT_METRICS_BACKLOG, NULL, &res) != DB_OK || PQntuples(res) != 1)
-        goto out;
-    for (int i = 0; i < (int)(sizeof backlog / sizeof backlog[0]); i++)
-        metrics_render_gauge(out, backlog[i].name, backlog[i].help,
-                             strtod(PQgetvalue(res, 0, i), NULL));
-    rc = 0;
-out:
-    if (res)
-        PQclear(res);
+        return -1;
+    enum db_status st = reconciler_backlog_on(conn, s, &b);
     db_release(db, conn);
-    return rc;
+    if (st != DB_OK)
+        return -1;
+    const char *kinds[RECONCILE_KINDS];
+    double pending[RECONCILE_KINDS], overdue[RECONCILE_KINDS];
+    for (int k = 0; k < RECONCILE_KINDS; k++) {
+        kinds[k] = reconcile_kind_name(k);
+        pending[k] = (double)b.pending[k];
+        overdue[k] = (double)b.overdue[k];
+    }
+    metrics_render_gauges(out, "billkey_backlog_pending",
+                          "Items waiting for an outcome, whatever their age, by kind of the "
+                          "reconciler's work.",
+                          "kind", kinds, pending, RECONCILE_KINDS);
+    metrics_render_gauges(out, "billkey_backlog_overdue",
+                          "Items past the reconciler's grace period (what it settles now; refunds "
+                          "have none, webhooks: failed events), by kind.",
+                          "kind", kinds, overdue, RECONCILE_KINDS);
+    metrics_render_gauge(out, "billkey_webhook_lag_seconds",
+                         "Age of the oldest webhook event not processed yet (0 when none is "
+                         "waiting).",
+                         b.webhook_lag_s);
+    return 0;
 }
 
 void route_metrics(struct request *req, struct reply *rep)
@@ -109,7 +108,7 @@ void route_metrics(struct request *req, struct reply *rep)
     metrics_render_gauge(out, "billkey_db_batch_waiting",
                          "Calls waiting for their group-commit batch (queued or running).",
                          db_batcher_waiting(env->billing.batch));
-    int backlog_ok = render_backlog(out, env->billing.db) == 0;
+    int backlog_ok = render_backlog(out, env->billing.db, env->reconcile) == 0;
     metrics_render_gauge(out, "billkey_backlog_up",
                          "1 when the backlog gauges could be read from PostgreSQL, else 0.",
                          backlog_ok);

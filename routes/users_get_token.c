@@ -1,4 +1,4 @@
-/* POST /users/getToken (public, iamport-compatible): {imp_key: key name, imp_secret: key} → a 30-minute merchant token. */
+/* POST /users/getToken (public, iamport-compatible): {imp_key: key name, imp_secret: key} → the key's current merchant token (30 minutes). */
 #include "routes/routes.h"
 
 #include <string.h>
@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "routes/route_env.h"
+#include "server/billing/token_expiry.h"
 #include "server/core/clock.h"
 #include "server/core/json_util.h"
 #include "server/core/log.h"
@@ -52,12 +53,21 @@ void route_users_get_token(struct request *req, struct reply *rep)
         reply_iamport(rep, 401, -1, "Unauthorized", NULL);
         goto out;
     }
+    /* as iamport: the same token (and expiry) until its last minute, then a new one; the expiry
+     * is shared by every instance through the database, the token is derived from it */
     int64_t now = clock_now_s(env->billing.clock);
     int64_t expired_at = now + MERCHANT_TOKEN_LIFETIME_S;
-    if (merchant_token_issue(key, expired_at, token) != 0) {
-        log_msg(LOG_ERROR, req->request_id,
-                "getToken: issuing a token for key '%s' failed "
-                "(random nonce or HMAC)",
+    enum db_status st = env->billing.db ? token_expiry_current(env->billing.db, key->name, now,
+                                                               MERCHANT_TOKEN_LIFETIME_S,
+                                                               MERCHANT_TOKEN_RENEW_S, &expired_at)
+                                        : DB_UNAVAILABLE;
+    if (st != DB_OK) /* the token works all the same: checking one needs no database */
+        log_msg(LOG_WARN, req->request_id,
+                "getToken: the current token of key '%s' could not be read (%s); issuing one "
+                "that expires in %d s",
+                key->name, db_status_name(st), MERCHANT_TOKEN_LIFETIME_S);
+    if (merchant_token_issue_fixed(key, expired_at, token) != 0) {
+        log_msg(LOG_ERROR, req->request_id, "getToken: issuing a token for key '%s' failed (HMAC)",
                 key->name);
         reply_iamport(rep, 500, -1, "access_token could not be issued", NULL);
         goto out;
@@ -67,7 +77,7 @@ void route_users_get_token(struct request *req, struct reply *rep)
     cJSON_AddNumberToObject(response, "now", (double)now);
     cJSON_AddNumberToObject(response, "expired_at", (double)expired_at);
     reply_iamport(rep, 200, 0, NULL, response);
-    log_msg(LOG_INFO, req->request_id, "getToken: token issued for key '%s', expires at %lld",
+    log_msg(LOG_INFO, req->request_id, "getToken: token of key '%s' answered, expires at %lld",
             key->name, (long long)expired_at);
 out:
     OPENSSL_cleanse(token, sizeof token);

@@ -66,5 +66,6 @@ int sb_cancel_apply(struct sb_state *st, struct sb_payment *p, int64_t amount, i
     sb_jset_str(p->json, "cancel_reason", reason);
     if (cancelled + amount == total)
         sb_jset_str(p->json, "status", "cancelled");
+    sb_ledger_cancel(st, sb_jstr(p->json, "merchant_uid"), amount);
     return 0;
 }

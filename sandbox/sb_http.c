@@ -13,7 +13,6 @@
 #include "server/http/body.h"
 #include "server/http/http.h"
 #include "server/core/log.h"
-#include "server/core/percent.h"
 #include "server/core/xalloc.h"
 #include "sandbox/sb_handlers.h"
 #include "sandbox/sb_reply.h"
@@ -103,8 +102,9 @@ static int parse_body(struct request *req, char *msg, size_t msglen)
     return -1;
 }
 
-/* Runs the matched handler, or answers 404/405 in the path's style. Routing uses the raw path so
- * an escaped '/' inside an id stays inside its segment; path parameters are decoded after. */
+/* Runs the matched handler, or answers 404/405/400 in the path's style. Routing uses the raw path
+ * so an escaped '/' inside an id stays inside its segment; the router decodes each segment after
+ * matching it ('+' stays '+', a malformed escape is kept as it is). */
 static void dispatch(struct request *req, struct reply *rep)
 {
     const struct route *route = NULL;
@@ -114,15 +114,11 @@ static void dispatch(struct request *req, struct reply *rep)
     int control = is_control(req->path);
 
     if (rr == ROUTER_MATCH) {
-        for (size_t i = 0; i < req->param_count; i++) {
-            /* '+' stays '+' in a path; a malformed escape is kept as is */
-            char *v = req->params[i].value;
-            if (percent_decode_into(v, v, strlen(v), PERCENT_KEEP_MALFORMED, NULL, NULL) != 0) {
-                sb_fail(rep, 400, -1, "요청 경로를 해석할 수 없습니다: %s", req->path);
-                return;
-            }
-        }
         route->handler(req, rep);
+        return;
+    }
+    if (rr == ROUTER_BAD_PATH) {
+        sb_fail(rep, 400, -1, "요청 경로를 해석할 수 없습니다: %s", req->path);
         return;
     }
     if (rr == ROUTER_METHOD_NOT_ALLOWED) {

@@ -279,6 +279,15 @@ void sb_ledger_record(struct sb_state *st, const char *merchant_uid, int64_t amo
         st->total_paid += amount;
 }
 
+void sb_ledger_cancel(struct sb_state *st, const char *merchant_uid, int64_t amount)
+{
+    cJSON *entry = merchant_uid ? cJSON_GetObjectItemCaseSensitive(st->ledger, merchant_uid) : NULL;
+    if (!entry) /* no charge the ledger counts (a window payment that took no money) */
+        return;
+    sb_jset_int(entry, "cancels", sb_jint(entry, "cancels") + 1);
+    sb_jset_int(entry, "cancelled", sb_jint(entry, "cancelled") + amount);
+}
+
 static int fault_matches(const struct sb_fault *f, const char *method, const char *path)
 {
     if (f->remaining <= 0)

@@ -98,7 +98,8 @@ struct sb_state {
     struct sb_vec declines;     /* struct sb_decline * */
     struct sb_vec faults;       /* struct sb_fault * */
     cJSON *requests;            /* array of {method,path,query,auth,status,body} */
-    cJSON *ledger;              /* object merchant_uid -> {count, amount, status} */
+    cJSON *ledger;              /* object merchant_uid -> {count, amount, status[, cancels,
+                                   cancelled]} */
     int64_t total_paid;
 };
 
@@ -149,6 +150,9 @@ int sb_take_decline(struct sb_state *st, const char *customer_uid, char *reason,
 
 /* Records one real charge attempt of merchant_uid in the ledger. */
 void sb_ledger_record(struct sb_state *st, const char *merchant_uid, int64_t amount, int paid);
+/* Records one successful cancel (API or console) of amount won on merchant_uid's ledger entry
+ * ("cancels" + 1, "cancelled" + amount); nothing when the ledger has no charge of it. */
+void sb_ledger_cancel(struct sb_state *st, const char *merchant_uid, int64_t amount);
 
 /* Consumes one matching fault (method + path) and describes it in *action (active = 0 when none).
  */

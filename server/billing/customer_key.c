@@ -182,11 +182,18 @@ void customer_key_delete(const struct billing_env *env, const char *customer_uid
 {
     struct iamport_customer cu;
     struct iamport_error err;
+    if (requester && !requester[0])
+        requester = NULL; /* empty counts as not sent */
+    if (requester && strcmp(requester, "customer") != 0 && strcmp(requester, "admin") != 0) {
+        merchant_answer_refuse(out, 200, 1, "%s", CUSTOMER_KEY_BAD_REQUESTER);
+        return;
+    }
     if (merchant_answer_no_iamport(env, out) || !known_key(env, customer_uid, true, out) ||
         !unschedule_first(env, customer_uid, actor, request_id, out))
         return;
 
-    enum iamport_status st = iamport_delete_customer(env->iamport, customer_uid, reason, &cu, &err);
+    enum iamport_status st =
+        iamport_delete_customer(env->iamport, customer_uid, reason, requester, &cu, &err);
     /* gone at iamport either way: billkey must stop charging it too */
     bool gone = st == IAMPORT_OK || st == IAMPORT_E_NOT_FOUND;
     const char *result = st == IAMPORT_OK                    ? "deleted"

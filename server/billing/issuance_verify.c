@@ -16,6 +16,7 @@
 #include "server/core/json_util.h"
 #include "server/core/log.h"
 #include "server/billing/pg_profile.h"
+#include "server/billing/refund_due.h"
 #include "server/core/utf8.h"
 #include "server/core/xalloc.h"
 
@@ -281,6 +282,8 @@ static enum verify_outcome apply_rejected(struct verify_ctx *c, const struct iss
                     "payment '%s' of registration '%s' took money and could not be cancelled "
                     "(%s: %s): the registration stays pending until a verification cancels it",
                     c->pay.imp_uid, reg->merchant_uid, iamport_status_name(ist), err.detail);
+            refund_due_record(c->env, reg->merchant_uid, c->pay.imp_uid, c->pay.amount,
+                              iamport_status_name(ist), c->actor, c->request_id);
             iamport_payment_release(&cancelled);
             return iamport_failure(c, ist, &err, "cancelling the mismatched payment");
         }

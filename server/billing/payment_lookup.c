@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "server/billing/short_tx.h"
 #include "server/core/json_util.h"
@@ -67,6 +68,10 @@ void payment_lookup_get(const struct billing_env *env, const char *imp_uid, cons
     struct iamport_error err;
     if (merchant_answer_no_iamport(env, out))
         return;
+    if (strchr(imp_uid, '/')) { /* iamport's imp_uids are "imp_" + digits */
+        merchant_answer_refuse(out, 404, -1, "%s", PAYMENT_LOOKUP_NOT_FOUND);
+        return;
+    }
     enum iamport_status st = iamport_get_payment(env->iamport, imp_uid, &p, &err);
     answer_lookup(env, st, &p, &err, request_id, out);
 }

@@ -7,6 +7,8 @@
 #include "server/billing/merchant_answer.h"
 #include "server/iamport/iamport.h"
 
+/* iamport's answer to a payment it does not have (HTTP 404, code -1). */
+#define PAYMENT_LOOKUP_NOT_FOUND "존재하지 않는 결제정보입니다."
 /* iamport's answer to a status filter it does not know (GET /payments/find/{uid}/{status}). */
 #define PAYMENT_LOOKUP_BAD_STATUS "지원되지 않는 상태값입니다."
 
@@ -20,7 +22,8 @@ enum db_status payment_ledger_refresh(struct db_conn *conn, const struct iamport
 /* GET /payments/{imp_uid} at iamport; on success the ledger row is refreshed in a short
  * transaction of its own (a database failure is logged, not answered: the lookup succeeded)
  * and *out holds iamport's Payment as sent. iamport's refusals pass through (404 / -1
- * 존재하지 않는 결제정보입니다.). request_id is for logs. */
+ * PAYMENT_LOOKUP_NOT_FOUND). An imp_uid with a '/' (sent escaped, "%2F") cannot exist at iamport:
+ * it gets that 404 without a call. request_id is for logs. */
 void payment_lookup_get(const struct billing_env *env, const char *imp_uid, const char *request_id,
                         struct merchant_answer *out);
 

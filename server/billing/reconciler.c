@@ -15,10 +15,10 @@ typedef int (*reconcile_one_fn)(const struct billing_env *env, const struct reco
 int reconciler_pass(const struct billing_env *env, const struct reconcile_settings *s,
                     const atomic_int *stopping)
 {
+    /* money owed to a customer first */
     static const reconcile_one_fn kinds[] = {
-        reconcile_one_registration,      reconcile_one_charge,
-        reconcile_one_schedule,          reconcile_one_webhook,
-        reconcile_one_idempotency_batch,
+        reconcile_one_refund,   reconcile_one_registration, reconcile_one_charge,
+        reconcile_one_schedule, reconcile_one_webhook,      reconcile_one_idempotency_batch,
     };
     int handled = 0;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {

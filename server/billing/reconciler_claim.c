@@ -79,12 +79,19 @@ int64_t reconcile_retry_ms(const struct reconcile_settings *s)
     return s->retry_ms > 0 ? s->retry_ms : RECONCILE_RETRY_MS_DEFAULT;
 }
 
+int64_t reconcile_refund_first_ms(const struct reconcile_settings *s)
+{
+    int64_t ms = reconcile_retry_ms(s) / 10;
+    return ms > 0 ? ms : 1;
+}
+
 void reconcile_retry_later(struct db_pool *pool, enum db_stmt stmt, const char *merchant_uid,
                            const struct reconcile_settings *s)
 {
-    char delay[24];
+    char delay[24], first[24];
     snprintf(delay, sizeof delay, "%" PRId64, reconcile_retry_ms(s));
-    const char *params[] = {merchant_uid, delay};
+    snprintf(first, sizeof first, "%" PRId64, reconcile_refund_first_ms(s));
+    const char *params[] = {merchant_uid, delay, first};
     struct db_conn *conn = NULL;
     enum db_status st = db_acquire(pool, &conn);
     if (st == DB_OK) {

@@ -32,9 +32,13 @@ int reconcile_claim(struct db_pool *pool, enum db_stmt stmt, int64_t grace_s,
 int64_t reconcile_lease_ms(const struct reconcile_settings *s);
 int64_t reconcile_stale_ms(const struct reconcile_settings *s);
 int64_t reconcile_retry_ms(const struct reconcile_settings *s);
+/* The shortest wait before a failed refund is tried again: a tenth of reconcile_retry_ms(),
+ * which main sets to ten passes, so the next pass. */
+int64_t reconcile_refund_first_ms(const struct reconcile_settings *s);
 
 /* Ends a claim whose fix did not settle the item: retry statement stmt ($1 merchant_uid,
- * $2 delay in ms) makes it due again after reconcile_retry_ms() instead of the whole lease.
+ * $2 delay in ms = reconcile_retry_ms(), and for those that take it $3 the shortest delay in ms =
+ * reconcile_refund_first_ms()) makes it due again then instead of after the whole lease.
  * Failures are logged (the lease ends anyway). */
 void reconcile_retry_later(struct db_pool *pool, enum db_stmt stmt, const char *merchant_uid,
                            const struct reconcile_settings *s);
@@ -42,6 +46,9 @@ void reconcile_retry_later(struct db_pool *pool, enum db_stmt stmt, const char *
 /* Each claims and settles one item of its kind. Returns 1 when an item was claimed (whatever its
  * fix came to), 0 when there was none or the database could not be asked. */
 int reconcile_one_registration(const struct billing_env *env, const struct reconcile_settings *s);
+/* A pending registration that owes a refund (its cancel failed): due at once, not after the
+ * registration grace; tried again after the refund's age, from one pass up to retry_ms. */
+int reconcile_one_refund(const struct billing_env *env, const struct reconcile_settings *s);
 int reconcile_one_charge(const struct billing_env *env, const struct reconcile_settings *s);
 int reconcile_one_schedule(const struct billing_env *env, const struct reconcile_settings *s);
 int reconcile_one_webhook(const struct billing_env *env, const struct reconcile_settings *s);

@@ -1,4 +1,4 @@
-/* The reconciler's pending registrations: verified by merchant_uid at iamport, or expired when iamport never completed them. */
+/* The reconciler's pending registrations (and those owing a refund): verified by merchant_uid at iamport, or expired when iamport never completed them. */
 #include "server/billing/reconciler_internal.h"
 
 #include <stdio.h>
@@ -53,19 +53,18 @@ static int can_expire(enum verify_outcome o)
     return o == VERIFY_UNKNOWN_PAYMENT || o == VERIFY_NOT_COMPLETED;
 }
 
-int reconcile_one_registration(const struct billing_env *env, const struct reconcile_settings *s)
+/* Settles the claimed registration row (its merchant_uid first); a fix that did not settle it is
+ * made due again later (sooner when it owes a refund). Releases *row. */
+static void settle_claimed(const struct billing_env *env, const struct reconcile_settings *s,
+                           struct reconcile_row *row, const char *what)
 {
-    struct reconcile_row row;
-    if (!reconcile_claim(env->db, STMT_RECONCILE_REGISTRATION_CLAIM, s->registration_grace_s, s,
-                         "a pending registration", &row))
-        return 0;
     enum db_status st = DB_OK;
-    const char *mu = row.value[0];
-    const char *request_id = row.request_id;
+    const char *mu = row->value[0];
+    const char *request_id = row->request_id;
 
     /* issuance_verify looks the merchant_uid up at iamport with no connection held, and settles
      * (active, failed, tampered with the money given back) under the registration's lock with its
-     * own audit rows. A cancel that fails leaves it pending: the next lease retries it. */
+     * own audit rows. A cancel that fails leaves it pending, marked as owing a refund. */
     struct verify_result res;
     enum verify_outcome o = issuance_verify(env, NULL, mu, RECONCILE_ACTOR, request_id, &res);
     const char *code = o == VERIFY_ACTIVE ? "active" : res.code;
@@ -83,9 +82,27 @@ int reconcile_one_registration(const struct billing_env *env, const struct recon
     cJSON_AddStringToObject(f, "verification", code);
     cJSON_AddStringToObject(f, "fix", fix);
     cJSON_AddStringToObject(f, "message", res.message);
-    log_json(o == VERIFY_ACTIVE || can_expire(o) ? LOG_INFO : LOG_WARN, request_id,
-             "reconciler: pending registration", f);
+    log_json(o == VERIFY_ACTIVE || o == VERIFY_REJECTED || can_expire(o) ? LOG_INFO : LOG_WARN,
+             request_id, what, f);
     verify_result_release(&res);
-    reconcile_row_release(&row);
+    reconcile_row_release(row);
+}
+
+int reconcile_one_registration(const struct billing_env *env, const struct reconcile_settings *s)
+{
+    struct reconcile_row row;
+    if (!reconcile_claim(env->db, STMT_RECONCILE_REGISTRATION_CLAIM, s->registration_grace_s, s,
+                         "a pending registration", &row))
+        return 0;
+    settle_claimed(env, s, &row, "reconciler: pending registration");
+    return 1;
+}
+
+int reconcile_one_refund(const struct billing_env *env, const struct reconcile_settings *s)
+{
+    struct reconcile_row row;
+    if (!reconcile_claim(env->db, STMT_RECONCILE_REFUND_CLAIM, 0, s, "a refund owed", &row))
+        return 0;
+    settle_claimed(env, s, &row, "reconciler: refund owed");
     return 1;
 }

@@ -187,6 +187,17 @@ void metrics_render_gauge(FILE *out, const char *name, const char *help, double 
     fprintf(out, "%s %.15g\n", name, value);
 }
 
+void metrics_render_gauges(FILE *out, const char *name, const char *help, const char *label,
+                           const char *const *values, const double *v, size_t n)
+{
+    write_help_type(out, name, help, "gauge");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%s{%s=\"", name, label);
+        write_escaped(out, values[i], 1);
+        fprintf(out, "\"} %.15g\n", v[i]);
+    }
+}
+
 void metrics_family_reset(struct metrics_family *f)
 {
     for (size_t i = 0; i < METRICS_MAX_SERIES; i++) {

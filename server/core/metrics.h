@@ -66,6 +66,10 @@ void metrics_observe(struct metrics_family *f, const char *const *labels, double
 void metrics_render(FILE *out, const struct metrics_family *f);
 /* Writes one gauge without labels: HELP, TYPE and the value. */
 void metrics_render_gauge(FILE *out, const char *name, const char *help, double value);
+/* Writes one gauge with one label: HELP, TYPE, then `name{label="values[i]"} v[i]` for each of
+ * the n values (label values escaped; everything borrowed). */
+void metrics_render_gauges(FILE *out, const char *name, const char *help, const char *label,
+                           const char *const *values, const double *v, size_t n);
 
 /* Frees every series of the family and zeroes it (not safe while other threads use it). */
 void metrics_family_reset(struct metrics_family *f);

@@ -67,17 +67,24 @@ static int iamport_namespace(const struct http_site *site, const char *path)
     return 0;
 }
 
-/* 404 / 405 for a request no route takes: iamport's envelope under its paths (the sandbox's
- * messages), billkey's error shape elsewhere. */
+/* 404 / 405 / 400 (a path with "%00") for a request no route takes: iamport's envelope under
+ * its paths (the sandbox's messages), billkey's error shape elsewhere. */
 static void no_route_error(const struct http_site *site, const struct request *req,
                            struct reply *rep, int status, const char *allow)
 {
     char message[512];
     int iamport = iamport_namespace(site, req->path);
+    const char *code = status == 405 ? "method_not_allowed" : "not_found";
     if (status == 405) {
         reply_set_header(rep, "Allow", allow);
         snprintf(message, sizeof message, "%s'%s' accepts %s",
                  iamport ? "Method Not Allowed: " : "", req->path, allow);
+    } else if (status == 400) {
+        code = "bad_path";
+        snprintf(message, sizeof message, "%s'%s'",
+                 iamport ? "요청 경로를 해석할 수 없습니다: "
+                         : "the path has an escape that decodes to NUL: ",
+                 req->path);
     } else if (iamport) {
         snprintf(message, sizeof message, "요청하신 API를 찾을 수 없습니다: %s %s", req->method,
                  req->path);
@@ -87,8 +94,7 @@ static void no_route_error(const struct http_site *site, const struct request *r
     if (iamport)
         reply_iamport(rep, status, -1, message, NULL);
     else
-        reply_error(rep, req, status, status == 405 ? "method_not_allowed" : "not_found", NULL,
-                    "%s", message);
+        reply_error(rep, req, status, code, NULL, "%s", message);
 }
 
 /* The handler, inside the site's middleware when that applies to this route and method. */
@@ -146,6 +152,9 @@ const struct route *http_dispatch(const struct http_site *site, struct request *
         goto out;
     case ROUTER_METHOD_NOT_ALLOWED:
         no_route_error(site, req, rep, 405, allow);
+        goto out;
+    case ROUTER_BAD_PATH:
+        no_route_error(site, req, rep, 400, NULL);
         goto out;
     case ROUTER_MATCH:
         break;

@@ -32,7 +32,8 @@ enum http_method {
 struct request {
     char *method;        /* "GET", ... */
     unsigned method_bit; /* enum http_method, 0 when unknown */
-    char *path;          /* decoded path without the query string */
+    char *path;          /* the path as sent (percent-escapes intact), without the query
+                            string; the router decodes each segment into params */
     struct http_kv *headers;
     size_t header_count;
     struct http_kv *query; /* decoded query arguments, in arrival order */
@@ -60,6 +61,9 @@ void request_release(struct request *req);
 /* Appends a header/query pair (copies both strings). */
 void request_add_header(struct request *req, const char *name, const char *value);
 void request_add_query(struct request *req, const char *name, const char *value);
+/* As request_add_query for a pair still percent-escaped ('+' already read as a space): both are
+ * decoded, malformed escapes kept; an escape decoding to NUL ends the string there. */
+void request_add_query_escaped(struct request *req, const char *name, const char *value);
 /* Copies the body bytes into raw_body. */
 void request_set_body(struct request *req, const char *data, size_t len);
 /* Case-insensitive header lookup; borrowed pointer or NULL. */
@@ -139,13 +143,20 @@ struct route {
     const char *name; /* stable name used in logs, e.g. "healthz" */
 };
 
-enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };
+enum router_result {
+    ROUTER_MATCH,
+    ROUTER_NOT_FOUND,
+    ROUTER_METHOD_NOT_ALLOWED,
+    ROUTER_BAD_PATH, /* the path has an escape that decodes to NUL ("%00"): 400 */
+};
 
 /* Maps "GET", "POST", ... to its enum http_method bit; 0 for anything else. */
 unsigned http_method_bit(const char *method);
 
-/* Finds the route for method+path. On ROUTER_MATCH, *out is the route and req->params are set
- * (values copied, decoded per segment). On ROUTER_METHOD_NOT_ALLOWED, `allow` gets a
+/* Finds the route for method+path. req->path is matched as sent, segment by segment, and only a
+ * matched segment is percent-decoded ('+' stays '+'), so "/payments/a%2Fb" is the imp_uid "a/b",
+ * never the path "/payments/a/b". On ROUTER_MATCH, *out is the route and req->params are set
+ * (decoded copies; a ROUTE_PREFIX route's "path" is the decoded rest). On ROUTER_METHOD_NOT_ALLOWED, `allow` gets a
  * comma-separated list ("GET, HEAD, POST") of the methods the path accepts. A HEAD request
  * matches GET routes. */
 enum router_result router_match(const struct route *routes, size_t count, struct request *req,

@@ -74,8 +74,18 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     if (kind == MHD_HEADER_KIND)
         request_add_header(req, key, value);
     else if (kind == MHD_GET_ARGUMENT_KIND)
-        request_add_query(req, key, value);
+        request_add_query_escaped(req, key, value);
     return MHD_YES;
+}
+
+/* libmicrohttpd's unescape callback: decodes nothing, so the path reaches the router as sent
+ * (an escaped '/' stays inside its segment) and query arguments are decoded by
+ * request_add_query_escaped. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
 }
 
 static void set_client_addr(struct MHD_Connection *conn, struct request *req)
@@ -425,7 +435,7 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
         opts->max_connections + HTTP_OVERFLOW_CONNECTIONS(opts->max_connections),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_connection_limit,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_END);
+        srv, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
     if (!srv->daemon) {
         worker_pool_free(srv->workers);
         conn_deadline_free(srv->deadlines);

@@ -71,8 +71,30 @@ static int token_mac(const char *key, const char *name, size_t name_len, const c
     return 0;
 }
 
-int merchant_token_issue(const struct merchant_key *key, int64_t expires_at,
-                         char out[MERCHANT_TOKEN_SIZE])
+/* The nonce of the one token of key for this expiry: the first NONCE_BYTES of
+ * HMAC-SHA256(key, "bkt1-nonce|" NAME "|" EXPIRY). Returns 0 or -1. */
+static int fixed_nonce(const struct merchant_key *key, const char *expiry,
+                       unsigned char out[NONCE_BYTES])
+{
+    char message[11 + MERCHANT_TOKEN_NAME_MAX + 1 + MERCHANT_TOKEN_EXPIRY_MAX + 1];
+    unsigned char mac[MAC_BYTES];
+    unsigned int mac_len = 0;
+    int n = snprintf(message, sizeof message, "bkt1-nonce|%s|%s", key->name, expiry);
+    int rc = -1;
+    if (n > 0 && (size_t)n < sizeof message &&
+        HMAC(EVP_sha256(), key->key, (int)strlen(key->key), (const unsigned char *)message,
+             (size_t)n, mac, &mac_len) &&
+        mac_len == MAC_BYTES) {
+        memcpy(out, mac, NONCE_BYTES);
+        rc = 0;
+    }
+    OPENSSL_cleanse(mac, sizeof mac);
+    return rc;
+}
+
+/* merchant_token_issue and merchant_token_issue_fixed: a random nonce, or the fixed one. */
+static int issue(const struct merchant_key *key, int64_t expires_at, int fixed,
+                 char out[MERCHANT_TOKEN_SIZE])
 {
     unsigned char nonce_bytes[NONCE_BYTES], mac[MAC_BYTES];
     char nonce[MERCHANT_TOKEN_NONCE_HEX + 1], mac_hex[MERCHANT_TOKEN_MAC_HEX + 1];
@@ -86,7 +108,8 @@ int merchant_token_issue(const struct merchant_key *key, int64_t expires_at,
     int expiry_len = snprintf(expiry, sizeof expiry, "%" PRId64, expires_at);
     if (expiry_len < 1 || expiry_len > MERCHANT_TOKEN_EXPIRY_MAX)
         goto out;
-    if (RAND_bytes(nonce_bytes, (int)sizeof nonce_bytes) != 1)
+    if (fixed ? fixed_nonce(key, expiry, nonce_bytes) != 0
+              : RAND_bytes(nonce_bytes, (int)sizeof nonce_bytes) != 1)
         goto out;
     hex_encode(nonce_bytes, sizeof nonce_bytes, nonce);
     if (token_mac(key->key, key->name, strlen(key->name), expiry, (size_t)expiry_len, nonce, mac) !=
@@ -103,6 +126,18 @@ int merchant_token_issue(const struct merchant_key *key, int64_t expires_at,
 out:
     OPENSSL_cleanse(mac, sizeof mac);
     return rc;
+}
+
+int merchant_token_issue(const struct merchant_key *key, int64_t expires_at,
+                         char out[MERCHANT_TOKEN_SIZE])
+{
+    return issue(key, expires_at, 0, out);
+}
+
+int merchant_token_issue_fixed(const struct merchant_key *key, int64_t expires_at,
+                               char out[MERCHANT_TOKEN_SIZE])
+{
+    return issue(key, expires_at, 1, out);
 }
 
 /* The parts of a token, pointing into it. */

@@ -14,13 +14,17 @@ struct merchant_key;
  *
  * NAME is the API key's name (1-32 of [A-Za-z0-9_.-], so it may contain '.'), EXPIRY the UNIX
  * second it stops working (decimal, no leading zero), NONCE 32 lowercase hex digits (16 random
- * bytes, so every token is new) and MAC 64 lowercase hex digits: HMAC-SHA256 keyed by the API
- * key itself over "bkt1|" NAME "|" EXPIRY "|" NONCE. EXPIRY, NONCE and MAC never contain '.',
- * so the token is split at its last three dots and NAME is what lies between the prefix and
- * them. Nothing is stored: every instance with the same BILLKEY_API_KEYS accepts the token, and
- * removing the key or changing its secret makes it fail. */
+ * bytes, or 16 derived from the key and EXPIRY for getToken's one token per expiry) and MAC 64
+ * lowercase hex digits: HMAC-SHA256 keyed by the API key itself over "bkt1|" NAME "|" EXPIRY
+ * "|" NONCE. EXPIRY, NONCE and MAC never contain '.', so the token is split at its last three
+ * dots and NAME is what lies between the prefix and them. Nothing is stored to check one: every
+ * instance with the same BILLKEY_API_KEYS accepts the token, and removing the key or changing its
+ * secret makes it fail. */
 #define MERCHANT_TOKEN_PREFIX "bkt1."
 #define MERCHANT_TOKEN_LIFETIME_S 1800 /* 30 minutes, like iamport's access tokens */
+/* getToken answers the current token until this little of it is left, then a new one (iamport
+ * extends the same token by 5 minutes instead: an HMAC token cannot change its expiry) */
+#define MERCHANT_TOKEN_RENEW_S 60
 #define MERCHANT_TOKEN_NAME_MAX 32
 #define MERCHANT_TOKEN_EXPIRY_MAX 18 /* digits: far beyond any real UNIX time */
 #define MERCHANT_TOKEN_NONCE_HEX 32
@@ -44,6 +48,12 @@ enum merchant_token_status {
  * invalid, expires_at is out of range, or the random nonce / HMAC failed. */
 int merchant_token_issue(const struct merchant_key *key, int64_t expires_at,
                          char out[MERCHANT_TOKEN_SIZE]);
+
+/* As merchant_token_issue with a nonce derived from the key, its name and expires_at (an HMAC
+ * under the key) instead of a random one: the one token of that key for that expiry, the same
+ * string on every instance, so getToken can answer the same token again as iamport does. */
+int merchant_token_issue_fixed(const struct merchant_key *key, int64_t expires_at,
+                               char out[MERCHANT_TOKEN_SIZE]);
 
 /* Checks `token` (may be NULL) against the configured keys. The parse is strict (bounded
  * lengths, digits and lowercase hex only), the MAC is compared with CRYPTO_memcmp, and only an

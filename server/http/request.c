@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "server/core/percent.h"
 #include "server/core/xalloc.h"
 
 static void kv_free(struct http_kv *kv, size_t n)
@@ -50,6 +51,23 @@ void request_add_header(struct request *req, const char *name, const char *value
 void request_add_query(struct request *req, const char *name, const char *value)
 {
     kv_append(&req->query, &req->query_count, name, value);
+}
+
+/* s percent-decoded (malformed escapes kept); an escape that decodes to NUL ends it there. */
+static char *decode_query_text(const char *s)
+{
+    size_t nul_at = 0;
+    char *out = percent_decode(s, strlen(s), PERCENT_KEEP_MALFORMED, NULL, &nul_at);
+    return out ? out : percent_decode(s, nul_at, PERCENT_KEEP_MALFORMED, NULL, NULL);
+}
+
+void request_add_query_escaped(struct request *req, const char *name, const char *value)
+{
+    char *n = decode_query_text(name);
+    char *v = decode_query_text(value ? value : "");
+    kv_append(&req->query, &req->query_count, n, v);
+    free(n);
+    free(v);
 }
 
 void request_set_body(struct request *req, const char *data, size_t len)

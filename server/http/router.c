@@ -1,10 +1,11 @@
-/* Route lookup: method bitmask + path pattern, telling "no such path" (404) from "wrong method" (405). */
+/* Route lookup on the path as sent: method bitmask + pattern, segments decoded after they are matched; 404, 405, 400. */
 #include "server/http/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/core/percent.h"
 #include "server/core/xalloc.h"
 
 static const struct {
@@ -15,7 +16,28 @@ static const struct {
     {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"}, {HTTP_OPTIONS, "OPTIONS"},
 };
 
-/* Matches `path` against `pattern`. On success fills params (copies) and returns 1. */
+/* The n bytes at s percent-decoded ('+' stays '+', a malformed escape is kept as it is) into a
+ * new string (caller frees). router_match refused "%00" before, so this cannot fail. */
+static char *decode(const char *s, size_t n)
+{
+    char *out = percent_decode(s, n, PERCENT_KEEP_MALFORMED, NULL, NULL);
+    return out ? out : xstrndup(s, n);
+}
+
+/* 1 when the path segment s[0..n) decodes to the literal pattern segment p[0..plen). */
+static int segment_is(const char *p, size_t plen, const char *s, size_t n)
+{
+    if (!memchr(s, '%', n))
+        return plen == n && strncmp(p, s, n) == 0;
+    char *d = decode(s, n);
+    int same = strlen(d) == plen && strncmp(p, d, plen) == 0;
+    free(d);
+    return same;
+}
+
+/* Matches `path` (as sent: percent-escapes intact) against `pattern` segment by segment, so an
+ * escaped '/' ("%2F") stays inside its segment; each segment is decoded only once it is matched.
+ * On success fills params (decoded copies) and returns 1. */
 static int pattern_match(const char *pattern, unsigned flags, const char *path,
                          struct http_kv *params, size_t *param_count)
 {
@@ -24,13 +46,13 @@ static int pattern_match(const char *pattern, unsigned flags, const char *path,
 
     if (flags & ROUTE_PREFIX) {
         size_t plen = strlen(pattern);
-        /* "/static/<star>" matches the prefix "/static/" */
+        /* "/static/<star>" matches the prefix "/static/"; the rest is decoded as a whole */
         if (plen < 2 || strcmp(pattern + plen - 2, "/*") != 0)
             return 0;
         if (strncmp(path, pattern, plen - 1) != 0)
             return 0;
         params[0].name = xstrdup("path");
-        params[0].value = xstrdup(path + plen - 1);
+        params[0].value = decode(path + plen - 1, strlen(path + plen - 1));
         *param_count = 1;
         return 1;
     }
@@ -48,9 +70,9 @@ static int pattern_match(const char *pattern, unsigned flags, const char *path,
             if (slen == 0 || n == HTTP_MAX_PARAMS)
                 goto fail;
             params[n].name = xstrndup(p + 1, plen - 2);
-            params[n].value = xstrndup(s, slen);
+            params[n].value = decode(s, slen);
             n++;
-        } else if (plen != slen || strncmp(p, s, plen) != 0) {
+        } else if (!segment_is(p, plen, s, slen)) {
             goto fail;
         }
         p += plen;
@@ -78,6 +100,9 @@ enum router_result router_match(const struct route *routes, size_t count, struct
     *out = NULL;
     if (!req->path || req->path[0] != '/')
         return ROUTER_NOT_FOUND;
+    /* an escape that decodes to NUL would cut the id short: no route takes it */
+    if (strstr(req->path, "%00"))
+        return ROUTER_BAD_PATH;
 
     for (size_t i = 0; i < count; i++) {
         struct http_kv params[HTTP_MAX_PARAMS];

@@ -361,10 +361,13 @@ void iamport_customer_release(struct iamport_customer *customer);
  * IAMPORT_E_NOT_FOUND with iamport's message. */
 enum iamport_status iamport_get_customer(struct iamport_client *client, const char *customer_uid,
                                          struct iamport_customer *out, struct iamport_error *err);
-/* DELETE /subscribe/customers/{customer_uid}[?reason=]. Returns the deleted customer; not found
- * as for get. Not retried; a timeout after sending is IAMPORT_E_TIMEOUT_UNKNOWN. */
+/* DELETE /subscribe/customers/{customer_uid}[?reason=][&extra[requester]=] (reason and requester
+ * borrowed, NULL: not sent; requester is NaverPay's `customer` or `admin`, iamport's default).
+ * Returns the deleted customer; not found as for get. Not retried; a timeout after sending is
+ * IAMPORT_E_TIMEOUT_UNKNOWN. */
 enum iamport_status iamport_delete_customer(struct iamport_client *client, const char *customer_uid,
-                                            const char *reason, struct iamport_customer *out,
+                                            const char *reason, const char *requester,
+                                            struct iamport_customer *out,
                                             struct iamport_error *err);
 
 #endif

@@ -67,18 +67,33 @@ static enum iamport_status read_customer(cJSON *response, void *out, struct iamp
     return st;
 }
 
-/* GET or DELETE on /subscribe/customers/{customer_uid}[?reason=]. */
+/* "?reason=…&extra%5Brequester%5D=…" with the values given (escaped), "" with none, or NULL when
+ * one cannot be escaped (caller frees). */
+static char *delete_query(const char *reason, const char *requester)
+{
+    char *r = reason ? iamport_escape(reason) : NULL;
+    char *q = requester ? iamport_escape(requester) : NULL;
+    char *suffix = NULL;
+    if ((!reason || r) && (!requester || q))
+        suffix = xasprintf("%s%s%s%s%s%s", r || q ? "?" : "", r ? "reason=" : "", r ? r : "",
+                           r && q ? "&" : "", q ? "extra%5Brequester%5D=" : "", q ? q : "");
+    free(r);
+    free(q);
+    return suffix;
+}
+
+/* GET or DELETE on /subscribe/customers/{customer_uid}[?reason=&extra[requester]=]. */
 static enum iamport_status customer_call(struct iamport_client *c, enum iamport_http_method method,
                                          const char *customer_uid, const char *reason,
-                                         struct iamport_customer *out, struct iamport_error *err)
+                                         const char *requester, struct iamport_customer *out,
+                                         struct iamport_error *err)
 {
-    char *escaped_reason = reason ? iamport_escape(reason) : NULL;
-    char *suffix = escaped_reason ? xasprintf("?reason=%s", escaped_reason) : xstrdup("");
+    char *suffix = delete_query(reason, requester);
     char *path = NULL;
-    enum iamport_status st =
-        iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/", suffix, &path, err);
-    if (st == IAMPORT_OK && reason && !escaped_reason)
-        st = iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "reason cannot be escaped");
+    enum iamport_status st = iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/",
+                                             suffix ? suffix : "", &path, err);
+    if (st == IAMPORT_OK && !suffix)
+        st = iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "reason or requester cannot be escaped");
     if (st == IAMPORT_OK) {
         struct iamport_call call = {
             .method = method,
@@ -90,7 +105,6 @@ static enum iamport_status customer_call(struct iamport_client *c, enum iamport_
     }
     free(path);
     free(suffix);
-    free(escaped_reason);
     return st;
 }
 
@@ -99,14 +113,14 @@ enum iamport_status iamport_get_customer(struct iamport_client *c, const char *c
 {
     struct iamport_error local;
     err = iamport_begin(err, &local, out, sizeof *out);
-    return customer_call(c, IAMPORT_GET, customer_uid, NULL, out, err);
+    return customer_call(c, IAMPORT_GET, customer_uid, NULL, NULL, out, err);
 }
 
 enum iamport_status iamport_delete_customer(struct iamport_client *c, const char *customer_uid,
-                                            const char *reason, struct iamport_customer *out,
-                                            struct iamport_error *err)
+                                            const char *reason, const char *requester,
+                                            struct iamport_customer *out, struct iamport_error *err)
 {
     struct iamport_error local;
     err = iamport_begin(err, &local, out, sizeof *out);
-    return customer_call(c, IAMPORT_DELETE, customer_uid, reason, out, err);
+    return customer_call(c, IAMPORT_DELETE, customer_uid, reason, requester, out, err);
 }

@@ -911,7 +911,7 @@ START_TEST(delete_customer_timeout_is_unknown_and_not_retried)
     struct iamport_customer cu;
     struct iamport_error err;
     add_fault("DELETE", "/subscribe/customers/" CUSTOMER, "hang", 1, 1200, true);
-    ck_assert_int_eq(iamport_delete_customer(c, CUSTOMER, NULL, &cu, &err),
+    ck_assert_int_eq(iamport_delete_customer(c, CUSTOMER, NULL, NULL, &cu, &err),
                      IAMPORT_E_TIMEOUT_UNKNOWN);
     ck_assert_int_eq(wait_for_requests("DELETE", "/subscribe/customers/" CUSTOMER, 1, 5000), 1);
     testlib_sleep_ms(300);
@@ -1192,7 +1192,7 @@ static void check_customer_not_found(int http_status, int code)
     assert_error(iamport_get_customer(client, "cu_ghost", &cu, &err), &err, IAMPORT_E_NOT_FOUND,
                  http_status, code, message);
     ck_assert_ptr_null(cu.customer_uid);
-    assert_error(iamport_delete_customer(client, "cu_ghost", "해지", &cu, &err), &err,
+    assert_error(iamport_delete_customer(client, "cu_ghost", "해지", NULL, &cu, &err), &err,
                  IAMPORT_E_NOT_FOUND, http_status, code, message);
 }
 
@@ -1427,7 +1427,8 @@ START_TEST(customer_get_and_delete)
     ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cu.raw, "customer_name")));
     iamport_customer_release(&cu);
     ck_assert_ptr_null(cu.raw);
-    ck_assert_int_eq(iamport_delete_customer(client, CUSTOMER, "해지 요청", &cu, &err), IAMPORT_OK);
+    ck_assert_int_eq(iamport_delete_customer(client, CUSTOMER, "해지 요청", "customer", &cu, &err),
+                     IAMPORT_OK);
     ck_assert_str_eq(cu.customer_uid, CUSTOMER);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cu.raw, "customer_uid")),
                      CUSTOMER);
@@ -1436,6 +1437,10 @@ START_TEST(customer_get_and_delete)
     ck_assert_str_eq(
         cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "query"), "reason")),
         "해지 요청");
+    /* NaverPay's requester goes as iamport's bracket parameter extra[requester] */
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "query"),
+                                                              "extra[requester]")),
+                     "customer");
     cJSON_Delete(entry);
     ck_assert_int_eq(iamport_get_customer(client, CUSTOMER, &cu, &err), IAMPORT_E_NOT_FOUND);
 }
@@ -1468,7 +1473,7 @@ START_TEST(invalid_arguments_send_nothing)
         ck_assert_int_eq(iamport_get_prepared(client, id, &pr, &err), IAMPORT_E_INVALID_ARGUMENT);
         ck_assert_int_eq(iamport_prepare(client, id, 100, &pr, &err), IAMPORT_E_INVALID_ARGUMENT);
         ck_assert_int_eq(iamport_get_customer(client, id, &cu, &err), IAMPORT_E_INVALID_ARGUMENT);
-        ck_assert_int_eq(iamport_delete_customer(client, id, NULL, &cu, &err),
+        ck_assert_int_eq(iamport_delete_customer(client, id, NULL, NULL, &cu, &err),
                          IAMPORT_E_INVALID_ARGUMENT);
         ck_assert_int_eq(iamport_get_schedule(client, id, &s, &err), IAMPORT_E_INVALID_ARGUMENT);
         ck_assert_int_eq(iamport_unschedule(client, id, NULL, 0, &list, &err),
@@ -1557,7 +1562,7 @@ START_TEST(invalid_arguments_send_nothing)
     char *long_reason = xmalloc(20000);
     memset(long_reason, 'r', 19999);
     long_reason[19999] = '\0';
-    ck_assert_int_eq(iamport_delete_customer(client, "c", long_reason, &cu, &err),
+    ck_assert_int_eq(iamport_delete_customer(client, "c", long_reason, NULL, &cu, &err),
                      IAMPORT_E_INVALID_ARGUMENT);
 
     /* err may be NULL */

@@ -8,6 +8,7 @@
 #include "server/http/merchant_auth.h"
 #include "server/http/merchant_token.h"
 #include "tests/lib/billkeyd_proc.h"
+#include "tests/lib/db_test.h"
 #include "tests/lib/http_client.h"
 #include "tests/lib/testlib.h"
 
@@ -92,7 +93,9 @@ static char *token_from(const struct http_client_response *r)
     char want[64];
     snprintf(want, sizeof want, "\"now\":%.0f,", now->valuedouble);
     ck_assert_msg(strstr(r->body, want) != NULL, "%s", r->body);
-    ck_assert_double_eq(expired_at->valuedouble, now->valuedouble + MERCHANT_TOKEN_LIFETIME_S);
+    /* the key's current token: more than its last minute left, at most its 30 minutes */
+    ck_assert(expired_at->valuedouble > now->valuedouble + MERCHANT_TOKEN_RENEW_S);
+    ck_assert(expired_at->valuedouble <= now->valuedouble + MERCHANT_TOKEN_LIFETIME_S);
     int64_t real = clock_now_s(NULL);
     ck_assert(now->valuedouble >= (double)(real - 60) && now->valuedouble <= (double)real + 1);
     /* one piece: a Content-Length, no chunking */
@@ -165,9 +168,10 @@ START_TEST(get_token_in_json_and_form)
     http_client_response_release(&r);
     ck_assert_int_eq(strncmp(form_token, "bkt1.shop.v2.", 13), 0);
 
-    /* a new token leaves the earlier one valid */
+    /* as iamport: the same token again until its last minute (get_token_renews_in_its_last_
+     * minute) */
     char *again = get_token(&p, "shop", SHOP_KEY);
-    ck_assert_str_ne(again, json_token);
+    ck_assert_str_eq(again, json_token);
     expect_every_form(&p, json_token, 200);
     expect_every_form(&p, again, 200);
     expect_every_form(&p, form_token, 200);
@@ -299,11 +303,83 @@ START_TEST(a_second_instance_accepts_the_first_ones_token)
     char *from_b = get_token(&b, "shop.v2", DOTTED_KEY);
     expect_every_form(&b, from_a, 200);
     expect_every_form(&a, from_b, 200);
+    /* and answers the same token for the same key */
+    char *shop_from_b = get_token(&b, "shop", SHOP_KEY);
+    ck_assert_str_eq(shop_from_b, from_a);
+    free(shop_from_b);
     stop(&b, from_a);
     stop(&a, from_b);
     free(from_a);
     free(from_b);
     free(db);
+}
+END_TEST
+
+/* Sets the stored expiry of key_name's token to `left` seconds from now (database clock). */
+static void set_token_left(const char *db, const char *key_name, int left)
+{
+    PGconn *pg = db_test_connect(db);
+    char *sql = xasprintf("UPDATE merchant_token_expiry SET expires_at = extract(epoch FROM "
+                          "now())::bigint + %d WHERE key_name = $1 RETURNING 1",
+                          left);
+    char *one = db_test_query(pg, sql, key_name);
+    ck_assert_str_eq(one, "1");
+    free(one);
+    free(sql);
+    PQfinish(pg);
+}
+
+/* getToken's answer for shop: the token, *expired_at and *now. Caller frees. */
+static char *shop_token(const struct billkeyd_proc *p, double *expired_at, double *now)
+{
+    struct http_client_response r;
+    get_token_call(p, "{\"imp_key\":\"shop\",\"imp_secret\":\"" SHOP_KEY "\"}", 0, &r);
+    char *token = token_from(&r);
+    *expired_at = cJSON_GetObjectItem(http_client_body_response(&r), "expired_at")->valuedouble;
+    *now = cJSON_GetObjectItem(http_client_body_response(&r), "now")->valuedouble;
+    http_client_response_release(&r);
+    return token;
+}
+
+/* Asserts that getToken answers token with expired_at again. */
+static void expect_same_again(const struct billkeyd_proc *p, const char *token, double expired_at)
+{
+    double again_at, again_now;
+    char *again = shop_token(p, &again_at, &again_now);
+    ck_assert_str_eq(again, token);
+    ck_assert(again_at == expired_at);
+    free(again);
+}
+
+/* iamport answers the same token with the same expiry until its last minute; then billkey
+ * answers a new 30-minute token (iamport extends the same one: a token that carries its expiry
+ * cannot be extended), and the earlier one works until it expires. */
+START_TEST(get_token_renews_in_its_last_minute)
+{
+    struct billkeyd_proc p;
+    char *db = start_fresh(&p, "mauth_renew", SHOP_ONLY);
+    double expired_at, now;
+    char *first = shop_token(&p, &expired_at, &now);
+    expect_same_again(&p, first, expired_at);
+
+    /* two minutes left: still the current token, with its own expiry */
+    set_token_left(db, "shop", 120);
+    char *current = shop_token(&p, &expired_at, &now);
+    ck_assert_str_ne(current, first);
+    ck_assert(expired_at > now + 60 && expired_at <= now + 121);
+    expect_same_again(&p, current, expired_at);
+
+    /* its last minute: a new one for 30 minutes; the old one still works */
+    set_token_left(db, "shop", 50);
+    char *renewed = shop_token(&p, &expired_at, &now);
+    ck_assert_str_ne(renewed, current);
+    ck_assert(expired_at == now + MERCHANT_TOKEN_LIFETIME_S);
+    expect_every_form(&p, current, 200);
+    expect_every_form(&p, renewed, 200);
+    finish(&p, db, renewed);
+    free(renewed);
+    free(current);
+    free(first);
 }
 END_TEST
 
@@ -318,6 +394,7 @@ static Suite *suite_merchant_auth_api(void)
     tcase_add_test(tc, unknown_and_expired_tokens_are_refused);
     tcase_add_test(tc, removed_keys_lose_their_tokens);
     tcase_add_test(tc, a_second_instance_accepts_the_first_ones_token);
+    tcase_add_test(tc, get_token_renews_in_its_last_minute);
     suite_add_tcase(s, tc);
     return s;
 }

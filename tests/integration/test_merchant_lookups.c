@@ -479,6 +479,13 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
         fx_sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule*", &unschedule_at), 1);
     ck_assert_int_eq(fx_sandbox_requests(&fx, "DELETE", "/subscribe/customers/*", &delete_at), 1);
     ck_assert_int_lt(unschedule_at, delete_at);
+    /* reason and NaverPay's requester reach iamport as its query parameters */
+    cJSON *log = sandbox_ctl(&fx.sandbox, "GET", "/__sandbox/requests", NULL);
+    const cJSON *query = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(log, "requests"), delete_at), "query");
+    ck_assert_str_eq(fx_str(query, "reason"), "해지");
+    ck_assert_str_eq(fx_str(query, "extra[requester]"), "customer");
+    cJSON_Delete(log);
     char *status = key_status(&fx, k.customer_uid);
     ck_assert_str_eq(status, "deleted");
     free(status);
@@ -503,6 +510,14 @@ START_TEST(deleting_a_key_unschedules_first_then_deletes_everywhere)
     ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule*", NULL), 1);
     free(msg);
     free(path);
+
+    /* a requester other than customer or admin is refused before anything is sent */
+    path = xasprintf("/subscribe/customers/%s?extra[requester]=shop", bare.customer_uid);
+    expect_call(&fx, "DELETE", path, NULL, 200, 1,
+                "extra[requester]: customer 또는 admin 이어야 합니다.");
+    free(path);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/subscribe/payments/unschedule*", NULL), 1);
+    ck_assert_int_eq(fx_sandbox_requests(&fx, "DELETE", "/subscribe/customers/*", NULL), 1);
 
     /* nothing pending is fine; a failing unschedule keeps the key */
     fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/subscribe/payments/unschedule\","

@@ -218,8 +218,8 @@ START_TEST(counters_move_by_exactly_what_a_registration_and_a_charge_did)
     ck_assert(value_of(after, "billkey_db_pool_connections_in_use") == 0);
     ck_assert(value_of(after, "billkey_db_pool_waiting") == 0);
     ck_assert(value_of(after, "billkey_backlog_up") == 1);
-    ck_assert(value_of(after, "billkey_pending_registrations") == 0);
-    ck_assert(value_of(after, "billkey_unsettled_charges") == 0);
+    ck_assert(value_of(after, "billkey_backlog_pending{kind=\"registration\"}") == 0);
+    ck_assert(value_of(after, "billkey_backlog_pending{kind=\"charge\"}") == 0);
 
     /* no id anywhere: not in the scrape, not in the access log */
     const char *ids[] = {mu, cu, w.imp_uid, again_imp, "metrics_again_1"};
@@ -346,9 +346,19 @@ START_TEST(backlog_gauges_come_from_the_database)
         NULL));
     char *text = scrape(&fx);
     ck_assert(value_of(text, "billkey_backlog_up") == 1);
-    ck_assert(value_of(text, "billkey_pending_registrations") == 1);
-    ck_assert(value_of(text, "billkey_unsettled_charges") == 1);
-    ck_assert(value_of(text, "billkey_overdue_schedules") == 1);
+    /* pending: waiting for an outcome, whatever the age; overdue: past the reconciler's grace
+     * (registrations 30 min, charges 120 s, schedules 300 s by default) */
+    ck_assert(value_of(text, "billkey_backlog_pending{kind=\"registration\"}") == 1);
+    ck_assert(value_of(text, "billkey_backlog_overdue{kind=\"registration\"}") == 0);
+    ck_assert(value_of(text, "billkey_backlog_pending{kind=\"refund\"}") == 0);
+    ck_assert(value_of(text, "billkey_backlog_pending{kind=\"charge\"}") == 1);
+    ck_assert(value_of(text, "billkey_backlog_overdue{kind=\"charge\"}") == 0);
+    ck_assert(value_of(text, "billkey_backlog_pending{kind=\"schedule\"}") == 1);
+    ck_assert(value_of(text, "billkey_backlog_overdue{kind=\"schedule\"}") == 1);
+    ck_assert(value_of(text, "billkey_backlog_pending{kind=\"webhook\"}") == 1);
+    ck_assert(value_of(text, "billkey_backlog_overdue{kind=\"webhook\"}") == 0);
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE billkey_backlog_pending gauge\n"));
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE billkey_backlog_overdue gauge\n"));
     double lag = value_of(text, "billkey_webhook_lag_seconds");
     ck_assert_msg(lag >= 90, "webhook lag %g", lag);
     ck_assert_ptr_nonnull(strstr(text, "# TYPE billkey_webhook_lag_seconds gauge\n"));

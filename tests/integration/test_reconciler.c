@@ -77,36 +77,168 @@ START_TEST(a_registration_iamport_never_saw_expires_with_one_audit_row)
 }
 END_TEST
 
+/* A tampered window: an issue-only kakaopay checkout (window amount 0) whose browser makes the
+ * window charge 5000 won, so the money must go back; the next `cancel_failures` cancels at iamport
+ * fail. Returns the checkout (caller deletes); *w filled (caller releases), *rp the request_pay
+ * sent (caller deletes). */
+static cJSON *tampered_window(const struct fx *fx, int cancel_failures, struct fx_window *w,
+                              cJSON **rp)
+{
+    cJSON *co = fx_checkout_plan(fx, "kakaopay", 9900, 0);
+    *rp = cJSON_Duplicate(fx_request_pay(co), 1);
+    cJSON_ReplaceItemInObjectCaseSensitive(*rp, "amount", cJSON_CreateNumber(5000));
+    char *fault = xasprintf("{\"method\":\"POST\",\"path\":\"/payments/cancel\","
+                            "\"kind\":\"http500\",\"count\":%d}",
+                            cancel_failures);
+    fx_fault(fx, fault);
+    free(fault);
+    fx_window_submit(fx, *rp, 0, 0, w);
+    ck_assert(w->success);
+    return co;
+}
+
+/* Waits until registration mu is tampered, then asserts the reconciler gave the 5000 won back
+ * and no key was recorded. */
+static void expect_refunded_by_reconciler(const struct fx *fx, const char *mu)
+{
+    const char *p[] = {mu, NULL};
+    fx_wait_int(fx,
+                "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND status = "
+                "'tampered'",
+                p, 1, WAIT_MS);
+    ck_assert_int_eq(fx_sql_int(fx,
+                                "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = "
+                                "'issue' AND status = 'cancelled' AND amount = 5000",
+                                p),
+                     1);
+    ck_assert_int_eq(fx_audit_count(fx, "reconciler", "payment.cancelled", mu), 1);
+    ck_assert_int_eq(fx_audit_count(fx, "reconciler", "registration.tampered", mu), 1);
+    ck_assert_int_eq(fx_count(fx, "SELECT count(*) FROM billing_keys"), 0);
+}
+
 START_TEST(a_refund_that_failed_is_retried_until_iamport_confirms_it)
 {
     const char *env[] = {FAST_RECONCILER("2"), NULL};
     struct fx fx;
     struct fx_window w;
+    cJSON *rp = NULL;
     fx_start(&fx, env);
-    cJSON *co = fx_checkout_plan(&fx, "kakaopay", 9900, 0); /* issue-only: window amount 0 */
-    const char *p[] = {fx_str(co, "merchant_uid"), NULL};
-    /* the browser makes the window charge 5000 won: tampered, and the money must go back */
-    cJSON *rp = cJSON_Duplicate(fx_request_pay(co), 1);
-    cJSON_ReplaceItemInObjectCaseSensitive(rp, "amount", cJSON_CreateNumber(5000));
-    fx_fault(&fx, "{\"method\":\"POST\",\"path\":\"/payments/cancel\",\"kind\":\"http500\","
-                  "\"count\":2}");
-    fx_window_submit(&fx, rp, 0, 0, &w);
-    ck_assert(w.success);
+    cJSON *co = tampered_window(&fx, 2, &w, &rp);
 
     /* two cancels fail; the registration stays pending until the third is confirmed */
-    fx_wait_int(&fx,
-                "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND status = "
-                "'tampered'",
-                p, 1, WAIT_MS);
+    expect_refunded_by_reconciler(&fx, fx_str(co, "merchant_uid"));
     ck_assert_int_eq(fx_sandbox_requests(&fx, "POST", "/payments/cancel", NULL), 3);
+    fx_window_release(&w);
+    cJSON_Delete(rp);
+    cJSON_Delete(co);
+    fx_stop(&fx);
+}
+END_TEST
+
+#define METRICS_TOKEN "metrics_token_0123456789abcdef"
+
+/* /readyz's backlog.<key>; -1 when it is not there. */
+static long long readyz_backlog(const struct fx *fx, const char *key)
+{
+    struct http_client_response r;
+    char *url = fx_url(fx, NULL, "/readyz");
+    http_client_json("GET", url, NULL, NULL, &r);
+    free(url);
+    ck_assert_int_eq(r.status, 200);
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "backlog"), key);
+    long long n = cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+    http_client_response_release(&r);
+    return n;
+}
+
+/* The value of one series of GET /metrics (name and labels as rendered); -1 when absent. */
+static double metric(const struct fx *fx, const char *series)
+{
+    struct http_client_response r;
+    char *url = fx_url(fx, NULL, "/metrics");
+    http_client_get(url, METRICS_TOKEN, &r);
+    free(url);
+    ck_assert_int_eq(r.status, 200);
+    char *needle = xasprintf("\n%s ", series);
+    const char *at = strstr(r.body, needle);
+    double v = at ? strtod(at + strlen(needle), NULL) : -1;
+    free(needle);
+    http_client_response_release(&r);
+    return v;
+}
+
+/* Waits until the sandbox has seen at least n POST /payments/cancel. */
+static void wait_cancels(const struct fx *fx, int n)
+{
+    for (int waited = 0; fx_sandbox_requests(fx, "POST", "/payments/cancel", NULL) < n;
+         waited += 50) {
+        ck_assert_msg(waited < WAIT_MS, "fewer than %d cancels reached the sandbox", n);
+        testlib_sleep_ms(50);
+    }
+}
+
+/* A tampered payment whose cancel failed is money iamport holds for the customer: it is counted
+ * as a refund of its own and retried from the reconciler's next pass, long before the
+ * registration grace (an hour here); once iamport answers it is refunded once and the count
+ * goes back to 0. */
+/* registration.refund_due audit rows of registration mu, whoever wrote them. */
+static long long refund_due_rows(const struct fx *fx, const char *mu)
+{
+    const char *p[] = {mu, NULL};
+    return fx_sql_int(fx,
+                      "SELECT count(*) FROM audit_events WHERE action = 'registration.refund_due' "
+                      "AND subject = $1",
+                      p);
+}
+
+START_TEST(a_failed_refund_is_counted_and_retried_before_the_registration_grace)
+{
+    const char *env[] = {FAST_RECONCILER("3600"), "METRICS_TOKEN=" METRICS_TOKEN, NULL};
+    struct fx fx;
+    struct fx_window w;
+    struct http_client_response r;
+    cJSON *rp = NULL;
+    fx_start(&fx, env);
+    /* no webhook: only the callback and then the reconciler look at it */
+    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/config", "{\"webhook_url\":null}"));
+    cJSON *co = tampered_window(&fx, 1000, &w, &rp);
+    const char *p[] = {fx_str(co, "merchant_uid"), NULL};
+    ck_assert_int_eq(readyz_backlog(&fx, "refunds_pending"), 0);
+
+    /* the callback finds the payment tampered and cannot give the money back */
+    fx_complete(&fx, NULL, w.imp_uid, p[0], &r);
+    ck_assert_int_eq(r.status, 502);
+    http_client_response_release(&r);
     ck_assert_int_eq(fx_sql_int(&fx,
-                                "SELECT count(*) FROM payments WHERE merchant_uid = $1 AND kind = "
-                                "'issue' AND status = 'cancelled' AND amount = 5000",
+                                "SELECT count(*) FROM registrations r JOIN registrations_pending "
+                                "q USING (merchant_uid) WHERE r.merchant_uid = $1 AND "
+                                "r.status = 'pending' AND q.refund_due_at IS NOT NULL",
                                 p),
                      1);
-    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "payment.cancelled", p[0]), 1);
-    ck_assert_int_eq(fx_audit_count(&fx, "reconciler", "registration.tampered", p[0]), 1);
-    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
+    ck_assert_int_eq(refund_due_rows(&fx, p[0]), 1);
+    ck_assert_int_eq(readyz_backlog(&fx, "refunds_pending"), 1);
+    ck_assert_int_eq(readyz_backlog(&fx, "pending_registrations"), 0);
+    ck_assert(metric(&fx, "billkey_backlog_pending{kind=\"refund\"}") == 1);
+    ck_assert(metric(&fx, "billkey_backlog_overdue{kind=\"refund\"}") == 1);
+    ck_assert(metric(&fx, "billkey_backlog_pending{kind=\"registration\"}") == 0);
+
+    /* the reconciler tries again on its next passes (the grace is an hour), still failing */
+    wait_cancels(&fx, 3);
+    ck_assert_int_eq(readyz_backlog(&fx, "refunds_pending"), 1);
+    ck_assert_int_eq(refund_due_rows(&fx, p[0]), 1);
+
+    /* iamport answers again: refunded once, by the reconciler */
+    cJSON_Delete(sandbox_ctl(&fx.sandbox, "DELETE", "/__sandbox/faults", NULL));
+    expect_refunded_by_reconciler(&fx, p[0]);
+    struct fx_ledger l;
+    fx_ledger(&fx, p[0], &l);
+    ck_assert_int_eq(l.count, 1);
+    ck_assert_int_eq(l.cancels, 1);
+    ck_assert_int_eq(l.cancelled, 5000);
+    fx_ledger_release(&l);
+    ck_assert_int_eq(readyz_backlog(&fx, "refunds_pending"), 0);
+    ck_assert(metric(&fx, "billkey_backlog_pending{kind=\"refund\"}") == 0);
+    ck_assert(metric(&fx, "billkey_backlog_overdue{kind=\"refund\"}") == 0);
     fx_window_release(&w);
     cJSON_Delete(rp);
     cJSON_Delete(co);
@@ -282,6 +414,7 @@ START_TEST(readyz_counts_the_backlog_past_its_grace)
     ck_assert_int_eq(cJSON_GetObjectItem(b, "unsettled_charges")->valueint, 0);
     ck_assert_int_eq(cJSON_GetObjectItem(b, "overdue_schedules")->valueint, 0);
     ck_assert_int_eq(cJSON_GetObjectItem(b, "webhook_events")->valueint, 1);
+    ck_assert_int_eq(cJSON_GetObjectItem(b, "refunds_pending")->valueint, 0);
     http_client_response_release(&r);
     free(url);
     /* disabled: nothing was touched */
@@ -305,6 +438,7 @@ static Suite *suite_reconciler(void)
     tcase_add_test(tc, two_instances_reconcile_each_item_once);
     tcase_add_test(tc, readyz_counts_the_backlog_past_its_grace);
     tcase_add_test(tc, expired_idempotency_answers_are_deleted);
+    tcase_add_test(tc, a_failed_refund_is_counted_and_retried_before_the_registration_grace);
     suite_add_tcase(s, tc);
     return s;
 }

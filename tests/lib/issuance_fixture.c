@@ -330,6 +330,10 @@ void fx_ledger(const struct fx *fx, const char *merchant_uid, struct fx_ledger *
             (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(entry, "amount"));
         const char *status = fx_str(entry, "status");
         out->status = status ? xstrdup(status) : NULL;
+        const cJSON *cancels = cJSON_GetObjectItemCaseSensitive(entry, "cancels");
+        const cJSON *cancelled = cJSON_GetObjectItemCaseSensitive(entry, "cancelled");
+        out->cancels = cJSON_IsNumber(cancels) ? (long long)cancels->valuedouble : 0;
+        out->cancelled = cJSON_IsNumber(cancelled) ? (long long)cancelled->valuedouble : 0;
     }
     cJSON_Delete(ledger);
 }

@@ -116,7 +116,9 @@ struct fx_ledger {
     long long amount;
     char *status;
     long long total_paid;
-    int merchant_uids; /* number of merchant_uids in the ledger */
+    int merchant_uids;   /* number of merchant_uids in the ledger */
+    long long cancels;   /* successful cancels of merchant_uid (API or console) */
+    long long cancelled; /* won they gave back */
 };
 void fx_ledger(const struct fx *fx, const char *merchant_uid, struct fx_ledger *out);
 void fx_ledger_release(struct fx_ledger *l);

@@ -612,6 +612,8 @@ START_TEST(unknown_paths_under_iamport_routes_use_the_envelope)
         {"GET", "/iamport/findAll/x", 404,
          "요청하신 API를 찾을 수 없습니다: GET /iamport/findAll/x"},
         {"DELETE", "/iamport", 405, "Method Not Allowed: '/iamport' accepts POST"},
+        /* an escape that decodes to NUL cannot be an id: 400, as the sandbox answers */
+        {"POST", "/iamport/a%00b", 400, "요청 경로를 해석할 수 없습니다: '/iamport/a%00b'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct request req;
@@ -631,6 +633,7 @@ START_TEST(unknown_paths_under_iamport_routes_use_the_envelope)
         request_release(&req);
     }
     expect_reply("GET", "/iamportish", NULL, NULL, 404, "not_found"); /* another first segment */
+    expect_reply("GET", "/nope%00", NULL, NULL, 400, "bad_path");
 }
 END_TEST
 

@@ -148,6 +148,34 @@ START_TEST(a_new_token_leaves_earlier_ones_valid)
 }
 END_TEST
 
+/* getToken's token: one per key and expiry, the same string on every call and instance, and a
+ * token like any other to check. */
+START_TEST(a_fixed_token_is_one_per_key_and_expiry)
+{
+    char a[MERCHANT_TOKEN_SIZE], b[MERCHANT_TOKEN_SIZE], other[MERCHANT_TOKEN_SIZE];
+    ck_assert_int_eq(merchant_token_issue_fixed(&keys[0], EXPIRY, a), 0);
+    ck_assert_int_eq(merchant_token_issue_fixed(&keys[0], EXPIRY, b), 0);
+    ck_assert_str_eq(a, b);
+    expect(a, MERCHANT_TOKEN_OK);
+    ck_assert_int_eq(merchant_token_issue_fixed(&keys[0], EXPIRY + 1, other), 0);
+    ck_assert_str_ne(a, other);
+    expect(other, MERCHANT_TOKEN_OK);
+    /* another key, the same key under a new secret: another token, and a's MAC fails there */
+    ck_assert_int_eq(merchant_token_issue_fixed(&keys[1], EXPIRY, other), 0);
+    ck_assert_str_ne(a, other);
+    struct merchant_key rotated = {(char *)"shop", (char *)"shop_key_rotated_0123456789"};
+    ck_assert_int_eq(merchant_token_issue_fixed(&rotated, EXPIRY, other), 0);
+    ck_assert_str_ne(a, other);
+    const char *name;
+    ck_assert_int_eq(verify_at(&rotated, 1, a, NOW, &name), MERCHANT_TOKEN_BAD_MAC);
+    /* the nonce is not the random one's: a random token for the same expiry differs */
+    issue(0, other);
+    ck_assert_str_ne(a, other);
+    ck_assert_int_eq(merchant_token_issue_fixed(&keys[0], -1, other), -1);
+    ck_assert_str_eq(other, "");
+}
+END_TEST
+
 START_TEST(names_with_dots_are_unambiguous)
 {
     char token[MERCHANT_TOKEN_SIZE];
@@ -278,6 +306,7 @@ static Suite *suite_merchant_token(void)
     tcase_add_test(tc, removed_and_rotated_keys_refuse_old_tokens);
     tcase_add_test(tc, a_new_token_leaves_earlier_ones_valid);
     tcase_add_test(tc, names_with_dots_are_unambiguous);
+    tcase_add_test(tc, a_fixed_token_is_one_per_key_and_expiry);
     tcase_add_test(tc, garbage_is_malformed);
     tcase_add_test(tc, oversized_inputs_are_refused_unread);
     tcase_add_test(tc, issue_refuses_what_it_cannot_encode);

@@ -123,6 +123,21 @@ START_TEST(a_gauge_renders_its_value)
 }
 END_TEST
 
+START_TEST(a_labelled_gauge_renders_one_line_per_value)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    static const char *const kinds[] = {"refund", "we\"ird"};
+    static const double values[] = {1, 0};
+    metrics_render_gauges(out, "t_backlog", "Backlog.", "kind", kinds, values, 2);
+    fclose(out);
+    ck_assert_str_eq(text, "# HELP t_backlog Backlog.\n# TYPE t_backlog gauge\n"
+                           "t_backlog{kind=\"refund\"} 1\nt_backlog{kind=\"we\\\"ird\"} 0\n");
+    free(text);
+}
+END_TEST
+
 static struct metrics_family concurrent =
     METRICS_COUNTER("t_concurrent_total", "Concurrent.", 1, "k");
 
@@ -182,6 +197,7 @@ static Suite *suite_metrics_render(void)
     tcase_add_test(tc, histogram_buckets_are_cumulative_up_to_inf_with_sum_and_count);
     tcase_add_test(tc, a_histogram_without_labels_puts_le_alone);
     tcase_add_test(tc, a_gauge_renders_its_value);
+    tcase_add_test(tc, a_labelled_gauge_renders_one_line_per_value);
     tcase_add_test(tc, concurrent_adds_lose_nothing);
     tcase_add_test(tc, a_full_table_drops_new_label_sets_and_counts_them);
     suite_add_tcase(s, tc);

@@ -142,6 +142,71 @@ START_TEST(prefix_routes_capture_the_rest)
 }
 END_TEST
 
+/* The path is matched as sent: an escaped '/' stays inside its segment and each segment is
+ * decoded only once it is matched ('+' stays '+', a malformed escape is kept). */
+START_TEST(an_escaped_slash_stays_inside_its_segment)
+{
+    static const struct {
+        const char *path, *route, *name, *value;
+    } cases[] = {
+        {"/subscribe/customers/a%2Fb", "customer", "customer_uid", "a/b"},
+        {"/subscribe/customers/a%2fb%3Fc+d", "customer", "customer_uid", "a/b?c+d"},
+        {"/subscribe/customers/%ED%95%9C%EA%B8%80", "customer", "customer_uid", "한글"},
+        {"/subscribe/customers/100%", "customer", "customer_uid", "100%"},
+        {"/schedules/m%2F1/items/7", "two-params", "merchant_uid", "m/1"},
+        /* a literal segment written with escapes is still that segment */
+        {"/schedules/m-1/it%65ms/7", "two-params", "n", "7"},
+        {"/static/css%2Fapp.css", "static", "path", "css/app.css"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct request req;
+        const struct route *r;
+        char allow[96];
+        ck_assert_msg(match("GET", cases[i].path, &req, &r, allow) == ROUTER_MATCH, "%s",
+                      cases[i].path);
+        ck_assert_str_eq(r->name, cases[i].route);
+        ck_assert_str_eq(request_param(&req, cases[i].name), cases[i].value);
+        request_release(&req);
+    }
+}
+END_TEST
+
+/* What used to be decoded first and then routed elsewhere now finds no route, or its own. */
+START_TEST(an_escaped_slash_never_makes_more_segments)
+{
+    static const char *const not_found[] = {
+        "/payments%2Fcomplete",         /* not POST /payments/complete */
+        "/subscribe/customers/a%2Fb/c", /* three segments after /customers: no route */
+        "/schedules/m%2Fitems%2F7",     /* not the two-parameter route */
+        "/healthz%2F",
+    };
+    for (size_t i = 0; i < sizeof not_found / sizeof not_found[0]; i++) {
+        struct request req;
+        const struct route *r;
+        char allow[96];
+        ck_assert_msg(match("POST", not_found[i], &req, &r, allow) == ROUTER_NOT_FOUND, "%s",
+                      not_found[i]);
+        ck_assert_ptr_null(r);
+        request_release(&req);
+    }
+}
+END_TEST
+
+START_TEST(an_escape_decoding_to_nul_is_a_bad_path)
+{
+    static const char *const bad[] = {"/subscribe/customers/a%00b", "/healthz%00", "/nowhere/%00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct request req;
+        const struct route *r;
+        char allow[96];
+        ck_assert_int_eq(match("GET", bad[i], &req, &r, allow), ROUTER_BAD_PATH);
+        ck_assert_ptr_null(r);
+        ck_assert_uint_eq(req.param_count, 0);
+        request_release(&req);
+    }
+}
+END_TEST
+
 static Suite *suite_router(void)
 {
     Suite *s = suite_create("router");
@@ -152,6 +217,9 @@ static Suite *suite_router(void)
     tcase_add_test(tc, wrong_method_is_405_with_allow);
     tcase_add_test(tc, head_matches_get_routes);
     tcase_add_test(tc, prefix_routes_capture_the_rest);
+    tcase_add_test(tc, an_escaped_slash_stays_inside_its_segment);
+    tcase_add_test(tc, an_escaped_slash_never_makes_more_segments);
+    tcase_add_test(tc, an_escape_decoding_to_nul_is_a_bad_path);
     suite_add_tcase(s, tc);
     return s;
 }
