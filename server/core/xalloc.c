@@ -100,20 +100,18 @@ char *xasprintf(const char *fmt, ...)
 
 /* cJSON allocates a node, a key and a value for every member it parses and frees them all
  * again soon after (an iamport Payment has ~60 members): more small blocks than glibc's
- * per-thread cache keeps, so most went through its slow paths. Each thread keeps its own lists
+ * per-thread cache keeps, so most went through its slow paths. Each thread keeps its own stacks
  * of freed small blocks for cJSON, by glibc's usable size, and takes from them first. The
- * blocks are ordinary malloc blocks: cJSON_free, free and realloc all accept them. */
+ * blocks are ordinary malloc blocks: cJSON_free, free and realloc all accept them. The stacks
+ * hold the pointers (nothing is written into a cached block), so under ASan a whole cached block
+ * stays poisoned and LeakSanitizer still sees every block from the thread's own storage. */
 #define JSON_CACHE_CLASSES 4
 #define JSON_CACHE_PER_CLASS 96
 
 static const size_t json_class_size[JSON_CACHE_CLASSES] = {24, 40, 56, 72};
 
-struct json_block {
-    struct json_block *next;
-};
-
 struct json_cache {
-    struct json_block *head[JSON_CACHE_CLASSES];
+    void *block[JSON_CACHE_CLASSES][JSON_CACHE_PER_CLASS];
     unsigned count[JSON_CACHE_CLASSES];
     int registered; /* json_cache_key set for this thread: drained at its exit */
 };
@@ -127,13 +125,11 @@ static void json_cache_drain(void *arg)
 {
     struct json_cache *cache = arg;
     for (size_t c = 0; c < JSON_CACHE_CLASSES; c++) {
-        while (cache->head[c]) {
-            struct json_block *b = cache->head[c];
+        while (cache->count[c] > 0) {
+            void *b = cache->block[c][--cache->count[c]];
             JSON_BLOCK_UNPOISON(b, json_class_size[c]);
-            cache->head[c] = b->next;
             free(b);
         }
-        cache->count[c] = 0;
     }
     cache->registered = 0;
 }
@@ -148,12 +144,10 @@ static void *json_alloc(size_t n)
     for (size_t c = 0; c < JSON_CACHE_CLASSES; c++) {
         if (n > json_class_size[c])
             continue;
-        struct json_block *b = json_cache.head[c];
-        if (!b)
+        if (json_cache.count[c] == 0)
             break;
+        void *b = json_cache.block[c][--json_cache.count[c]];
         JSON_BLOCK_UNPOISON(b, json_class_size[c]);
-        json_cache.head[c] = b->next;
-        json_cache.count[c]--;
         return b;
     }
     return xmalloc(n);
@@ -173,11 +167,8 @@ static void json_free(void *p)
             pthread_setspecific(json_cache_key, &json_cache);
             json_cache.registered = 1;
         }
-        struct json_block *b = p;
-        b->next = json_cache.head[c];
-        json_cache.head[c] = b;
-        json_cache.count[c]++;
-        JSON_BLOCK_POISON(b, usable);
+        json_cache.block[c][json_cache.count[c]++] = p;
+        JSON_BLOCK_POISON(p, usable);
         return;
     }
     free(p);
