@@ -663,25 +663,14 @@ static enum verify_outcome answer_step(struct verify_ctx *c, enum issuance_step 
 }
 
 /* The registration as stored and its step, read with no transaction (one SELECT, two with
- * charge_now): a replay is answered from it, and a pending one tries accept_at_once(). */
+ * charge_now; the SELECT shared with the concurrent verifications' reads when group commit is
+ * on, db/batch.h): a replay is answered from it, and a pending one tries accept_at_once(). */
 static enum db_status peek_state(struct verify_ctx *c, enum issuance_step *step)
 {
-    struct db_conn *conn = NULL;
-    if (c->env->batch) { /* one SELECT with the concurrent verifications' reads */
-        enum db_status st = load_state(c, NULL, step);
-        if (st != DB_OK && st != DB_NOT_FOUND)
-            log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)",
-                    c->pay.merchant_uid, db_status_name(st));
-        return st;
-    }
-    enum db_status st = db_acquire(c->env->db, &conn);
-    if (st != DB_OK)
-        return st;
-    st = load_state(c, conn, step);
+    enum db_status st = load_state(c, NULL, step);
     if (st != DB_OK && st != DB_NOT_FOUND)
-        log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s): %s",
-                c->pay.merchant_uid, db_status_name(st), db_conn_error(conn));
-    db_release(c->env->db, conn);
+        log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)",
+                c->pay.merchant_uid, db_status_name(st));
     return st;
 }
 
