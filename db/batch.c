@@ -2,6 +2,8 @@
 #include "db/batch.h"
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +46,9 @@ struct batch_item {
     enum db_status st;
     int done; /* its batch ran; res and st are final */
     int lead; /* it leads the next batch */
-    pthread_cond_t wake;
+    /* Posted once, after done or lead is set: the caller waits on it without the batcher's
+     * lock, so that the callers of a batch wake without queueing for that lock again. */
+    sem_t wake;
     struct batch_item *next;
 };
 
@@ -61,7 +65,7 @@ struct db_batcher {
     pthread_mutex_t mu;
     pthread_cond_t idle; /* callers fell to 0 */
     int closing;
-    int callers; /* inside db_batch_exec on a queue */
+    atomic_int callers; /* inside db_batch_exec on a queue (changed under mu when rising) */
     struct batch_queue queues[TWIN_COUNT];
 };
 
@@ -281,18 +285,20 @@ static void lead(struct db_batcher *b, int q)
         queue->fallbacks += (uint64_t)fell_back;
     }
     queue->waiting -= n;
-    for (it = first; it; it = next) {
-        next = it->next; /* a follower leaves as soon as the lock is free */
-        it->done = 1;
-        pthread_cond_signal(&it->wake);
-    }
-    if (queue->head) {
-        queue->head->lead = 1;
-        pthread_cond_signal(&queue->head->wake);
-    } else {
+    struct batch_item *successor = queue->head;
+    if (!successor)
         queue->running = 0;
-    }
     pthread_mutex_unlock(&b->mu);
+    /* outside the lock: a woken caller need not take it to leave */
+    if (successor) {
+        successor->lead = 1;
+        sem_post(&successor->wake);
+    }
+    for (it = first; it; it = next) {
+        next = it->next; /* read first: a follower's item is gone once it is woken */
+        it->done = 1;
+        sem_post(&it->wake);
+    }
 }
 
 /* acquire, exec, release. */
@@ -323,14 +329,14 @@ enum db_status db_batch_exec(struct db_pool *pool, struct db_batcher *b, enum db
 
     struct batch_item me = {.params = params, .st = DB_UNAVAILABLE};
     struct batch_queue *queue = &b->queues[q];
-    pthread_cond_init(&me.wake, NULL);
+    sem_init(&me.wake, 0, 0);
     pthread_mutex_lock(&b->mu);
     if (b->closing) {
         pthread_mutex_unlock(&b->mu);
-        pthread_cond_destroy(&me.wake);
+        sem_destroy(&me.wake);
         return DB_UNAVAILABLE;
     }
-    b->callers++;
+    atomic_fetch_add(&b->callers, 1);
     if (queue->tail)
         queue->tail->next = &me;
     else
@@ -341,18 +347,22 @@ enum db_status db_batch_exec(struct db_pool *pool, struct db_batcher *b, enum db
         queue->running = 1;
         me.lead = 1;
     }
-    while (!me.done && !me.lead)
-        pthread_cond_wait(&me.wake, &b->mu);
-    int leading = !me.done;
+    int leading = me.lead;
     pthread_mutex_unlock(&b->mu);
+    if (!leading) {
+        while (sem_wait(&me.wake) != 0) /* EINTR */
+            ;
+        leading = !me.done; /* the lead was passed to it */
+    }
     if (leading)
         lead(b, q);
 
-    pthread_mutex_lock(&b->mu);
-    if (--b->callers == 0)
+    if (atomic_fetch_sub(&b->callers, 1) == 1) {
+        pthread_mutex_lock(&b->mu); /* db_batcher_free waits for this under mu */
         pthread_cond_broadcast(&b->idle);
-    pthread_mutex_unlock(&b->mu);
-    pthread_cond_destroy(&me.wake);
+        pthread_mutex_unlock(&b->mu);
+    }
+    sem_destroy(&me.wake);
     if (me.st != DB_OK && me.res) {
         PQclear(me.res);
         me.res = NULL;
