@@ -357,6 +357,16 @@ struct iamport_customer {
 };
 void iamport_customer_release(struct iamport_customer *customer);
 
+/* GET /payments/{imp_uid} and GET /subscribe/customers/{customer_uid} sent at the same time, on
+ * two connections, for one wait instead of two (iamport_payment_and_customer.c): *payment with
+ * payment_err and the returned status as iamport_get_payment gives them, *customer with
+ * *customer_status and customer_err as iamport_get_customer gives them. Both structs are zeroed
+ * first; release both in every case. payment_err and customer_err may be NULL. */
+enum iamport_status iamport_get_payment_and_customer(
+    struct iamport_client *client, const char *imp_uid, struct iamport_payment *payment,
+    struct iamport_error *payment_err, const char *customer_uid, struct iamport_customer *customer,
+    enum iamport_status *customer_status, struct iamport_error *customer_err);
+
 /* GET /subscribe/customers/{customer_uid}. Not found (404, or the older 200/code 1) ->
  * IAMPORT_E_NOT_FOUND with iamport's message. */
 enum iamport_status iamport_get_customer(struct iamport_client *client, const char *customer_uid,

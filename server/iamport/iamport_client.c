@@ -98,6 +98,19 @@ void iamport_client_get_stats(struct iamport_client *c, struct iamport_client_st
     out->token_fetches = atomic_load(&c->token.stat_fetches);
 }
 
+/* Takes one of the client's concurrency slots; false (err filled, nothing to give back) when
+ * max_concurrent calls are already in flight. */
+static bool slot_take(struct iamport_client *c, struct iamport_error *err)
+{
+    if (atomic_fetch_add(&c->in_flight, 1) < c->max_concurrent)
+        return true;
+    atomic_fetch_sub(&c->in_flight, 1);
+    if (err)
+        memset(err, 0, sizeof *err);
+    iamport_fail(err, IAMPORT_E_BUSY, "%d iamport calls are already in flight", c->max_concurrent);
+    return false;
+}
+
 static void log_failure(const struct iamport_call *call, enum iamport_status st,
                         const struct iamport_error *err)
 {
@@ -136,20 +149,64 @@ enum iamport_status iamport_call(struct iamport_client *c, const struct iamport_
     enum iamport_status st;
 
     *response = NULL;
-    if (atomic_fetch_add(&c->in_flight, 1) >= c->max_concurrent) {
-        atomic_fetch_sub(&c->in_flight, 1);
-        if (err)
-            memset(err, 0, sizeof *err);
-        st = iamport_fail(err, IAMPORT_E_BUSY, "%d iamport calls are already in flight",
-                          c->max_concurrent);
-        log_failure(call, st, err);
-        return st;
+    if (!slot_take(c, err)) {
+        log_failure(call, IAMPORT_E_BUSY, err);
+        return IAMPORT_E_BUSY;
     }
     st = iamport_exchange(&c->http, call, &auth, response, err);
     atomic_fetch_sub(&c->in_flight, 1);
     if (st != IAMPORT_OK)
         log_failure(call, st, err);
     return st;
+}
+
+void iamport_call_read_overlapped(struct iamport_client *c, struct iamport_read_job *jobs, size_t n)
+{
+    struct call_token tokens[IAMPORT_OVERLAP_MAX] = {{0}};
+    struct iamport_authorizer auths[IAMPORT_OVERLAP_MAX] = {{0}};
+    struct iamport_overlap_job run[IAMPORT_OVERLAP_MAX] = {{0}};
+    cJSON *responses[IAMPORT_OVERLAP_MAX] = {NULL};
+    size_t of_job[IAMPORT_OVERLAP_MAX], n_run = 0;
+    size_t later[IAMPORT_OVERLAP_MAX], n_later = 0;
+
+    if (n > IAMPORT_OVERLAP_MAX)
+        n = IAMPORT_OVERLAP_MAX;
+    for (size_t i = 0; i < n; i++) {
+        struct iamport_read_job *j = &jobs[i];
+        if (!slot_take(c, j->err)) {
+            /* no slot for it now: it waits for the others' (the limit counts calls, so a
+             * verification with one slot left still gets both answers, one after the other) */
+            if (n > 1) {
+                later[n_later++] = i;
+                continue;
+            }
+            j->status = IAMPORT_E_BUSY;
+            log_failure(j->call, j->status, j->err);
+            continue;
+        }
+        tokens[n_run] = (struct call_token){.cache = &c->token};
+        auths[n_run] = (struct iamport_authorizer){.token = call_token_get, .arg = &tokens[n_run]};
+        run[n_run] = (struct iamport_overlap_job){.call = j->call,
+                                                  .auth = &auths[n_run],
+                                                  .response = &responses[n_run],
+                                                  .err = j->err,
+                                                  .status = &j->status};
+        of_job[n_run++] = i;
+    }
+    iamport_exchange_overlapped(&c->http, run, n_run);
+    for (size_t k = 0; k < n_run; k++) {
+        struct iamport_read_job *j = &jobs[of_job[k]];
+        atomic_fetch_sub(&c->in_flight, 1);
+        if (j->status != IAMPORT_OK)
+            log_failure(j->call, j->status, j->err);
+        else
+            j->status = j->read(responses[k], j->out, j->err);
+        j->status = iamport_done(j->status, j->err);
+    }
+    for (size_t k = 0; k < n_later; k++) {
+        struct iamport_read_job *j = &jobs[later[k]];
+        j->status = iamport_call_read(c, j->call, j->read, j->out, j->err);
+    }
 }
 
 enum iamport_status iamport_get_token(struct iamport_client *c, char **token_out,

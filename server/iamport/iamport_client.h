@@ -38,6 +38,21 @@ typedef enum iamport_status (*iamport_reader)(cJSON *response, void *out,
  * outcome through iamport_done (err is zeroed on IAMPORT_OK). */
 enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
                                       iamport_reader read, void *out, struct iamport_error *err);
+/* One call of iamport_call_read_overlapped: the call and its reader (borrowed), the struct the
+ * reader fills, its error (not NULL), and its outcome (set by the run). */
+struct iamport_read_job {
+    const struct iamport_call *call;
+    iamport_reader read;
+    void *out;
+    struct iamport_error *err;
+    enum iamport_status status;
+};
+/* Runs n calls (at most IAMPORT_OVERLAP_MAX) as iamport_call_read would run each, with their
+ * first attempts at the same time (iamport_exchange_overlapped), and sets each job's status. A
+ * call that finds no free slot of max_concurrent waits for the others and runs after them (it
+ * gets IAMPORT_E_BUSY only if there is still none then). */
+void iamport_call_read_overlapped(struct iamport_client *c, struct iamport_read_job *jobs,
+                                  size_t n);
 /* GET `path` (borrowed) as a lookup, read into *out. */
 enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
                                      iamport_reader read, void *out, struct iamport_error *err);

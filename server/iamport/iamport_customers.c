@@ -55,8 +55,7 @@ enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport
     return st;
 }
 
-/* iamport_reader for struct iamport_customer: keeps the response as out->raw. */
-static enum iamport_status read_customer(cJSON *response, void *out, struct iamport_error *err)
+enum iamport_status iamport_read_customer(cJSON *response, void *out, struct iamport_error *err)
 {
     struct iamport_customer *customer = out;
     enum iamport_status st = iamport_customer_from_json(response, customer, err);
@@ -101,7 +100,7 @@ static enum iamport_status customer_call(struct iamport_client *c, enum iamport_
             .kind = method == IAMPORT_GET ? IAMPORT_CALL_LOOKUP : IAMPORT_CALL_MUTATION,
             .code1_not_found = true,
         };
-        st = iamport_call_read(c, &call, read_customer, out, err);
+        st = iamport_call_read(c, &call, iamport_read_customer, out, err);
     }
     free(path);
     free(suffix);

@@ -130,74 +130,160 @@ static enum iamport_status transport_failure(const struct iamport_call *call,
     return st;
 }
 
+/* One call's run through its attempts: what iamport_exchange keeps between them. */
+struct exchange_run {
+    struct iamport_http *http;
+    const struct iamport_call *call;
+    const struct iamport_authorizer *auth; /* may be NULL */
+    cJSON **response;
+    struct iamport_error *err;
+    struct iamport_http_request req;
+    struct iamport_http_response res;
+    char *body;  /* owned: the call's body as text */
+    char *token; /* owned: the token of the current attempt */
+    bool refresh, retried_401, sent, timed_out;
+    int extra_attempts;
+    struct timespec started;
+    enum iamport_status st; /* the outcome, once the run has ended */
+};
+
+static void run_start(struct exchange_run *r, struct iamport_http *http,
+                      const struct iamport_call *call, const struct iamport_authorizer *auth,
+                      cJSON **response, struct iamport_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->http = http;
+    r->call = call;
+    r->auth = auth;
+    r->response = response;
+    r->err = err;
+    r->req.method = call->method;
+    r->req.path = call->path;
+    r->req.resend_safe = call->kind == IAMPORT_CALL_LOOKUP;
+    r->body = call->body ? iamport_body_print(call->body) : NULL;
+    r->req.body = r->body;
+    *response = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+}
+
+/* Readies the next attempt (its token, a clean answer and error). false when the run ended
+ * instead (no token: r->st and err say why). */
+static bool run_prepare(struct exchange_run *r)
+{
+    if (r->auth) {
+        free(r->token);
+        r->token = NULL;
+        r->st = r->auth->token(r->auth->arg, r->refresh, &r->token, r->err);
+        if (r->st != IAMPORT_OK)
+            return false;
+        r->refresh = false;
+        r->req.authorization = r->token;
+    }
+    iamport_http_response_release(&r->res);
+    memset(r->err, 0, sizeof *r->err);
+    if (r->call->attempts)
+        atomic_fetch_add(r->call->attempts, 1);
+    r->sent = true;
+    return true;
+}
+
+/* Judges the attempt whose answer is in r->res (`answered`: an HTTP answer arrived). true when
+ * the run ended (r->st set); false when it goes on with another attempt (after the backoff). */
+static bool run_judge(struct exchange_run *r, bool answered)
+{
+    const struct iamport_call *call = r->call;
+    struct iamport_http_response *res = &r->res;
+    bool retryable = !answered || res->http_status >= 500;
+
+    if (answered && res->http_status == 401 && r->auth && !r->retried_401) {
+        r->retried_401 = r->refresh = true;
+        return false;
+    }
+    if (retryable && call->kind == IAMPORT_CALL_LOOKUP &&
+        r->extra_attempts < LOOKUP_EXTRA_ATTEMPTS) {
+        sleep_ms(lookup_backoff_ms[r->extra_attempts++]);
+        return false;
+    }
+    if (!answered) {
+        r->timed_out = res->curl_code == CURLE_OPERATION_TIMEDOUT;
+        r->st = transport_failure(call, res, r->err);
+        return true;
+    }
+    if (res->too_large) {
+        r->err->http_status = (int)res->http_status;
+        r->st = iamport_fail(r->err, IAMPORT_E_PARSE, "%sanswer is larger than %u bytes",
+                             call->is_token_call ? "getToken " : "", IAMPORT_MAX_RESPONSE_BYTES);
+        return true;
+    }
+    r->st = iamport_map_answer(call, call->is_token_call, res->http_status, res->body,
+                               res->body_len, r->response, r->err);
+    return true;
+}
+
+/* Attempts one after another until the run ends. */
+static void run_alone(struct exchange_run *r)
+{
+    while (run_prepare(r)) {
+        bool answered = iamport_http_perform(r->http, &r->req, &r->res) == 0;
+        if (run_judge(r, answered))
+            return;
+    }
+}
+
+static enum iamport_status run_finish(struct exchange_run *r)
+{
+    if (r->sent)
+        iamport_metrics_record(r->call->path, r->call->kind == IAMPORT_CALL_MONEY, r->st,
+                               *r->response, r->timed_out, seconds_since(&r->started));
+    iamport_http_response_release(&r->res);
+    free(r->token);
+    free(r->body);
+    return r->st;
+}
+
 enum iamport_status iamport_exchange(struct iamport_http *http, const struct iamport_call *call,
                                      const struct iamport_authorizer *auth, cJSON **response,
                                      struct iamport_error *err)
 {
-    struct iamport_http_request req = {
-        .method = call->method,
-        .path = call->path,
-        .resend_safe = call->kind == IAMPORT_CALL_LOOKUP,
-    };
-    struct iamport_http_response res = {0};
-    enum iamport_status st;
-    char *body = call->body ? iamport_body_print(call->body) : NULL;
-    char *token = NULL;
-    bool refresh = false, retried_401 = false, sent = false, timed_out = false;
-    int extra_attempts = 0;
-    struct timespec started;
+    struct exchange_run r;
+    run_start(&r, http, call, auth, response, err);
+    run_alone(&r);
+    return run_finish(&r);
+}
 
-    *response = NULL;
-    req.body = body;
-    clock_gettime(CLOCK_MONOTONIC, &started);
-    for (;;) {
-        if (auth) {
-            free(token);
-            token = NULL;
-            st = auth->token(auth->arg, refresh, &token, err);
-            if (st != IAMPORT_OK)
-                goto out;
-            refresh = false;
-            req.authorization = token;
-        }
-        iamport_http_response_release(&res);
-        memset(err, 0, sizeof *err);
-        if (call->attempts)
-            atomic_fetch_add(call->attempts, 1);
+void iamport_exchange_overlapped(struct iamport_http *http, const struct iamport_overlap_job *jobs,
+                                 size_t n)
+{
+    struct exchange_run runs[IAMPORT_OVERLAP_MAX];
+    const struct iamport_http_request *reqs[IAMPORT_OVERLAP_MAX];
+    struct iamport_http_response res[IAMPORT_OVERLAP_MAX];
+    int rcs[IAMPORT_OVERLAP_MAX];
+    size_t ready[IAMPORT_OVERLAP_MAX], n_ready = 0;
 
-        sent = true;
-        bool answered = iamport_http_perform(http, &req, &res) == 0;
-        bool retryable = !answered || res.http_status >= 500;
-        if (answered && res.http_status == 401 && auth && !retried_401) {
-            retried_401 = refresh = true;
-            continue;
+    if (n > IAMPORT_OVERLAP_MAX)
+        n = IAMPORT_OVERLAP_MAX;
+    for (size_t i = 0; i < n; i++) {
+        run_start(&runs[i], http, jobs[i].call, jobs[i].auth, jobs[i].response, jobs[i].err);
+        if (run_prepare(&runs[i])) {
+            reqs[n_ready] = &runs[i].req;
+            ready[n_ready++] = i;
         }
-        if (retryable && call->kind == IAMPORT_CALL_LOOKUP &&
-            extra_attempts < LOOKUP_EXTRA_ATTEMPTS) {
-            sleep_ms(lookup_backoff_ms[extra_attempts++]);
-            continue;
-        }
-        if (!answered) {
-            timed_out = res.curl_code == CURLE_OPERATION_TIMEDOUT;
-            st = transport_failure(call, &res, err);
-            goto out;
-        }
-        if (res.too_large) {
-            err->http_status = (int)res.http_status;
-            st = iamport_fail(err, IAMPORT_E_PARSE, "%sanswer is larger than %u bytes",
-                              call->is_token_call ? "getToken " : "", IAMPORT_MAX_RESPONSE_BYTES);
-            goto out;
-        }
-        st = iamport_map_answer(call, call->is_token_call, res.http_status, res.body, res.body_len,
-                                response, err);
-        goto out;
     }
-out:
-    if (sent)
-        iamport_metrics_record(call->path, call->kind == IAMPORT_CALL_MONEY, st, *response,
-                               timed_out, seconds_since(&started));
-    iamport_http_response_release(&res);
-    free(token);
-    free(body);
-    return st;
+    /* the first attempts together; any call that needs another (401, a lookup's retry) goes
+     * on alone */
+    if (n_ready == 1) {
+        struct exchange_run *r = &runs[ready[0]];
+        if (!run_judge(r, iamport_http_perform(http, &r->req, &r->res) == 0))
+            run_alone(r);
+    } else if (n_ready > 1) {
+        iamport_http_perform_overlapped(http, reqs, res, rcs, n_ready);
+        for (size_t k = 0; k < n_ready; k++) {
+            struct exchange_run *r = &runs[ready[k]];
+            r->res = res[k];
+            if (!run_judge(r, rcs[k] == 0))
+                run_alone(r);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        *jobs[i].status = run_finish(&runs[i]);
 }

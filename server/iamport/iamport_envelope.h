@@ -45,6 +45,23 @@ enum iamport_status iamport_exchange(struct iamport_http *http, const struct iam
                                      const struct iamport_authorizer *auth, cJSON **response,
                                      struct iamport_error *err);
 
+/* One call of iamport_exchange_overlapped: its arguments as iamport_exchange takes them, and
+ * where its outcome goes (all borrowed). */
+struct iamport_overlap_job {
+    const struct iamport_call *call;
+    const struct iamport_authorizer *auth;
+    cJSON **response;
+    struct iamport_error *err;
+    enum iamport_status *status;
+};
+
+/* Runs n calls (at most IAMPORT_OVERLAP_MAX) as iamport_exchange would run each, with their
+ * first attempts sent at the same time (iamport_http_perform_overlapped): one wait for both
+ * answers instead of one after the other. A call that needs another attempt (a refreshed token
+ * after 401, a lookup's retry) makes it alone once the first attempts have ended. */
+void iamport_exchange_overlapped(struct iamport_http *http, const struct iamport_overlap_job *jobs,
+                                 size_t n);
+
 /* Envelope {code, message, response} -> status, for an HTTP answer already received.
  * `is_token_call` maps refusals to IAMPORT_E_AUTH (iamport_exchange passes
  * call->is_token_call). *response as for iamport_exchange. */

@@ -138,16 +138,10 @@ static CURL *pool_take(struct iamport_http *http)
     return h;
 }
 
-/* Returns a handle to the pool; its idle connections stay open for the next request. Its
- * per-exchange pointers (buffers on the caller's stack) are cleared first. */
+/* Returns a handle (its per-exchange pointers already cleared by exchange_end) to the pool;
+ * its idle connections stay open for the next request. */
 static void pool_give(struct iamport_http *http, CURL *h)
 {
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(h, CURLOPT_PREREQDATA, NULL);
-    curl_easy_setopt(h, CURLOPT_READDATA, NULL);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, NULL);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     pthread_mutex_lock(&http->pool_lock);
     if (http->pool_count < IAMPORT_POOL_MAX) {
         http->pool[http->pool_count++] = h;
@@ -158,6 +152,63 @@ static void pool_give(struct iamport_http *http, CURL *h)
         curl_easy_cleanup(h);
 }
 
+/* A multi handle with its own easy handles, pooled as one: libcurl keeps the connections of
+ * transfers run through a multi handle in that multi handle's cache, so the set keeps its
+ * connections open between uses only if it stays together. */
+struct iamport_overlap {
+    CURLM *multi;
+    CURL *easy[IAMPORT_OVERLAP_MAX];
+};
+
+static void overlap_free(struct iamport_overlap *set)
+{
+    for (size_t i = 0; i < IAMPORT_OVERLAP_MAX; i++) {
+        if (set->easy[i])
+            curl_easy_cleanup(set->easy[i]);
+    }
+    if (set->multi)
+        curl_multi_cleanup(set->multi);
+    free(set);
+}
+
+/* An idle set from the pool, or a new one; NULL when libcurl cannot make one. */
+static struct iamport_overlap *overlap_take(struct iamport_http *http)
+{
+    struct iamport_overlap *set = NULL;
+    pthread_mutex_lock(&http->pool_lock);
+    if (http->overlap_count > 0)
+        set = http->overlap_pool[--http->overlap_count];
+    pthread_mutex_unlock(&http->pool_lock);
+    if (set)
+        return set;
+    set = xcalloc(1, sizeof *set);
+    set->multi = curl_multi_init();
+    for (size_t i = 0; set->multi && i < IAMPORT_OVERLAP_MAX; i++) {
+        set->easy[i] = curl_easy_init();
+        if (!set->easy[i])
+            break;
+        set_fixed_options(http, set->easy[i]);
+    }
+    if (!set->multi || !set->easy[IAMPORT_OVERLAP_MAX - 1]) {
+        overlap_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+/* Returns a set (its handles already cleared of per-exchange pointers) to the pool. */
+static void overlap_give(struct iamport_http *http, struct iamport_overlap *set)
+{
+    pthread_mutex_lock(&http->pool_lock);
+    if (http->overlap_count < IAMPORT_POOL_MAX) {
+        http->overlap_pool[http->overlap_count++] = set;
+        set = NULL;
+    }
+    pthread_mutex_unlock(&http->pool_lock);
+    if (set)
+        overlap_free(set);
+}
+
 /* Drops every pooled handle (shutdown). */
 static void pool_clear(struct iamport_http *http)
 {
@@ -165,6 +216,9 @@ static void pool_clear(struct iamport_http *http)
     for (size_t i = 0; i < http->pool_count; i++)
         curl_easy_cleanup(http->pool[i]);
     http->pool_count = 0;
+    for (size_t i = 0; i < http->overlap_count; i++)
+        overlap_free(http->overlap_pool[i]);
+    http->overlap_count = 0;
     pthread_mutex_unlock(&http->pool_lock);
 }
 
@@ -327,94 +381,185 @@ static void log_exchange(const struct iamport_http_request *req,
     log_json(level, NULL, "iamport request", fields);
 }
 
-int iamport_http_perform(struct iamport_http *http, const struct iamport_http_request *req,
-                         struct iamport_http_response *res)
-{
-    struct sink sink = {0};
-    struct upload upload = {0};
-    struct send_guard guard = {0};
-    struct curl_slist auth = {0};
-    struct curl_slist *headers = NULL;
+/* One exchange in progress: its request, where its answer goes, and the buffers libcurl writes
+ * to while it runs (they must stay put until exchange_end). */
+struct exchange {
+    const struct iamport_http_request *req; /* borrowed */
+    struct iamport_http_response *res;      /* borrowed: filled by exchange_end */
+    CURL *h;                                /* borrowed: the handle it runs on */
+    char *url;                              /* owned */
+    struct sink sink;                       /* .data handed to res */
+    struct upload upload;
+    struct send_guard guard;
+    struct curl_slist auth; /* .data owned: the Authorization line, in front of the fixed ones */
     struct timespec start;
-    long connects = 0;
-    int rc = -1;
+};
 
+/* Points handle h (may be NULL: exchange_end then reports it) at req: URL, method, headers, and
+ * ex's buffers. */
+static void exchange_begin(struct iamport_http *http, struct exchange *ex, CURL *h,
+                           const struct iamport_http_request *req,
+                           struct iamport_http_response *res)
+{
+    memset(ex, 0, sizeof *ex);
     memset(res, 0, sizeof *res);
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    char *url = concat(http->base_url, req->path);
-    CURL *h = pool_take(http);
-    if (!h) {
-        res->curl_code = CURLE_FAILED_INIT;
-        snprintf(res->curl_error, sizeof res->curl_error, "cannot create a curl handle");
-        goto out;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    ex->req = req;
+    ex->res = res;
+    ex->h = h;
+    clock_gettime(CLOCK_MONOTONIC, &ex->start);
+    if (!h)
+        return;
+    ex->url = concat(http->base_url, req->path);
+    curl_easy_setopt(h, CURLOPT_URL, ex->url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->curl_error);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(h, CURLOPT_PREREQDATA, &guard);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex->sink);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &ex->guard);
 
-    headers = http->get_headers;
+    struct curl_slist *headers = http->get_headers;
     if (req->method == IAMPORT_POST) {
-        upload.data = req->body ? req->body : "{}";
-        upload.len = strlen(upload.data);
-        upload.resend_safe = req->resend_safe;
+        ex->upload.data = req->body ? req->body : "{}";
+        ex->upload.len = strlen(ex->upload.data);
+        ex->upload.resend_safe = req->resend_safe;
         headers = http->post_headers;
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)upload.len);
-        curl_easy_setopt(h, CURLOPT_READDATA, &upload);
-        curl_easy_setopt(h, CURLOPT_SEEKDATA, &upload);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ex->upload.len);
+        curl_easy_setopt(h, CURLOPT_READDATA, &ex->upload);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, &ex->upload);
     } else {
         /* a handle keeps its options between exchanges: back to a plain GET first */
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method == IAMPORT_DELETE ? "DELETE" : NULL);
     }
     /* the one header that changes (the token) in front of the fixed ones; libcurl only reads
-     * the list during curl_easy_perform */
+     * the list while the transfer runs */
     if (req->authorization) {
-        auth.data = concat("Authorization: ", req->authorization);
-        auth.next = headers;
-        headers = &auth;
+        ex->auth.data = concat("Authorization: ", req->authorization);
+        ex->auth.next = headers;
+        headers = &ex->auth;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+}
 
-    res->curl_code = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
+/* Fills ex->res from the transfer's result `code`, clears the handle's pointers into ex (it can
+ * go back to its pool then), logs the exchange and frees ex's buffers. Returns 0 when an HTTP
+ * answer arrived, else -1. */
+static int exchange_end(struct iamport_http *http, struct exchange *ex, CURLcode code)
+{
+    struct iamport_http_response *res = ex->res;
+    const struct iamport_http_request *req = ex->req;
+    long connects = 0;
+    int rc = -1;
+
+    if (!ex->h) {
+        res->curl_code = CURLE_FAILED_INIT;
+        snprintf(res->curl_error, sizeof res->curl_error, "cannot create a curl handle");
+        goto out;
+    }
+    res->curl_code = code;
+    curl_easy_getinfo(ex->h, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(ex->h, CURLINFO_RESPONSE_CODE, &res->http_status);
+    curl_easy_setopt(ex->h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(ex->h, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(ex->h, CURLOPT_PREREQDATA, NULL);
+    curl_easy_setopt(ex->h, CURLOPT_READDATA, NULL);
+    curl_easy_setopt(ex->h, CURLOPT_SEEKDATA, NULL);
+    curl_easy_setopt(ex->h, CURLOPT_HTTPHEADER, NULL);
     atomic_fetch_add(&http->stat_requests, 1);
     if (connects > 0)
         atomic_fetch_add(&http->stat_connects, (uint_fast64_t)connects);
 
-    if (res->curl_code == CURLE_OK || (sink.too_large && res->http_status > 0)) {
-        res->too_large = sink.too_large;
+    if (code == CURLE_OK || (ex->sink.too_large && res->http_status > 0)) {
+        res->too_large = ex->sink.too_large;
         rc = 0;
         goto out;
     }
     res->http_status = 0;
-    if (guard.resend_blocked)
+    if (ex->guard.resend_blocked)
         snprintf(res->curl_error, sizeof res->curl_error,
                  "connection closed without an answer after the request was sent");
     else if (!res->curl_error[0])
-        snprintf(res->curl_error, sizeof res->curl_error, "%s", curl_easy_strerror(res->curl_code));
+        snprintf(res->curl_error, sizeof res->curl_error, "%s", curl_easy_strerror(code));
     /* Nothing can have reached iamport before the first pre-request callback (no connection
      * yet). A POST body always has bytes and a Content-Length, so iamport cannot act on one
      * libcurl never read. */
-    if (guard.resend_blocked)
+    if (ex->guard.resend_blocked)
         res->maybe_sent = true;
     else if (req->method == IAMPORT_POST)
-        res->maybe_sent = guard.sends > 0 && upload.started;
+        res->maybe_sent = ex->guard.sends > 0 && ex->upload.started;
     else
-        res->maybe_sent = guard.sends > 0;
+        res->maybe_sent = ex->guard.sends > 0;
 
 out:
+    free(ex->auth.data);
+    res->body = ex->sink.data ? ex->sink.data : xstrdup("");
+    res->body_len = ex->sink.len;
+    log_exchange(req, res, elapsed_ms(&ex->start), connects);
+    free(ex->url);
+    return rc;
+}
+
+int iamport_http_perform(struct iamport_http *http, const struct iamport_http_request *req,
+                         struct iamport_http_response *res)
+{
+    struct exchange ex;
+    CURL *h = pool_take(http);
+    exchange_begin(http, &ex, h, req, res);
+    int rc = exchange_end(http, &ex, h ? curl_easy_perform(h) : CURLE_FAILED_INIT);
     if (h)
         pool_give(http, h);
-    free(auth.data);
-    res->body = sink.data ? sink.data : xstrdup("");
-    res->body_len = sink.len;
-    log_exchange(req, res, elapsed_ms(&start), connects);
-    free(url);
     return rc;
+}
+
+/* Drives every transfer of set's multi handle to its end, recording each one's result in
+ * codes[] (by its position in set->easy). */
+static void overlap_run(struct iamport_overlap *set, size_t n, CURLcode *codes)
+{
+    int running = (int)n;
+    for (;;) {
+        CURLMcode mc = curl_multi_perform(set->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(set->multi, &left)) != NULL) {
+            for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n; i++) {
+                if (msg->easy_handle == set->easy[i])
+                    codes[i] = msg->data.result;
+            }
+        }
+        if (mc != CURLM_OK || running == 0)
+            return;
+        /* each transfer keeps its own timeouts: libcurl's multi ends it when they pass */
+        if (curl_multi_poll(set->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+            return;
+    }
+}
+
+void iamport_http_perform_overlapped(struct iamport_http *http,
+                                     const struct iamport_http_request *const *reqs,
+                                     struct iamport_http_response *res, int *rcs, size_t n)
+{
+    struct exchange ex[IAMPORT_OVERLAP_MAX];
+    CURLcode codes[IAMPORT_OVERLAP_MAX];
+    bool added[IAMPORT_OVERLAP_MAX];
+    struct iamport_overlap *set = overlap_take(http);
+
+    if (n > IAMPORT_OVERLAP_MAX)
+        n = IAMPORT_OVERLAP_MAX;
+    for (size_t i = 0; i < n; i++) {
+        exchange_begin(http, &ex[i], set ? set->easy[i] : NULL, reqs[i], &res[i]);
+        added[i] = set && curl_multi_add_handle(set->multi, set->easy[i]) == CURLM_OK;
+        /* a transfer that never reports its end (the multi handle failed) ends as this */
+        codes[i] = added[i] ? CURLE_RECV_ERROR : CURLE_FAILED_INIT;
+    }
+    if (set)
+        overlap_run(set, n, codes);
+    for (size_t i = 0; i < n; i++) {
+        if (added[i])
+            curl_multi_remove_handle(set->multi, set->easy[i]);
+        rcs[i] = exchange_end(http, &ex[i], codes[i]);
+    }
+    if (set)
+        overlap_give(http, set);
 }
 
 void iamport_http_response_release(struct iamport_http_response *res)

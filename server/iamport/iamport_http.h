@@ -10,6 +10,9 @@
 #include <curl/curl.h>
 
 #define IAMPORT_POOL_MAX 16
+#define IAMPORT_OVERLAP_MAX 2 /* exchanges iamport_http_perform_overlapped runs at once */
+
+struct iamport_overlap; /* a multi handle and its easy handles (iamport_http.c) */
 
 /* Where and how to reach iamport, plus the connections kept open between requests. Set up
  * with iamport_http_init and torn down with iamport_http_release; it must not move in between
@@ -32,6 +35,9 @@ struct iamport_http {
     pthread_mutex_t pool_lock;
     CURL *pool[IAMPORT_POOL_MAX];
     size_t pool_count;
+    /* Idle sets for overlapped exchanges, under pool_lock too: each keeps its connections. */
+    struct iamport_overlap *overlap_pool[IAMPORT_POOL_MAX];
+    size_t overlap_count;
 
     atomic_uint_fast64_t stat_requests; /* exchanges performed */
     atomic_uint_fast64_t stat_connects; /* new connections opened */
@@ -70,6 +76,12 @@ struct iamport_http_response {
  * must be released with iamport_http_response_release(). */
 int iamport_http_perform(struct iamport_http *http, const struct iamport_http_request *req,
                          struct iamport_http_response *res);
+/* Performs n (at most IAMPORT_OVERLAP_MAX) requests at the same time, on separate connections
+ * of one pooled set, and returns when all have ended: rcs[i] and res[i] are what
+ * iamport_http_perform would have given for reqs[i] alone. Every res[i] must be released. */
+void iamport_http_perform_overlapped(struct iamport_http *http,
+                                     const struct iamport_http_request *const *reqs,
+                                     struct iamport_http_response *res, int *rcs, size_t n);
 void iamport_http_response_release(struct iamport_http_response *res);
 
 #endif

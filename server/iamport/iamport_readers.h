@@ -22,6 +22,8 @@ enum iamport_status iamport_schedule_list_from_json(const cJSON *json,
 /* ---- customer parsing (iamport_customers.c) ---- */
 enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport_customer *out,
                                                struct iamport_error *err);
+/* iamport_reader for struct iamport_customer: keeps the response as out->raw. */
+enum iamport_status iamport_read_customer(cJSON *response, void *out, struct iamport_error *err);
 
 /* iamport_reader for struct iamport_payment: parses the response into *out and keeps it as
  * out->raw. */
