@@ -58,6 +58,12 @@ struct verify_ctx {
     const struct pg_profile *profile; /* the registration's PG */
     struct iamport_payment pay;       /* what iamport says */
     struct verify_result *out;
+    /* The billing key, asked for together with the payment (verify_named): used once, by the
+     * first accept (accept_at_once); later steps ask iamport again. */
+    int card_ready;
+    enum iamport_status card_status;
+    struct iamport_error card_err;
+    struct iamport_customer card;
 };
 
 void verify_result_release(struct verify_result *r)
@@ -379,17 +385,17 @@ static enum verify_outcome apply_accepted(struct verify_ctx *c, const struct iam
     return VERIFY_ACTIVE;
 }
 
-/* GET /subscribe/customers/{customer_uid} into *card (zeroed first; release it in every case).
+/* The answer of GET /subscribe/customers/{customer_uid} (ist, *errp, *card) judged for chk.
  * A "ready" acceptance (chk->needs_key) stands only when iamport shows the key for this PG:
  * none → NOT_COMPLETED; a failed lookup → 502/504 (returned, the registration stays pending).
  * Otherwise a failed lookup only leaves the card empty. VERIFY_ACTIVE means "go on". */
-static enum verify_outcome read_card(struct verify_ctx *c,
-                                     const struct issuance_expectation *expect,
-                                     struct issuance_check *chk, struct iamport_customer *card)
+static enum verify_outcome judge_card(struct verify_ctx *c,
+                                      const struct issuance_expectation *expect,
+                                      struct issuance_check *chk, struct iamport_customer *card,
+                                      enum iamport_status ist, const struct iamport_error *errp)
 {
-    struct iamport_error err;
+    const struct iamport_error err = *errp;
     const char *customer_uid = c->out->reg.customer_uid;
-    enum iamport_status ist = iamport_get_customer(c->env->iamport, customer_uid, card, &err);
     if (ist == IAMPORT_OK) {
         issuance_check_customer(expect, card, chk);
         return VERIFY_ACTIVE;
@@ -408,6 +414,18 @@ static enum verify_outcome read_card(struct verify_ctx *c,
             "empty",
             customer_uid, iamport_status_name(ist));
     return VERIFY_ACTIVE;
+}
+
+/* GET /subscribe/customers/{customer_uid} into *card (zeroed first; release it in every case),
+ * judged as judge_card says. */
+static enum verify_outcome read_card(struct verify_ctx *c,
+                                     const struct issuance_expectation *expect,
+                                     struct issuance_check *chk, struct iamport_customer *card)
+{
+    struct iamport_error err;
+    enum iamport_status ist =
+        iamport_get_customer(c->env->iamport, c->out->reg.customer_uid, card, &err);
+    return judge_card(c, expect, chk, card, ist, &err);
 }
 
 /* Step 6 for a pending (or failed, retried) registration. VERIFY_ACTIVE means "go on". */
@@ -664,10 +682,11 @@ static enum verify_outcome answer_step(struct verify_ctx *c, enum issuance_step 
 
 /* The registration as stored and its step, read with no transaction (one SELECT, two with
  * charge_now; the SELECT shared with the concurrent verifications' reads when group commit is
- * on, db/batch.h): a replay is answered from it, and a pending one tries accept_at_once(). */
-static enum db_status peek_state(struct verify_ctx *c, enum issuance_step *step)
+ * on, db/batch.h) unless `loaded` (verify_named read it already): a replay is answered from it,
+ * and a pending one tries accept_at_once(). */
+static enum db_status peek_state(struct verify_ctx *c, int loaded, enum issuance_step *step)
 {
-    enum db_status st = load_state(c, NULL, step);
+    enum db_status st = loaded ? decide_step(c, NULL, step) : load_state(c, NULL, step);
     if (st != DB_OK && st != DB_NOT_FOUND)
         log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)",
                 c->pay.merchant_uid, db_status_name(st));
@@ -736,7 +755,14 @@ static enum verify_outcome accept_at_once(struct verify_ctx *c, int *done)
     if (chk.decision != ISSUANCE_ACCEPT)
         return o;
     memset(&card, 0, sizeof card);
-    o = read_card(c, &expect, &chk, &card);
+    if (c->card_ready) { /* asked for with the payment: taken over, used once */
+        card = c->card;
+        memset(&c->card, 0, sizeof c->card);
+        c->card_ready = 0;
+        o = judge_card(c, &expect, &chk, &card, c->card_status, &c->card_err);
+    } else {
+        o = read_card(c, &expect, &chk, &card);
+    }
     if (o != VERIFY_ACTIVE)
         *done = 1;
     else if (chk.decision == ISSUANCE_ACCEPT)
@@ -745,17 +771,18 @@ static enum verify_outcome accept_at_once(struct verify_ctx *c, int *done)
     return o;
 }
 
-/* Steps 4-8: the stored answer, or the accept in one statement; else claim (or wait for another
+/* Steps 4-8 (with the registration already in c->out when `loaded`): the stored answer, or the
+ * accept in one statement; else claim (or wait for another
  * verification, polling with no connection held), then work under the lease with each write in
  * its own short transaction. */
-static enum verify_outcome verify_registration(struct verify_ctx *c)
+static enum verify_outcome verify_registration(struct verify_ctx *c, int loaded)
 {
     const char *merchant_uid = c->pay.merchant_uid;
     enum issuance_step step = ISSUANCE_STEP_SETTLE;
     long waited = 0, pause = POLL_FIRST_MS;
     int busy = 0, done = 0;
 
-    enum db_status st = peek_state(c, &step);
+    enum db_status st = peek_state(c, loaded, &step);
     if (st == DB_NOT_FOUND)
         return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
                       "merchant_uid '%s' is not a registration billkey created", merchant_uid);
@@ -795,6 +822,30 @@ static enum verify_outcome verify_registration(struct verify_ctx *c)
     return o == VERIFY_ACTIVE ? first_payment(c) : o;
 }
 
+/* Steps 2-3 judged: iamport's answer (ist, *err) for the payment imp_uid or, with imp_uid NULL,
+ * the one it lists for merchant_uid, now in c->pay. VERIFY_ACTIVE means "go on". */
+static enum verify_outcome judge_payment(struct verify_ctx *c, const char *imp_uid,
+                                         const char *merchant_uid, enum iamport_status ist,
+                                         const struct iamport_error *err)
+{
+    if (ist == IAMPORT_E_NOT_FOUND && imp_uid)
+        return finish(c->out, VERIFY_UNKNOWN_PAYMENT, "iamport has no payment '%s'", imp_uid);
+    if (ist == IAMPORT_E_NOT_FOUND)
+        return finish(c->out, VERIFY_UNKNOWN_PAYMENT,
+                      "iamport has no payment for merchant_uid '%s'", merchant_uid);
+    if (ist != IAMPORT_OK)
+        return iamport_failure(c, ist, err, "looking the payment up");
+    if (!imp_uid && !issuance_valid_imp_uid(c->pay.imp_uid))
+        return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE,
+                      "iamport listed a payment without a usable imp_uid; the registration is "
+                      "still pending, try again");
+    if (merchant_uid && strcmp(c->pay.merchant_uid, merchant_uid) != 0)
+        return finish(c->out, VERIFY_MERCHANT_UID_MISMATCH,
+                      "payment '%s' does not belong to merchant_uid '%s'", c->pay.imp_uid,
+                      merchant_uid);
+    return VERIFY_ACTIVE;
+}
+
 /* Steps 2-3: the payment imp_uid, or (imp_uid NULL) the one iamport lists for merchant_uid,
  * into c->pay. VERIFY_ACTIVE means "go on". */
 static enum verify_outcome fetch_payment(struct verify_ctx *c, const char *imp_uid,
@@ -809,22 +860,48 @@ static enum verify_outcome fetch_payment(struct verify_ctx *c, const char *imp_u
         ist = iamport_get_payment(c->env->iamport, imp_uid, &c->pay, &err);
     else
         ist = iamport_find_payment(c->env->iamport, merchant_uid, &c->pay, &err);
-    if (ist == IAMPORT_E_NOT_FOUND && imp_uid)
-        return finish(c->out, VERIFY_UNKNOWN_PAYMENT, "iamport has no payment '%s'", imp_uid);
-    if (ist == IAMPORT_E_NOT_FOUND)
-        return finish(c->out, VERIFY_UNKNOWN_PAYMENT,
-                      "iamport has no payment for merchant_uid '%s'", merchant_uid);
-    if (ist != IAMPORT_OK)
-        return iamport_failure(c, ist, &err, "looking the payment up");
-    if (!imp_uid && !issuance_valid_imp_uid(c->pay.imp_uid))
-        return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE,
-                      "iamport listed a payment without a usable imp_uid; the registration is "
-                      "still pending, try again");
-    if (merchant_uid && strcmp(c->pay.merchant_uid, merchant_uid) != 0)
-        return finish(c->out, VERIFY_MERCHANT_UID_MISMATCH,
-                      "payment '%s' does not belong to merchant_uid '%s'", c->pay.imp_uid,
-                      merchant_uid);
-    return VERIFY_ACTIVE;
+    return judge_payment(c, imp_uid, merchant_uid, ist, &err);
+}
+
+/* A verification that names both imp_uid and merchant_uid: the registration is read first, so
+ * that iamport is asked for the payment and, when the registration waits for its billing key
+ * with no first charge (the common first verification), for the key at the same time: one wait
+ * for both answers. A merchant_uid billkey does not know goes the payment-first way, so that
+ * its answers stay those of that order (no such payment is told before no such registration). */
+static enum verify_outcome verify_named(struct verify_ctx *c, const char *imp_uid,
+                                        const char *merchant_uid)
+{
+    struct registration *reg = &c->out->reg;
+    struct iamport_error err;
+
+    if (!c->env->iamport)
+        return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE, "the iamport client is not configured");
+    enum db_status st = registration_load_pooled(c->env->db, c->env->batch, merchant_uid, reg);
+    if (st == DB_NOT_FOUND) {
+        registration_release(reg);
+        enum verify_outcome o = fetch_payment(c, imp_uid, merchant_uid);
+        return o == VERIFY_ACTIVE ? verify_registration(c, 0) : o;
+    }
+    if (st != DB_OK) {
+        log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)", merchant_uid,
+                db_status_name(st));
+        return db_failure(c, st, "reading the registration");
+    }
+    enum iamport_status ist;
+    int wants_card = !reg->charge_now && reg->status && strcmp(reg->status, "pending") == 0;
+    if (wants_card) {
+        ist = iamport_get_payment_and_customer(c->env->iamport, imp_uid, &c->pay, &err,
+                                               reg->customer_uid, &c->card, &c->card_status,
+                                               &c->card_err);
+        c->card_ready = 1;
+    } else {
+        ist = iamport_get_payment(c->env->iamport, imp_uid, &c->pay, &err);
+    }
+    enum verify_outcome o = judge_payment(c, imp_uid, merchant_uid, ist, &err);
+    if (o == VERIFY_ACTIVE)
+        return verify_registration(c, 1);
+    registration_release(reg); /* answered as the payment-first order answers: no registration */
+    return o;
 }
 
 enum verify_outcome issuance_verify(const struct billing_env *env, const char *imp_uid,
@@ -850,10 +927,14 @@ enum verify_outcome issuance_verify(const struct billing_env *env, const char *i
                    VERIFY_MERCHANT_UID_MAX);
         goto out;
     }
+    if (!by_merchant_uid && claimed_merchant_uid) {
+        o = verify_named(&c, imp_uid, claimed_merchant_uid);
+        goto out;
+    }
     o = fetch_payment(&c, imp_uid, claimed_merchant_uid);
     if (o != VERIFY_ACTIVE)
         goto out;
-    o = verify_registration(&c);
+    o = verify_registration(&c, 0);
 out:
     if (c.lease_owner[0])
         drop_lease(&c);
@@ -867,6 +948,7 @@ out:
                  request_id, "issuance not verified", f);
     }
     iamport_payment_release(&c.pay);
+    iamport_customer_release(&c.card);
     return o;
 }
 
