@@ -19,10 +19,9 @@ enum iamport_status iamport_get_payment_and_customer(
 
     payment_err = iamport_begin(payment_err, &local_payment, payment, sizeof *payment);
     customer_err = iamport_begin(customer_err, &local_customer, customer, sizeof *customer);
-    enum iamport_status payment_status =
-        iamport_id_path("imp_uid", imp_uid, "/payments/",
-                        c->include_sandbox ? "?include_sandbox=true" : "", &payment_path,
-                        payment_err);
+    enum iamport_status payment_status = iamport_id_path(
+        "imp_uid", imp_uid, "/payments/", c->include_sandbox ? "?include_sandbox=true" : "",
+        &payment_path, payment_err);
     *customer_status = iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/", "",
                                        &customer_path, customer_err);
     /* the same calls iamport_get_payment and iamport_get_customer make */
@@ -33,8 +32,10 @@ enum iamport_status iamport_get_payment_and_customer(
                                          .kind = IAMPORT_CALL_LOOKUP,
                                          .code1_not_found = true};
     if (payment_status == IAMPORT_OK)
-        jobs[n++] = (struct iamport_read_job){
-            .call = &payment_call, .read = iamport_read_payment, .out = payment, .err = payment_err};
+        jobs[n++] = (struct iamport_read_job){.call = &payment_call,
+                                              .read = iamport_read_payment,
+                                              .out = payment,
+                                              .err = payment_err};
     if (*customer_status == IAMPORT_OK)
         jobs[n++] = (struct iamport_read_job){.call = &customer_call,
                                               .read = iamport_read_customer,
