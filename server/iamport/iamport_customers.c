@@ -8,13 +8,6 @@
 #include "server/iamport/iamport_readers.h"
 #include "server/core/xalloc.h"
 
-/* clang-format off */
-#define CUSTOMER_STRINGS(X)                                                                        \
-    X(customer_id) X(pg_provider) X(pg_id) X(card_name) X(card_code) X(card_number)                \
-    X(card_issuer_code) X(card_issuer_name) X(card_publisher_code) X(card_publisher_name)          \
-    X(customer_name) X(customer_tel) X(customer_email) X(customer_addr) X(customer_postcode)
-/* clang-format on */
-
 #define CUSTOMER_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_customer, f),
 static const struct iamport_json_field customer_strings[] = {CUSTOMER_STRINGS(CUSTOMER_FIELD)};
 #undef CUSTOMER_FIELD

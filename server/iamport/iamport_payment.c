@@ -33,17 +33,6 @@ const char *iamport_payment_status_name(enum iamport_payment_status status)
     return payment_status_names[status];
 }
 
-/* String members of struct iamport_payment read straight from same-named JSON fields. */
-/* clang-format off */
-#define PAYMENT_STRINGS(X)                                                                         \
-    X(currency) X(name) X(pay_method) X(channel) X(pg_provider) X(emb_pg_provider) X(pg_tid)       \
-    X(pg_id) X(apply_num) X(card_code) X(card_name) X(card_number) X(buyer_name) X(buyer_email)    \
-    X(buyer_tel) X(buyer_addr) X(buyer_postcode) X(customer_uid) X(customer_uid_usage)            \
-    X(fail_reason) X(cancel_reason) X(receipt_url)
-
-#define PAYMENT_TIMES(X) X(started_at) X(paid_at) X(failed_at) X(cancelled_at)
-/* clang-format on */
-
 #define PAYMENT_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_payment, f),
 static const struct iamport_json_field payment_strings[] = {PAYMENT_STRINGS(PAYMENT_FIELD)};
 static const struct iamport_json_field payment_times[] = {PAYMENT_TIMES(PAYMENT_FIELD)};

@@ -7,6 +7,27 @@
 
 #include "server/iamport/iamport.h"
 
+/* ---- field lists shared by the cJSON readers and iamport_scan_objects.c ---- */
+/* String members of struct iamport_payment read straight from same-named JSON fields, and its
+ * optional integral times, in the order the readers check them. */
+/* clang-format off */
+#define PAYMENT_STRINGS(X)                                                                         \
+    X(currency) X(name) X(pay_method) X(channel) X(pg_provider) X(emb_pg_provider) X(pg_tid)       \
+    X(pg_id) X(apply_num) X(card_code) X(card_name) X(card_number) X(buyer_name) X(buyer_email)    \
+    X(buyer_tel) X(buyer_addr) X(buyer_postcode) X(customer_uid) X(customer_uid_usage)            \
+    X(fail_reason) X(cancel_reason) X(receipt_url)
+
+#define PAYMENT_TIMES(X) X(started_at) X(paid_at) X(failed_at) X(cancelled_at)
+/* clang-format on */
+
+/* The same for struct iamport_customer's strings. */
+/* clang-format off */
+#define CUSTOMER_STRINGS(X)                                                                        \
+    X(customer_id) X(pg_provider) X(pg_id) X(card_name) X(card_code) X(card_number)                \
+    X(card_issuer_code) X(card_issuer_name) X(card_publisher_code) X(card_publisher_name)          \
+    X(customer_name) X(customer_tel) X(customer_email) X(customer_addr) X(customer_postcode)
+/* clang-format on */
+
 /* ---- schedule parsing (iamport_schedule.c) ---- */
 /* iamport_readers for struct iamport_schedule and struct iamport_schedule_list. */
 enum iamport_status iamport_read_schedule(cJSON *response, void *out, struct iamport_error *err);
