@@ -166,14 +166,53 @@ enum iamport_status iamport_get_token(struct iamport_client *c, char **token_out
     return st;
 }
 
+/* Runs a call and reads its answer into *out: as a tree with `read`, or, when read_text is set,
+ * from its text (iamport_map_answer_text). */
+static enum iamport_status call_read(struct iamport_client *c, const struct iamport_call *call,
+                                     iamport_reader read, iamport_text_reader read_text, void *out,
+                                     struct iamport_error *err)
+{
+    struct iamport_text_read into = {.read = read_text, .out = out};
+    struct iamport_call with_text = *call;
+    cJSON *response = NULL;
+    if (read_text)
+        with_text.text = &into;
+    enum iamport_status st = iamport_call(c, &with_text, &response, err);
+    if (st == IAMPORT_OK && !read_text)
+        st = read(response, out, err);
+    else
+        cJSON_Delete(response); /* NULL */
+    return iamport_done(st, err);
+}
+
 enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
                                       iamport_reader read, void *out, struct iamport_error *err)
 {
-    cJSON *response = NULL;
-    enum iamport_status st = iamport_call(c, call, &response, err);
-    if (st == IAMPORT_OK)
-        st = read(response, out, err);
-    return iamport_done(st, err);
+    return call_read(c, call, read, NULL, out, err);
+}
+
+enum iamport_status iamport_call_read_text(struct iamport_client *c,
+                                           const struct iamport_call *call,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err)
+{
+    return call_read(c, call, NULL, read, out, err);
+}
+
+static enum iamport_status get_by_id(struct iamport_client *c, const char *what, const char *id,
+                                     const char *prefix, const char *suffix, iamport_reader read,
+                                     iamport_text_reader read_text, void *out,
+                                     struct iamport_error *err)
+{
+    char *path = NULL;
+    enum iamport_status st = iamport_id_path(what, id, prefix, suffix, &path, err);
+    if (st == IAMPORT_OK) {
+        struct iamport_call call = {
+            .method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
+        st = call_read(c, &call, read, read_text, out, err);
+    }
+    free(path);
+    return st;
 }
 
 enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
@@ -187,20 +226,37 @@ enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what
                                       const char *prefix, const char *suffix, iamport_reader read,
                                       void *out, struct iamport_error *err)
 {
-    char *path = NULL;
-    enum iamport_status st = iamport_id_path(what, id, prefix, suffix, &path, err);
-    if (st == IAMPORT_OK)
-        st = iamport_get_read(c, path, read, out, err);
-    free(path);
+    return get_by_id(c, what, id, prefix, suffix, read, NULL, out, err);
+}
+
+enum iamport_status iamport_get_by_id_text(struct iamport_client *c, const char *what,
+                                           const char *id, const char *prefix, const char *suffix,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err)
+{
+    return get_by_id(c, what, id, prefix, suffix, NULL, read, out, err);
+}
+
+static enum iamport_status post_read(struct iamport_client *c, const char *path, cJSON *body,
+                                     iamport_reader read, iamport_text_reader read_text, void *out,
+                                     struct iamport_error *err)
+{
+    struct iamport_call call = {
+        .method = IAMPORT_POST, .path = path, .body = body, .kind = IAMPORT_CALL_MONEY};
+    enum iamport_status st = call_read(c, &call, read, read_text, out, err);
+    cJSON_Delete(body);
     return st;
 }
 
 enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
                                       iamport_reader read, void *out, struct iamport_error *err)
 {
-    struct iamport_call call = {
-        .method = IAMPORT_POST, .path = path, .body = body, .kind = IAMPORT_CALL_MONEY};
-    enum iamport_status st = iamport_call_read(c, &call, read, out, err);
-    cJSON_Delete(body);
-    return st;
+    return post_read(c, path, body, read, NULL, out, err);
+}
+
+enum iamport_status iamport_post_read_text(struct iamport_client *c, const char *path, cJSON *body,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err)
+{
+    return post_read(c, path, body, NULL, read, out, err);
 }

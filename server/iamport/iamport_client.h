@@ -38,6 +38,12 @@ typedef enum iamport_status (*iamport_reader)(cJSON *response, void *out,
  * outcome through iamport_done (err is zeroed on IAMPORT_OK). */
 enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
                                       iamport_reader read, void *out, struct iamport_error *err);
+/* iamport_call_read with the answer read from its text by `read` (no cJSON tree; see
+ * iamport_map_answer_text). */
+enum iamport_status iamport_call_read_text(struct iamport_client *c,
+                                           const struct iamport_call *call,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err);
 /* GET `path` (borrowed) as a lookup, read into *out. */
 enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
                                      iamport_reader read, void *out, struct iamport_error *err);
@@ -49,5 +55,13 @@ enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what
 /* POST `body` (consumed: deleted here) to `path` (borrowed) as a money call, read into *out. */
 enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
                                       iamport_reader read, void *out, struct iamport_error *err);
+/* iamport_get_by_id and iamport_post_read with the answer read from its text. */
+enum iamport_status iamport_get_by_id_text(struct iamport_client *c, const char *what,
+                                           const char *id, const char *prefix, const char *suffix,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err);
+enum iamport_status iamport_post_read_text(struct iamport_client *c, const char *path, cJSON *body,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err);
 
 #endif

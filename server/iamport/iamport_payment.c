@@ -5,6 +5,7 @@
 #include "server/iamport/iamport_readers.h"
 #include "server/iamport/iamport_errors.h"
 #include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_scan.h"
 #include "server/core/xalloc.h"
 
 /* clang-format off */
@@ -107,15 +108,27 @@ enum iamport_status iamport_payment_from_json(const cJSON *json, struct iamport_
     return st;
 }
 
-enum iamport_status iamport_read_payment(cJSON *response, void *out, struct iamport_error *err)
+enum iamport_status iamport_read_payment_text(const char *json, size_t len,
+                                              struct iamport_text_read *into,
+                                              struct iamport_error *err)
 {
-    struct iamport_payment *payment = out;
-    enum iamport_status st = iamport_payment_from_json(response, payment, err);
-    if (st == IAMPORT_OK)
-        payment->raw = response;
-    else
-        cJSON_Delete(response);
-    return st;
+    struct iamport_payment *payment = into->out;
+    memset(payment, 0, sizeof *payment);
+    payment->card_type = -1;
+    enum iamport_status st = iamport_scan_payment(json, len, payment, err);
+    if (st != IAMPORT_OK) {
+        iamport_payment_release(payment);
+        return st;
+    }
+    payment->status = iamport_payment_status_parse(payment->status_text);
+    payment->raw_json = xstrndup(json, len);
+    into->declined = payment->status == IAMPORT_PAYMENT_FAILED;
+    return IAMPORT_OK;
+}
+
+cJSON *iamport_payment_raw(const struct iamport_payment *p)
+{
+    return p && p->raw_json ? cJSON_ParseWithOpts(p->raw_json, NULL, 1) : NULL;
 }
 
 void iamport_payment_release(struct iamport_payment *p)
@@ -135,6 +148,6 @@ void iamport_payment_release(struct iamport_payment *p)
         free(e->receipt_url);
     }
     free(p->cancel_history);
-    cJSON_Delete(p->raw);
+    free(p->raw_json);
     memset(p, 0, sizeof *p);
 }

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "server/iamport/iamport.h"
+#include "server/iamport/iamport_envelope.h"
 
 /* ---- field lists shared by the cJSON readers and iamport_scan_objects.c ---- */
 /* String members of struct iamport_payment read straight from same-named JSON fields, and its
@@ -43,9 +44,16 @@ enum iamport_status iamport_schedule_list_from_json(const cJSON *json,
 /* ---- customer parsing (iamport_customers.c) ---- */
 enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport_customer *out,
                                                struct iamport_error *err);
+/* iamport_text_reader for struct iamport_customer (into->out): reads the Customer with
+ * iamport_scan_customer and keeps its text as raw_json. */
+enum iamport_status iamport_read_customer_text(const char *json, size_t len,
+                                               struct iamport_text_read *into,
+                                               struct iamport_error *err);
 
-/* iamport_reader for struct iamport_payment: parses the response into *out and keeps it as
- * out->raw. */
-enum iamport_status iamport_read_payment(cJSON *response, void *out, struct iamport_error *err);
+/* iamport_text_reader for struct iamport_payment (into->out): reads the Payment with
+ * iamport_scan_payment, keeps its text as raw_json and sets into->declined for status failed. */
+enum iamport_status iamport_read_payment_text(const char *json, size_t len,
+                                              struct iamport_text_read *into,
+                                              struct iamport_error *err);
 
 #endif
