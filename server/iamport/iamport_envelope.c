@@ -136,12 +136,19 @@ enum iamport_status iamport_map_answer_text(const struct iamport_call *call, lon
             iamport_copy_utf8(err->message, sizeof err->message, env.message);
         st = call->text->read(none ? "null" : env.response.text, none ? 4 : env.response.len,
                               call->text, err);
+        /* a skimmed response the reader refused may be malformed JSON, and then so was the
+         * envelope: cJSON's verdict below stands */
+        bool malformed = st != IAMPORT_OK && env.response_skimmed &&
+                         iamport_scan_document(env.response.text, env.response.len, NULL) != 0;
         iamport_scan_envelope_release(&env);
-        free(repaired);
-        return st;
+        if (!malformed) {
+            free(repaired);
+            return st;
+        }
+        memset(err, 0, sizeof *err);
+    } else if (text) {
+        iamport_scan_envelope_release(&env);
     }
-    if (text)
-        iamport_scan_envelope_release(&env);
     free(repaired);
     /* refusals and unreadable answers: the tree path, as for every other call */
     cJSON *response = NULL;

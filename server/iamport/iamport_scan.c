@@ -228,6 +228,35 @@ static int scan_literal(struct scan *s, const char *word, size_t n, enum iamport
 static int scan_value(struct scan *s, struct iamport_scan_value *v,
                       const struct iamport_scan_walker *w);
 
+/* The array or object at s->p, skimmed: its end found by counting brackets outside strings,
+ * nothing else checked (a later walk of v's text does that), but more nesting than cJSON allows
+ * here is refused already. */
+static int skim_container(struct scan *s, struct iamport_scan_value *v)
+{
+    const unsigned char *p = s->p;
+    size_t depth = 0;
+    v->text = (const char *)p;
+    v->type = *p == '[' ? IAMPORT_SCAN_ARRAY : IAMPORT_SCAN_OBJECT;
+    while (p < s->end) {
+        unsigned char c = *p;
+        if (c == '"') {
+            p = string_end(p, s->end);
+            if (!p)
+                return -1;
+        } else if (c == '[' || c == '{') {
+            if (s->depth + depth >= CJSON_NESTING_LIMIT)
+                return -1;
+            depth++;
+        } else if ((c == ']' || c == '}') && --depth == 0) {
+            s->p = p + 1;
+            v->len = (size_t)(s->p - (const unsigned char *)v->text);
+            return 0;
+        }
+        p++;
+    }
+    return -1;
+}
+
 /* The key of the member whose opening quote is at s->p, as cJSON's item->string (cut at its
  * first NUL): *key points into the text or into buf; *key_len is SIZE_MAX when it is too long to
  * be a field name. */
@@ -277,7 +306,9 @@ static int scan_object(struct scan *s, const struct iamport_scan_walker *w)
             return -1;
         s->p++;
         skip_ws(s);
-        if (scan_value(s, &v, NULL) != 0)
+        bool skim = w && w->skim && key_len != SIZE_MAX && s->p < s->end &&
+                    (*s->p == '{' || *s->p == '[') && w->skim(w->arg, (const char *)key, key_len);
+        if ((skim ? skim_container(s, &v) : scan_value(s, &v, NULL)) != 0)
             return -1;
         if (w && w->member && key_len != SIZE_MAX)
             w->member(w->arg, (const char *)key, key_len, &v);
@@ -426,10 +457,16 @@ const char *iamport_scan_prepare(const char *body, size_t body_len, char **repai
     const unsigned char *s = (const unsigned char *)body;
     for (size_t i = 0; i < body_len;) {
         unsigned cp;
-        if (s[i] < 0x80) {
+        uint64_t word;
+        /* ASCII eight bytes at a time, as utf8_valid */
+        while (i + 8 <= body_len && (memcpy(&word, s + i, 8), (word & 0x8080808080808080ULL) == 0))
+            i += 8;
+        if (i < body_len && s[i] < 0x80) {
             i++;
             continue;
         }
+        if (i == body_len)
+            break;
         size_t n = utf8_decode(s + i, body_len - i, &cp);
         if (n == 0) {
             *repaired = utf8_repair(body, body_len);
@@ -447,6 +484,13 @@ const char *iamport_scan_prepare(const char *body, size_t body_len, char **repai
 struct envelope_walk {
     struct iamport_scan_value code, message, response;
 };
+
+/* The first "response" member, when an array or object, is skimmed: its reader walks it. */
+static bool envelope_skim(void *arg, const char *key, size_t len)
+{
+    const struct envelope_walk *e = arg;
+    return len == 8 && memcmp(key, "response", 8) == 0 && e->response.type == IAMPORT_SCAN_ABSENT;
+}
 
 static void envelope_member(void *arg, const char *key, size_t len,
                             const struct iamport_scan_value *v)
@@ -467,7 +511,8 @@ int iamport_scan_envelope(const char *text, size_t len, struct iamport_scan_enve
 {
     struct envelope_walk e;
     struct iamport_scan_value root;
-    const struct iamport_scan_walker w = {.member = envelope_member, .arg = &e};
+    const struct iamport_scan_walker w = {
+        .member = envelope_member, .skim = envelope_skim, .arg = &e};
     int64_t code;
     memset(out, 0, sizeof *out);
     memset(&e, 0, sizeof e);
@@ -478,6 +523,8 @@ int iamport_scan_envelope(const char *text, size_t len, struct iamport_scan_enve
     if (e.message.type == IAMPORT_SCAN_STRING)
         out->message = iamport_scan_string(&e.message);
     out->response = e.response;
+    out->response_skimmed =
+        e.response.type == IAMPORT_SCAN_ARRAY || e.response.type == IAMPORT_SCAN_OBJECT;
     return 0;
 }
 

@@ -43,6 +43,10 @@ struct iamport_scan_envelope {
     int code;
     char *message;                      /* owned: the first "message" when a string, else NULL */
     struct iamport_scan_value response; /* the first "response" member; ABSENT when none */
+    /* true when response is an array or object: then it was only skimmed (its end found, its
+     * nesting limited) and is valid exactly when iamport_scan_document accepts its text; its
+     * reader walks it anyway, so the envelope's text is walked once */
+    bool response_skimmed;
 };
 
 /* The text a body is read from: NULL when it is empty or holds a NUL byte (no envelope, as
@@ -55,8 +59,9 @@ const char *iamport_scan_prepare(const char *body, size_t body_len, char **repai
 int iamport_scan_document(const char *text, size_t len, struct iamport_scan_value *root);
 
 /* 0 when text is an iamport envelope as parse_envelope reads it: a JSON document whose root is
- * an object with an integral "code" (the first member of that name) within int; then *out is
- * filled (release it with iamport_scan_envelope_release). -1 otherwise, *out left empty. */
+ * an object with an integral "code" (the first member of that name) within int, provided a
+ * skimmed response turns out valid (see response_skimmed); then *out is filled (release it with
+ * iamport_scan_envelope_release). -1 otherwise, *out left empty. */
 int iamport_scan_envelope(const char *text, size_t len, struct iamport_scan_envelope *out);
 void iamport_scan_envelope_release(struct iamport_scan_envelope *env);
 

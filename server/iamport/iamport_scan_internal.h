@@ -3,6 +3,7 @@
 #ifndef BILLKEY_IAMPORT_SCAN_INTERNAL_H
 #define BILLKEY_IAMPORT_SCAN_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,9 @@
 struct iamport_scan_walker {
     void (*member)(void *arg, const char *key, size_t key_len, const struct iamport_scan_value *v);
     void (*element)(void *arg, const struct iamport_scan_value *v);
+    /* may be NULL: true when the member's value, if an array or object, is only to be skimmed
+     * (its end found by counting brackets; the caller walks its text later) */
+    bool (*skim)(void *arg, const char *key, size_t key_len);
     void *arg;
 };
 
