@@ -215,13 +215,6 @@ static enum iamport_status get_by_id(struct iamport_client *c, const char *what,
     return st;
 }
 
-enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
-                                     iamport_reader read, void *out, struct iamport_error *err)
-{
-    struct iamport_call call = {.method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
-    return iamport_call_read(c, &call, read, out, err);
-}
-
 enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
                                       const char *prefix, const char *suffix, iamport_reader read,
                                       void *out, struct iamport_error *err)

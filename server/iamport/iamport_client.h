@@ -44,9 +44,6 @@ enum iamport_status iamport_call_read_text(struct iamport_client *c,
                                            const struct iamport_call *call,
                                            iamport_text_reader read, void *out,
                                            struct iamport_error *err);
-/* GET `path` (borrowed) as a lookup, read into *out. */
-enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
-                                     iamport_reader read, void *out, struct iamport_error *err);
 /* GET prefix + escaped id + suffix as a lookup (the id checked as iamport_id_path does, named
  * `what`), read into *out. */
 enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,

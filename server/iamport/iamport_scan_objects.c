@@ -10,7 +10,6 @@
 
 #include "server/iamport/iamport_scan.h"
 #include "server/iamport/iamport_errors.h"
-#include "server/iamport/iamport_json.h"
 #include "server/iamport/iamport_readers.h"
 #include "server/iamport/iamport_scan_internal.h"
 #include "server/core/xalloc.h"
