@@ -56,8 +56,7 @@ void charge_result_from_payment(struct charge_result *r, struct iamport_payment 
     charge_outcome_from_payment(p, &r->outcome);
     r->upstream = IAMPORT_OK;
     r->imp_uid = p->imp_uid ? xstrdup(p->imp_uid) : NULL;
-    r->payment = p->raw; /* taken */
-    p->raw = NULL;
+    r->payment = iamport_payment_raw(p);
 }
 
 int charge_ledger_look_up(const struct billing_env *env, const char *merchant_uid,

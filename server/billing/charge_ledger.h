@@ -34,8 +34,8 @@ struct charge_result {
 
 void charge_result_release(struct charge_result *r);
 
-/* Fills r's outcome, imp_uid and payment from iamport's Payment p (upstream IAMPORT_OK); takes
- * p->raw (p->raw becomes NULL; p is still the caller's to release). */
+/* Fills r's outcome, imp_uid and payment (a tree of p->raw_json) from iamport's Payment p
+ * (upstream IAMPORT_OK); p is still the caller's to release. */
 void charge_result_from_payment(struct charge_result *r, struct iamport_payment *p);
 
 /* The again body as billkey sends it (the ledger's `request` column). Caller deletes. */

@@ -61,8 +61,7 @@ static void answer_customer(enum iamport_status st, struct iamport_customer *cu,
                             struct merchant_answer *out)
 {
     if (st == IAMPORT_OK) {
-        merchant_answer_ok(out, cu->raw);
-        cu->raw = NULL;
+        merchant_answer_ok(out, iamport_customer_raw(cu));
     } else {
         merchant_answer_upstream(out, st, err, what);
     }

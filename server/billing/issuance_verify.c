@@ -171,7 +171,10 @@ static enum verify_outcome iamport_failure(struct verify_ctx *c, enum iamport_st
 /* Serialises the raw payment for the ledger (caller frees with cJSON_free), or NULL. */
 static char *raw_text(const struct iamport_payment *p)
 {
-    return p && p->raw ? json_print(p->raw) : NULL;
+    cJSON *raw = iamport_payment_raw(p);
+    char *text = json_print(raw);
+    cJSON_Delete(raw);
+    return text;
 }
 
 /* The kind 'issue' ledger row (KakaoPay's window charge, or a payment that took money). */

@@ -188,8 +188,7 @@ void payment_cancel(const struct billing_env *env, const struct payment_cancel_r
         goto out;
     }
     record(env, req, actor, request_id, result, st, &err, &p);
-    merchant_answer_ok(out, p.raw);
-    p.raw = NULL;
+    merchant_answer_ok(out, iamport_payment_raw(&p));
 out:
     iamport_payment_release(&p);
 }

@@ -18,7 +18,9 @@ enum db_status payment_ledger_refresh(struct db_conn *conn, const struct iamport
     char cancel_amount[24];
     snprintf(cancel_amount, sizeof cancel_amount, "%" PRId64,
              p->cancel_amount > 0 ? p->cancel_amount : 0);
-    char *copy = p->raw ? json_print(p->raw) : NULL;
+    cJSON *raw = iamport_payment_raw(p);
+    char *copy = json_print(raw);
+    cJSON_Delete(raw);
     const char *params[] = {p->merchant_uid, iamport_payment_status_name(p->status), p->imp_uid,
                             cancel_amount, copy};
     PGresult *res = NULL;
@@ -53,8 +55,7 @@ static void answer_lookup(const struct billing_env *env, enum iamport_status st,
 {
     if (st == IAMPORT_OK) {
         refresh_alone(env, p, request_id);
-        merchant_answer_ok(out, p->raw);
-        p->raw = NULL;
+        merchant_answer_ok(out, iamport_payment_raw(p));
     } else {
         merchant_answer_upstream(out, st, err, "결제정보 조회");
     }

@@ -185,12 +185,18 @@ struct iamport_payment {
     char *receipt_url;
     struct iamport_cancel_entry *cancel_history; /* owned array */
     size_t cancel_history_count;
-    cJSON *raw; /* owned copy of the payment JSON (for audit storage); NULL if not kept */
+    /* owned: the Payment object's JSON text as iamport sent it (invalid UTF-8 repaired, not
+     * reformatted), for audit storage and merchant answers; NULL if not kept. */
+    char *raw_json;
 };
+
+/* payment->raw_json as a new cJSON tree (caller deletes), or NULL when none was kept. Printed
+ * unformatted it is what cJSON printed of iamport's answer before the scanner read it. */
+cJSON *iamport_payment_raw(const struct iamport_payment *payment);
 
 /* Fills *out from a Payment object (e.g. a stored raw copy). Requires imp_uid, merchant_uid,
  * amount and status; other fields may be absent or null; wrong types are IAMPORT_E_PARSE.
- * Does not set out->raw. *out is zeroed first; release it in every case. */
+ * Does not set out->raw_json. *out is zeroed first; release it in every case. */
 enum iamport_status iamport_payment_from_json(const cJSON *json, struct iamport_payment *out,
                                               struct iamport_error *err);
 /* Frees what *payment owns and zeroes it. NULL is allowed. */
@@ -353,9 +359,11 @@ struct iamport_customer {
     int64_t inserted;
     int64_t updated;
     bool sandbox;
-    cJSON *raw; /* owned: the Customer object as iamport sent it (get/delete); NULL if not kept */
+    char *raw_json; /* owned: the Customer object's JSON text (get/delete); NULL if not kept */
 };
 void iamport_customer_release(struct iamport_customer *customer);
+/* customer->raw_json as a new cJSON tree (caller deletes), or NULL when none was kept. */
+cJSON *iamport_customer_raw(const struct iamport_customer *customer);
 
 /* GET /payments/{imp_uid} and GET /subscribe/customers/{customer_uid} sent at the same time, on
  * two connections, for one wait instead of two (iamport_payment_and_customer.c): *payment with

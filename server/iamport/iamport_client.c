@@ -164,6 +164,8 @@ void iamport_call_read_overlapped(struct iamport_client *c, struct iamport_read_
 {
     struct call_token tokens[IAMPORT_OVERLAP_MAX] = {{0}};
     struct iamport_authorizer auths[IAMPORT_OVERLAP_MAX] = {{0}};
+    struct iamport_text_read into[IAMPORT_OVERLAP_MAX] = {{0}};
+    struct iamport_call calls[IAMPORT_OVERLAP_MAX];
     struct iamport_overlap_job run[IAMPORT_OVERLAP_MAX] = {{0}};
     cJSON *responses[IAMPORT_OVERLAP_MAX] = {NULL};
     size_t of_job[IAMPORT_OVERLAP_MAX], n_run = 0;
@@ -184,9 +186,12 @@ void iamport_call_read_overlapped(struct iamport_client *c, struct iamport_read_
             log_failure(j->call, j->status, j->err);
             continue;
         }
+        into[n_run] = (struct iamport_text_read){.read = j->read, .out = j->out};
+        calls[n_run] = *j->call;
+        calls[n_run].text = &into[n_run];
         tokens[n_run] = (struct call_token){.cache = &c->token};
         auths[n_run] = (struct iamport_authorizer){.token = call_token_get, .arg = &tokens[n_run]};
-        run[n_run] = (struct iamport_overlap_job){.call = j->call,
+        run[n_run] = (struct iamport_overlap_job){.call = &calls[n_run],
                                                   .auth = &auths[n_run],
                                                   .response = &responses[n_run],
                                                   .err = j->err,
@@ -197,15 +202,14 @@ void iamport_call_read_overlapped(struct iamport_client *c, struct iamport_read_
     for (size_t k = 0; k < n_run; k++) {
         struct iamport_read_job *j = &jobs[of_job[k]];
         atomic_fetch_sub(&c->in_flight, 1);
+        cJSON_Delete(responses[k]); /* NULL: the text reader filled j->out */
         if (j->status != IAMPORT_OK)
             log_failure(j->call, j->status, j->err);
-        else
-            j->status = j->read(responses[k], j->out, j->err);
         j->status = iamport_done(j->status, j->err);
     }
     for (size_t k = 0; k < n_later; k++) {
         struct iamport_read_job *j = &jobs[later[k]];
-        j->status = iamport_call_read(c, j->call, j->read, j->out, j->err);
+        j->status = iamport_call_read_text(c, j->call, j->read, j->out, j->err);
     }
 }
 
@@ -223,41 +227,90 @@ enum iamport_status iamport_get_token(struct iamport_client *c, char **token_out
     return st;
 }
 
-enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
-                                      iamport_reader read, void *out, struct iamport_error *err)
+/* Runs a call and reads its answer into *out: as a tree with `read`, or, when read_text is set,
+ * from its text (iamport_map_answer_text). */
+static enum iamport_status call_read(struct iamport_client *c, const struct iamport_call *call,
+                                     iamport_reader read, iamport_text_reader read_text, void *out,
+                                     struct iamport_error *err)
 {
+    struct iamport_text_read into = {.read = read_text, .out = out};
+    struct iamport_call with_text = *call;
     cJSON *response = NULL;
-    enum iamport_status st = iamport_call(c, call, &response, err);
-    if (st == IAMPORT_OK)
+    if (read_text)
+        with_text.text = &into;
+    enum iamport_status st = iamport_call(c, &with_text, &response, err);
+    if (st == IAMPORT_OK && !read_text)
         st = read(response, out, err);
+    else
+        cJSON_Delete(response); /* NULL */
     return iamport_done(st, err);
 }
 
-enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
-                                     iamport_reader read, void *out, struct iamport_error *err)
+enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
+                                      iamport_reader read, void *out, struct iamport_error *err)
 {
-    struct iamport_call call = {.method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
-    return iamport_call_read(c, &call, read, out, err);
+    return call_read(c, call, read, NULL, out, err);
+}
+
+enum iamport_status iamport_call_read_text(struct iamport_client *c,
+                                           const struct iamport_call *call,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err)
+{
+    return call_read(c, call, NULL, read, out, err);
+}
+
+static enum iamport_status get_by_id(struct iamport_client *c, const char *what, const char *id,
+                                     const char *prefix, const char *suffix, iamport_reader read,
+                                     iamport_text_reader read_text, void *out,
+                                     struct iamport_error *err)
+{
+    char *path = NULL;
+    enum iamport_status st = iamport_id_path(what, id, prefix, suffix, &path, err);
+    if (st == IAMPORT_OK) {
+        struct iamport_call call = {
+            .method = IAMPORT_GET, .path = path, .kind = IAMPORT_CALL_LOOKUP};
+        st = call_read(c, &call, read, read_text, out, err);
+    }
+    free(path);
+    return st;
 }
 
 enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
                                       const char *prefix, const char *suffix, iamport_reader read,
                                       void *out, struct iamport_error *err)
 {
-    char *path = NULL;
-    enum iamport_status st = iamport_id_path(what, id, prefix, suffix, &path, err);
-    if (st == IAMPORT_OK)
-        st = iamport_get_read(c, path, read, out, err);
-    free(path);
+    return get_by_id(c, what, id, prefix, suffix, read, NULL, out, err);
+}
+
+enum iamport_status iamport_get_by_id_text(struct iamport_client *c, const char *what,
+                                           const char *id, const char *prefix, const char *suffix,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err)
+{
+    return get_by_id(c, what, id, prefix, suffix, NULL, read, out, err);
+}
+
+static enum iamport_status post_read(struct iamport_client *c, const char *path, cJSON *body,
+                                     iamport_reader read, iamport_text_reader read_text, void *out,
+                                     struct iamport_error *err)
+{
+    struct iamport_call call = {
+        .method = IAMPORT_POST, .path = path, .body = body, .kind = IAMPORT_CALL_MONEY};
+    enum iamport_status st = call_read(c, &call, read, read_text, out, err);
+    cJSON_Delete(body);
     return st;
 }
 
 enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
                                       iamport_reader read, void *out, struct iamport_error *err)
 {
-    struct iamport_call call = {
-        .method = IAMPORT_POST, .path = path, .body = body, .kind = IAMPORT_CALL_MONEY};
-    enum iamport_status st = iamport_call_read(c, &call, read, out, err);
-    cJSON_Delete(body);
-    return st;
+    return post_read(c, path, body, read, NULL, out, err);
+}
+
+enum iamport_status iamport_post_read_text(struct iamport_client *c, const char *path, cJSON *body,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err)
+{
+    return post_read(c, path, body, NULL, read, out, err);
 }

@@ -38,24 +38,27 @@ typedef enum iamport_status (*iamport_reader)(cJSON *response, void *out,
  * outcome through iamport_done (err is zeroed on IAMPORT_OK). */
 enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
                                       iamport_reader read, void *out, struct iamport_error *err);
-/* One call of iamport_call_read_overlapped: the call and its reader (borrowed), the struct the
- * reader fills, its error (not NULL), and its outcome (set by the run). */
+/* iamport_call_read with the answer read from its text by `read` (no cJSON tree; see
+ * iamport_map_answer_text). */
+enum iamport_status iamport_call_read_text(struct iamport_client *c,
+                                           const struct iamport_call *call,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err);
+/* One call of iamport_call_read_overlapped: the call and its text reader (borrowed), the
+ * struct the reader fills, its error (not NULL), and its outcome (set by the run). */
 struct iamport_read_job {
     const struct iamport_call *call;
-    iamport_reader read;
+    iamport_text_reader read;
     void *out;
     struct iamport_error *err;
     enum iamport_status status;
 };
-/* Runs n calls (at most IAMPORT_OVERLAP_MAX) as iamport_call_read would run each, with their
+/* Runs n calls (at most IAMPORT_OVERLAP_MAX) as iamport_call_read_text would run each, with their
  * first attempts at the same time (iamport_exchange_overlapped), and sets each job's status. A
  * call that finds no free slot of max_concurrent waits for the others and runs after them (it
  * gets IAMPORT_E_BUSY only if there is still none then). */
 void iamport_call_read_overlapped(struct iamport_client *c, struct iamport_read_job *jobs,
                                   size_t n);
-/* GET `path` (borrowed) as a lookup, read into *out. */
-enum iamport_status iamport_get_read(struct iamport_client *c, const char *path,
-                                     iamport_reader read, void *out, struct iamport_error *err);
 /* GET prefix + escaped id + suffix as a lookup (the id checked as iamport_id_path does, named
  * `what`), read into *out. */
 enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,
@@ -64,5 +67,13 @@ enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what
 /* POST `body` (consumed: deleted here) to `path` (borrowed) as a money call, read into *out. */
 enum iamport_status iamport_post_read(struct iamport_client *c, const char *path, cJSON *body,
                                       iamport_reader read, void *out, struct iamport_error *err);
+/* iamport_get_by_id and iamport_post_read with the answer read from its text. */
+enum iamport_status iamport_get_by_id_text(struct iamport_client *c, const char *what,
+                                           const char *id, const char *prefix, const char *suffix,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err);
+enum iamport_status iamport_post_read_text(struct iamport_client *c, const char *path, cJSON *body,
+                                           iamport_text_reader read, void *out,
+                                           struct iamport_error *err);
 
 #endif

@@ -6,14 +6,8 @@
 #include "server/iamport/iamport_errors.h"
 #include "server/iamport/iamport_json.h"
 #include "server/iamport/iamport_readers.h"
+#include "server/iamport/iamport_scan.h"
 #include "server/core/xalloc.h"
-
-/* clang-format off */
-#define CUSTOMER_STRINGS(X)                                                                        \
-    X(customer_id) X(pg_provider) X(pg_id) X(card_name) X(card_code) X(card_number)                \
-    X(card_issuer_code) X(card_issuer_name) X(card_publisher_code) X(card_publisher_name)          \
-    X(customer_name) X(customer_tel) X(customer_email) X(customer_addr) X(customer_postcode)
-/* clang-format on */
 
 #define CUSTOMER_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_customer, f),
 static const struct iamport_json_field customer_strings[] = {CUSTOMER_STRINGS(CUSTOMER_FIELD)};
@@ -25,7 +19,7 @@ void iamport_customer_release(struct iamport_customer *cu)
         return;
     iamport_json_free_strings(customer_strings, IAMPORT_COUNT(customer_strings), cu);
     free(cu->customer_uid);
-    cJSON_Delete(cu->raw);
+    free(cu->raw_json);
     memset(cu, 0, sizeof *cu);
 }
 
@@ -55,15 +49,25 @@ enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport
     return st;
 }
 
-enum iamport_status iamport_read_customer(cJSON *response, void *out, struct iamport_error *err)
+enum iamport_status iamport_read_customer_text(const char *json, size_t len,
+                                               struct iamport_text_read *into,
+                                               struct iamport_error *err)
 {
-    struct iamport_customer *customer = out;
-    enum iamport_status st = iamport_customer_from_json(response, customer, err);
-    if (st == IAMPORT_OK)
-        customer->raw = response;
-    else
-        cJSON_Delete(response);
-    return st;
+    struct iamport_customer *customer = into->out;
+    memset(customer, 0, sizeof *customer);
+    customer->card_type = -1;
+    enum iamport_status st = iamport_scan_customer(json, len, customer, err);
+    if (st != IAMPORT_OK) {
+        iamport_customer_release(customer);
+        return st;
+    }
+    customer->raw_json = xstrndup(json, len);
+    return IAMPORT_OK;
+}
+
+cJSON *iamport_customer_raw(const struct iamport_customer *cu)
+{
+    return cu && cu->raw_json ? cJSON_ParseWithOpts(cu->raw_json, NULL, 1) : NULL;
 }
 
 /* "?reason=…&extra%5Brequester%5D=…" with the values given (escaped), "" with none, or NULL when
@@ -100,7 +104,7 @@ static enum iamport_status customer_call(struct iamport_client *c, enum iamport_
             .kind = method == IAMPORT_GET ? IAMPORT_CALL_LOOKUP : IAMPORT_CALL_MUTATION,
             .code1_not_found = true,
         };
-        st = iamport_call_read(c, &call, iamport_read_customer, out, err);
+        st = iamport_call_read_text(c, &call, iamport_read_customer_text, out, err);
     }
     free(path);
     free(suffix);

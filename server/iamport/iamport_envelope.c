@@ -10,6 +10,7 @@
 #include "server/iamport/iamport_errors.h"
 #include "server/iamport/iamport_json.h"
 #include "server/iamport/iamport_metrics.h"
+#include "server/iamport/iamport_scan.h"
 #include "server/core/utf8.h"
 #include "server/core/xalloc.h"
 
@@ -114,6 +115,54 @@ out:
     return st;
 }
 
+enum iamport_status iamport_map_answer_text(const struct iamport_call *call, long http_status,
+                                            const char *body, size_t body_len,
+                                            struct iamport_error *err)
+{
+    char *repaired = NULL;
+    size_t len = 0;
+    struct iamport_scan_envelope env;
+    enum iamport_status st;
+    bool ok_status = http_status >= 200 && http_status < 300;
+    const char *text = ok_status && !call->is_token_call
+                           ? iamport_scan_prepare(body, body_len, &repaired, &len)
+                           : NULL;
+
+    if (text && iamport_scan_envelope(text, len, &env) == 0 && env.code == 0) {
+        bool none = env.response.type == IAMPORT_SCAN_ABSENT;
+        err->http_status = (int)http_status;
+        err->code = 0;
+        if (env.message)
+            iamport_copy_utf8(err->message, sizeof err->message, env.message);
+        st = call->text->read(none ? "null" : env.response.text, none ? 4 : env.response.len,
+                              call->text, err);
+        /* a skimmed response the reader refused may be malformed JSON, and then so was the
+         * envelope: cJSON's verdict below stands */
+        bool malformed = st != IAMPORT_OK && env.response_skimmed &&
+                         iamport_scan_document(env.response.text, env.response.len, NULL) != 0;
+        iamport_scan_envelope_release(&env);
+        if (!malformed) {
+            free(repaired);
+            return st;
+        }
+        memset(err, 0, sizeof *err);
+    } else if (text) {
+        iamport_scan_envelope_release(&env);
+    }
+    free(repaired);
+    /* refusals and unreadable answers: the tree path, as for every other call */
+    cJSON *response = NULL;
+    st = iamport_map_answer(call, call->is_token_call, http_status, body, body_len, &response, err);
+    if (st == IAMPORT_OK) {
+        char *printed = cJSON_PrintUnformatted(response);
+        st = printed ? call->text->read(printed, strlen(printed), call->text, err)
+                     : iamport_fail(err, IAMPORT_E_PARSE, "answer cannot be printed");
+        cJSON_free(printed);
+    }
+    cJSON_Delete(response);
+    return st;
+}
+
 /* A transport failure (no HTTP answer) as the call's status. A money-moving call that may
  * have left has an unknown outcome; anything else was not processed. */
 static enum iamport_status transport_failure(const struct iamport_call *call,
@@ -215,8 +264,10 @@ static bool run_judge(struct exchange_run *r, bool answered)
                              call->is_token_call ? "getToken " : "", IAMPORT_MAX_RESPONSE_BYTES);
         return true;
     }
-    r->st = iamport_map_answer(call, call->is_token_call, res->http_status, res->body,
-                               res->body_len, r->response, r->err);
+    r->st = call->text
+                ? iamport_map_answer_text(call, res->http_status, res->body, res->body_len, r->err)
+                : iamport_map_answer(call, call->is_token_call, res->http_status, res->body,
+                                     res->body_len, r->response, r->err);
     return true;
 }
 
@@ -234,7 +285,8 @@ static enum iamport_status run_finish(struct exchange_run *r)
 {
     if (r->sent)
         iamport_metrics_record(r->call->path, r->call->kind == IAMPORT_CALL_MONEY, r->st,
-                               *r->response, r->timed_out, seconds_since(&r->started));
+                               *r->response, r->call->text && r->call->text->declined, r->timed_out,
+                               seconds_since(&r->started));
     iamport_http_response_release(&r->res);
     free(r->token);
     free(r->body);

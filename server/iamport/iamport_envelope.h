@@ -18,6 +18,22 @@ enum iamport_call_kind {
     IAMPORT_CALL_MUTATION, /* like MONEY, but 404 = not found (delete customer) */
 };
 
+struct iamport_text_read;
+/* Fills into->out from the JSON text json[len] of a 2xx/code 0 answer's "response" member (a
+ * JSON value as cJSON reads it, valid UTF-8 without NUL bytes; not NUL-terminated; "null" when
+ * the envelope had none). Returns IAMPORT_OK, or IAMPORT_E_PARSE with err->detail filled and
+ * nothing left in into->out. */
+typedef enum iamport_status (*iamport_text_reader)(const char *json, size_t len,
+                                                   struct iamport_text_read *into,
+                                                   struct iamport_error *err);
+
+/* A call's answer read from its text instead of a cJSON tree (iamport_map_answer_text). */
+struct iamport_text_read {
+    iamport_text_reader read;
+    void *out;     /* borrowed: what `read` fills */
+    bool declined; /* set by `read`: the answer is a Payment in status failed (for metrics) */
+};
+
 struct iamport_call {
     enum iamport_http_method method;
     const char *path;  /* borrowed: escaped path + query */
@@ -26,6 +42,9 @@ struct iamport_call {
     bool code1_not_found;           /* 200/code 1 also means not found (older customer answers) */
     bool is_token_call;             /* POST /users/getToken: refusals are IAMPORT_E_AUTH */
     atomic_uint_fast64_t *attempts; /* borrowed, may be NULL: +1 before every send */
+    /* borrowed, may be NULL: a 2xx/code 0 answer is read by text->read and *response stays
+     * NULL (iamport_map_answer_text) */
+    struct iamport_text_read *text;
 };
 
 /* Supplies the Authorization value of each attempt (the client plugs in its token cache).
@@ -39,8 +58,8 @@ struct iamport_authorizer {
 /* Runs a call: authorizer (when not NULL), request, 401 -> one retry with a refreshed token,
  * lookups retried twice on transport errors and 5xx (money-moving calls never), envelope
  * mapping. On IAMPORT_OK *response is the envelope's "response" member, detached (caller owns
- * it and frees it with cJSON_Delete; it is a JSON null when the envelope had none). On failure
- * *response is NULL and err is filled. */
+ * it and frees it with cJSON_Delete; it is a JSON null when the envelope had none), or NULL when
+ * call->text read it. On failure *response is NULL and err is filled. */
 enum iamport_status iamport_exchange(struct iamport_http *http, const struct iamport_call *call,
                                      const struct iamport_authorizer *auth, cJSON **response,
                                      struct iamport_error *err);
@@ -68,5 +87,13 @@ void iamport_exchange_overlapped(struct iamport_http *http, const struct iamport
 enum iamport_status iamport_map_answer(const struct iamport_call *call, bool is_token_call,
                                        long http_status, const char *body, size_t body_len,
                                        cJSON **response, struct iamport_error *err);
+
+/* iamport_map_answer for a call with call->text: a 2xx answer whose envelope has code 0 is read
+ * by iamport_scan_envelope and call->text->read, with no cJSON tree; every other answer goes
+ * through iamport_map_answer (and, should cJSON accept what the scanner refused, its response is
+ * printed and read as text). Same statuses and err as iamport_map_answer. */
+enum iamport_status iamport_map_answer_text(const struct iamport_call *call, long http_status,
+                                            const char *body, size_t body_len,
+                                            struct iamport_error *err);
 
 #endif

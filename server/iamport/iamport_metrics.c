@@ -90,10 +90,12 @@ const char *iamport_metrics_outcome(bool money_call, enum iamport_status st, con
 }
 
 void iamport_metrics_record(const char *path, bool money_call, enum iamport_status st,
-                            const cJSON *response, bool timed_out, double seconds)
+                            const cJSON *response, bool declined, bool timed_out, double seconds)
 {
     const char *endpoint = iamport_metrics_endpoint(path);
     const char *outcome = iamport_metrics_outcome(money_call, st, response, timed_out);
+    if (declined && money_call && st == IAMPORT_OK)
+        outcome = "declined";
     metrics_add(&iamport_metrics_calls, (const char *const[]){endpoint, outcome}, 1);
     metrics_observe(&iamport_metrics_duration, (const char *const[]){endpoint}, seconds);
 }

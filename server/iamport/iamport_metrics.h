@@ -25,8 +25,9 @@ const char *iamport_metrics_endpoint(const char *path);
 const char *iamport_metrics_outcome(bool money_call, enum iamport_status st, const cJSON *response,
                                     bool timed_out);
 /* Counts one exchange to `path` that was sent (its retries included) and its duration;
- * money_call: a call that moves money (IAMPORT_CALL_MONEY). */
+ * money_call: a call that moves money (IAMPORT_CALL_MONEY). `declined`: the answer, read
+ * without a tree (response NULL), was a Payment in status failed. */
 void iamport_metrics_record(const char *path, bool money_call, enum iamport_status st,
-                            const cJSON *response, bool timed_out, double seconds);
+                            const cJSON *response, bool declined, bool timed_out, double seconds);
 
 #endif

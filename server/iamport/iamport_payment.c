@@ -5,6 +5,7 @@
 #include "server/iamport/iamport_readers.h"
 #include "server/iamport/iamport_errors.h"
 #include "server/iamport/iamport_json.h"
+#include "server/iamport/iamport_scan.h"
 #include "server/core/xalloc.h"
 
 /* clang-format off */
@@ -32,17 +33,6 @@ const char *iamport_payment_status_name(enum iamport_payment_status status)
         return "unknown";
     return payment_status_names[status];
 }
-
-/* String members of struct iamport_payment read straight from same-named JSON fields. */
-/* clang-format off */
-#define PAYMENT_STRINGS(X)                                                                         \
-    X(currency) X(name) X(pay_method) X(channel) X(pg_provider) X(emb_pg_provider) X(pg_tid)       \
-    X(pg_id) X(apply_num) X(card_code) X(card_name) X(card_number) X(buyer_name) X(buyer_email)    \
-    X(buyer_tel) X(buyer_addr) X(buyer_postcode) X(customer_uid) X(customer_uid_usage)            \
-    X(fail_reason) X(cancel_reason) X(receipt_url)
-
-#define PAYMENT_TIMES(X) X(started_at) X(paid_at) X(failed_at) X(cancelled_at)
-/* clang-format on */
 
 #define PAYMENT_FIELD(f) IAMPORT_JSON_FIELD(struct iamport_payment, f),
 static const struct iamport_json_field payment_strings[] = {PAYMENT_STRINGS(PAYMENT_FIELD)};
@@ -118,15 +108,27 @@ enum iamport_status iamport_payment_from_json(const cJSON *json, struct iamport_
     return st;
 }
 
-enum iamport_status iamport_read_payment(cJSON *response, void *out, struct iamport_error *err)
+enum iamport_status iamport_read_payment_text(const char *json, size_t len,
+                                              struct iamport_text_read *into,
+                                              struct iamport_error *err)
 {
-    struct iamport_payment *payment = out;
-    enum iamport_status st = iamport_payment_from_json(response, payment, err);
-    if (st == IAMPORT_OK)
-        payment->raw = response;
-    else
-        cJSON_Delete(response);
-    return st;
+    struct iamport_payment *payment = into->out;
+    memset(payment, 0, sizeof *payment);
+    payment->card_type = -1;
+    enum iamport_status st = iamport_scan_payment(json, len, payment, err);
+    if (st != IAMPORT_OK) {
+        iamport_payment_release(payment);
+        return st;
+    }
+    payment->status = iamport_payment_status_parse(payment->status_text);
+    payment->raw_json = xstrndup(json, len);
+    into->declined = payment->status == IAMPORT_PAYMENT_FAILED;
+    return IAMPORT_OK;
+}
+
+cJSON *iamport_payment_raw(const struct iamport_payment *p)
+{
+    return p && p->raw_json ? cJSON_ParseWithOpts(p->raw_json, NULL, 1) : NULL;
 }
 
 void iamport_payment_release(struct iamport_payment *p)
@@ -146,6 +148,6 @@ void iamport_payment_release(struct iamport_payment *p)
         free(e->receipt_url);
     }
     free(p->cancel_history);
-    cJSON_Delete(p->raw);
+    free(p->raw_json);
     memset(p, 0, sizeof *p);
 }

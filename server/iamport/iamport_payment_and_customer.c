@@ -33,12 +33,12 @@ enum iamport_status iamport_get_payment_and_customer(
                                          .code1_not_found = true};
     if (payment_status == IAMPORT_OK)
         jobs[n++] = (struct iamport_read_job){.call = &payment_call,
-                                              .read = iamport_read_payment,
+                                              .read = iamport_read_payment_text,
                                               .out = payment,
                                               .err = payment_err};
     if (*customer_status == IAMPORT_OK)
         jobs[n++] = (struct iamport_read_job){.call = &customer_call,
-                                              .read = iamport_read_customer,
+                                              .read = iamport_read_customer_text,
                                               .out = customer,
                                               .err = customer_err};
     iamport_call_read_overlapped(c, jobs, n);

@@ -20,8 +20,8 @@ enum iamport_status iamport_get_payment(struct iamport_client *c, const char *im
 {
     struct iamport_error local;
     err = iamport_begin(err, &local, out, sizeof *out);
-    return iamport_get_by_id(c, "imp_uid", imp_uid, "/payments/", sandbox_query(c),
-                             iamport_read_payment, out, err);
+    return iamport_get_by_id_text(c, "imp_uid", imp_uid, "/payments/", sandbox_query(c),
+                                  iamport_read_payment_text, out, err);
 }
 
 /* GET /payments/find/{merchant_uid}[/{status}]; err and *out are already zeroed. */
@@ -32,8 +32,8 @@ static enum iamport_status find_payment(struct iamport_client *c, const char *me
     char suffix[64];
     snprintf(suffix, sizeof suffix, "%s%s%s", status ? "/" : "", status ? status : "",
              sandbox_query(c));
-    return iamport_get_by_id(c, "merchant_uid", merchant_uid, "/payments/find/", suffix,
-                             iamport_read_payment, out, err);
+    return iamport_get_by_id_text(c, "merchant_uid", merchant_uid, "/payments/find/", suffix,
+                                  iamport_read_payment_text, out, err);
 }
 
 enum iamport_status iamport_find_payment(struct iamport_client *c, const char *merchant_uid,
@@ -102,7 +102,7 @@ enum iamport_status iamport_cancel(struct iamport_client *c,
     if (req->has_checksum)
         iamport_body_add_int64(body, "checksum", req->checksum);
     iamport_body_add_string(body, "reason", req->reason);
-    return iamport_post_read(c, "/payments/cancel", body, iamport_read_payment, out, err);
+    return iamport_post_read_text(c, "/payments/cancel", body, iamport_read_payment_text, out, err);
 }
 
 void iamport_prepared_release(struct iamport_prepared *p)

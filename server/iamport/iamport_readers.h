@@ -6,6 +6,28 @@
 #include <cjson/cJSON.h>
 
 #include "server/iamport/iamport.h"
+#include "server/iamport/iamport_envelope.h"
+
+/* ---- field lists shared by the cJSON readers and iamport_scan_objects.c ---- */
+/* String members of struct iamport_payment read straight from same-named JSON fields, and its
+ * optional integral times, in the order the readers check them. */
+/* clang-format off */
+#define PAYMENT_STRINGS(X)                                                                         \
+    X(currency) X(name) X(pay_method) X(channel) X(pg_provider) X(emb_pg_provider) X(pg_tid)       \
+    X(pg_id) X(apply_num) X(card_code) X(card_name) X(card_number) X(buyer_name) X(buyer_email)    \
+    X(buyer_tel) X(buyer_addr) X(buyer_postcode) X(customer_uid) X(customer_uid_usage)            \
+    X(fail_reason) X(cancel_reason) X(receipt_url)
+
+#define PAYMENT_TIMES(X) X(started_at) X(paid_at) X(failed_at) X(cancelled_at)
+/* clang-format on */
+
+/* The same for struct iamport_customer's strings. */
+/* clang-format off */
+#define CUSTOMER_STRINGS(X)                                                                        \
+    X(customer_id) X(pg_provider) X(pg_id) X(card_name) X(card_code) X(card_number)                \
+    X(card_issuer_code) X(card_issuer_name) X(card_publisher_code) X(card_publisher_name)          \
+    X(customer_name) X(customer_tel) X(customer_email) X(customer_addr) X(customer_postcode)
+/* clang-format on */
 
 /* ---- schedule parsing (iamport_schedule.c) ---- */
 /* iamport_readers for struct iamport_schedule and struct iamport_schedule_list. */
@@ -22,11 +44,16 @@ enum iamport_status iamport_schedule_list_from_json(const cJSON *json,
 /* ---- customer parsing (iamport_customers.c) ---- */
 enum iamport_status iamport_customer_from_json(const cJSON *json, struct iamport_customer *out,
                                                struct iamport_error *err);
-/* iamport_reader for struct iamport_customer: keeps the response as out->raw. */
-enum iamport_status iamport_read_customer(cJSON *response, void *out, struct iamport_error *err);
+/* iamport_text_reader for struct iamport_customer (into->out): reads the Customer with
+ * iamport_scan_customer and keeps its text as raw_json. */
+enum iamport_status iamport_read_customer_text(const char *json, size_t len,
+                                               struct iamport_text_read *into,
+                                               struct iamport_error *err);
 
-/* iamport_reader for struct iamport_payment: parses the response into *out and keeps it as
- * out->raw. */
-enum iamport_status iamport_read_payment(cJSON *response, void *out, struct iamport_error *err);
+/* iamport_text_reader for struct iamport_payment (into->out): reads the Payment with
+ * iamport_scan_payment, keeps its text as raw_json and sets into->declined for status failed. */
+enum iamport_status iamport_read_payment_text(const char *json, size_t len,
+                                              struct iamport_text_read *into,
+                                              struct iamport_error *err);
 
 #endif

@@ -94,8 +94,8 @@ enum iamport_status iamport_again(struct iamport_client *c, const struct iamport
     if (st != IAMPORT_OK)
         return st;
 
-    return iamport_post_read(c, "/subscribe/payments/again", again_body(req), iamport_read_payment,
-                             out, err);
+    return iamport_post_read_text(c, "/subscribe/payments/again", again_body(req),
+                                  iamport_read_payment_text, out, err);
 }
 
 static enum iamport_status check_schedule_fields(const struct iamport_schedule_item *item,

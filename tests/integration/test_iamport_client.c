@@ -720,8 +720,10 @@ START_TEST(decline_is_ok_with_failed_payment)
     ck_assert_int_eq(p.amount, 39000);
     ck_assert_int_eq(p.paid_at, 0);
     ck_assert_int_gt(p.failed_at, 0);
-    ck_assert_ptr_nonnull(p.raw);
-    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(p.raw, "status")), "failed");
+    ck_assert_ptr_nonnull(p.raw_json);
+    cJSON *raw = iamport_payment_raw(&p);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(raw, "status")), "failed");
+    cJSON_Delete(raw);
     ck_assert_int_eq(err.http_status, 0);
     ck_assert_str_eq(err.message, "");
     iamport_payment_release(&p);
@@ -1422,16 +1424,20 @@ START_TEST(customer_get_and_delete)
     ck_assert_ptr_null(cu.customer_name);
     ck_assert_int_gt(cu.inserted, 0);
     /* the Customer object is kept as iamport sent it, for proxies that pass it on */
-    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cu.raw, "card_name")),
+    cJSON *raw = iamport_customer_raw(&cu);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "card_name")),
                      "신한카드");
-    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cu.raw, "customer_name")));
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(raw, "customer_name")));
+    cJSON_Delete(raw);
     iamport_customer_release(&cu);
-    ck_assert_ptr_null(cu.raw);
+    ck_assert_ptr_null(cu.raw_json);
     ck_assert_int_eq(iamport_delete_customer(client, CUSTOMER, "해지 요청", "customer", &cu, &err),
                      IAMPORT_OK);
     ck_assert_str_eq(cu.customer_uid, CUSTOMER);
-    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cu.raw, "customer_uid")),
+    raw = iamport_customer_raw(&cu);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(raw, "customer_uid")),
                      CUSTOMER);
+    cJSON_Delete(raw);
     iamport_customer_release(&cu);
     cJSON *entry = last_request("DELETE", "/subscribe/customers/" CUSTOMER);
     ck_assert_str_eq(
@@ -2014,7 +2020,7 @@ START_TEST(payment_parsing)
     ck_assert(p.escrow);
     ck_assert(!p.sandbox);
     ck_assert_int_eq(p.started_at, 0);
-    ck_assert_ptr_null(p.raw);
+    ck_assert_ptr_null(p.raw_json);
     iamport_payment_release(&p);
     ck_assert_ptr_null(p.imp_uid);
     iamport_payment_release(&p); /* twice is fine */
