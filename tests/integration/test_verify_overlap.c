@@ -38,14 +38,64 @@ static int occurrences(const char *list, const char *line)
     return n;
 }
 
-/* A checkout of pg without a first charge, approved in the window: *co (caller deletes) and
- * *w (caller releases); the sandbox's request log is emptied after it. */
-static void approved_window(struct fx *fx, const char *pg, cJSON **co, struct fx_window *w)
+/* One test's world: billkeyd with the sandbox, and a checkout without a first charge approved
+ * in the window (the sandbox's request log emptied after it). Everything is owned; ov_stop()
+ * frees it. */
+struct ov {
+    struct fx fx;
+    struct fx_window w;
+    cJSON *co;
+    const char *mu;   /* the registration's merchant_uid (borrowed from co) */
+    const char *cuid; /* its customer_uid (borrowed from co) */
+    char *payment;    /* "GET /payments/<imp_uid>", as answered_requests lists it */
+    char *key;        /* "GET /subscribe/customers/<customer_uid>" */
+};
+
+static void ov_start(struct ov *o, const char *const *env, const char *pg, int key_first)
 {
-    *co = fx_checkout_plan(fx, pg, PRICE, 0);
-    fx_window_submit(fx, fx_request_pay(*co), 0, 0, w);
-    ck_assert_ptr_nonnull(w->imp_uid);
-    fx_clear_requests(fx);
+    fx_start(&o->fx, env);
+    if (key_first) /* an earlier verification: billkey then holds a token */
+        free(fx_active_key(&o->fx, pg, 0, NULL));
+    o->co = fx_checkout_plan(&o->fx, pg, PRICE, 0);
+    fx_window_submit(&o->fx, fx_request_pay(o->co), 0, 0, &o->w);
+    ck_assert_ptr_nonnull(o->w.imp_uid);
+    fx_clear_requests(&o->fx);
+    o->mu = fx_str(o->co, "merchant_uid");
+    o->cuid = fx_str(o->co, "customer_uid");
+    o->payment = xasprintf("GET /payments/%s", o->w.imp_uid);
+    o->key = xasprintf("GET /subscribe/customers/%s", o->cuid);
+}
+
+static void ov_stop(struct ov *o)
+{
+    free(o->payment);
+    free(o->key);
+    fx_window_release(&o->w);
+    cJSON_Delete(o->co);
+    fx_stop(&o->fx);
+}
+
+/* POST /payments/complete of o's window: asserts 200 "active"; returns the answer's card_name
+ * (NULL when null; caller frees). */
+static char *ov_complete_active(struct ov *o)
+{
+    struct http_client_response r;
+    fx_complete(&o->fx, NULL, o->w.imp_uid, o->mu, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(fx_str(r.json, "status"), "active");
+    const char *card = fx_str(r.json, "card_name");
+    char *copy = card ? xstrdup(card) : NULL;
+    http_client_response_release(&r);
+    return copy;
+}
+
+/* How many `line (status)` entries the sandbox answered (status 0: any). */
+static int answered(const char *list, const char *line, int status)
+{
+    char *want = status ? xasprintf("%s (%d)", line, status) : xasprintf("%s (", line);
+    int n = occurrences(list, want);
+    free(want);
+    return n;
 }
 
 /* With the payment lookup held 1.5 s by the sandbox, the billing-key lookup is answered first:
@@ -53,47 +103,31 @@ static void approved_window(struct fx *fx, const char *pg, cJSON **co, struct fx
  * comes first). The registration is recorded once, with the card iamport showed. */
 START_TEST(payment_and_key_lookups_overlap)
 {
-    struct fx fx;
-    struct fx_window w;
-    struct http_client_response r;
-    cJSON *co;
-    fx_start(&fx, NULL);
-    approved_window(&fx, "kicc", &co, &w);
-    const char *mu = fx_str(co, "merchant_uid");
-    const char *cuid = fx_str(co, "customer_uid");
+    struct ov o;
+    ov_start(&o, NULL, "kicc", 0);
     char *fault = xasprintf("{\"method\":\"GET\",\"path\":\"/payments/%s\",\"kind\":\"latency\","
                             "\"delay_ms\":1500,\"count\":1}",
-                            w.imp_uid);
-    fx_fault(&fx, fault);
+                            o.w.imp_uid);
+    fx_fault(&o.fx, fault);
 
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    ck_assert_str_eq(fx_str(r.json, "status"), "active");
-    http_client_response_release(&r);
-
-    char *list = answered_requests(&fx);
-    char *payment = xasprintf("GET /payments/%s (200)", w.imp_uid);
-    char *key = xasprintf("GET /subscribe/customers/%s (200)", cuid);
-    ck_assert_msg(occurrences(list, payment) == 1 && occurrences(list, key) == 1, "%s", list);
-    ck_assert_msg(strstr(list, key) < strstr(list, payment), "not overlapped:\n%s", list);
-
-    const char *p[] = {mu, NULL};
-    ck_assert_int_eq(fx_sql_int(&fx,
+    free(ov_complete_active(&o));
+    char *list = answered_requests(&o.fx);
+    ck_assert_msg(answered(list, o.payment, 200) == 1 && answered(list, o.key, 200) == 1, "%s",
+                  list);
+    ck_assert_msg(strstr(list, o.key) < strstr(list, o.payment), "not overlapped:\n%s", list);
+    const char *p[] = {o.mu, NULL};
+    ck_assert_int_eq(fx_sql_int(&o.fx,
                                 "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND "
                                 "status = 'active' AND card_name IS NOT NULL",
                                 p),
                      1);
-    const char *k[] = {cuid, NULL};
+    const char *k[] = {o.cuid, NULL};
     ck_assert_int_eq(
-        fx_sql_int(&fx, "SELECT count(*) FROM billing_keys WHERE customer_uid = $1", k), 1);
-    ck_assert_int_eq(fx_audit_count(&fx, "callback", "registration.active", mu), 1);
-    free(payment);
-    free(key);
+        fx_sql_int(&o.fx, "SELECT count(*) FROM billing_keys WHERE customer_uid = $1", k), 1);
+    ck_assert_int_eq(fx_audit_count(&o.fx, "callback", "registration.active", o.mu), 1);
     free(list);
     free(fault);
-    fx_window_release(&w);
-    cJSON_Delete(co);
-    fx_stop(&fx);
+    ov_stop(&o);
 }
 END_TEST
 
@@ -102,30 +136,17 @@ END_TEST
 START_TEST(one_call_slot_asks_one_after_the_other)
 {
     const char *env[] = {"IAMPORT_MAX_CONCURRENT=1", NULL};
-    struct fx fx;
-    struct fx_window w;
-    struct http_client_response r;
-    cJSON *co;
-    fx_start(&fx, env);
-    approved_window(&fx, "kicc", &co, &w);
-    const char *mu = fx_str(co, "merchant_uid");
-    const char *cuid = fx_str(co, "customer_uid");
-
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    ck_assert_ptr_nonnull(fx_str(r.json, "card_name"));
-    http_client_response_release(&r);
-    char *list = answered_requests(&fx);
-    char *payment = xasprintf("GET /payments/%s (200)", w.imp_uid);
-    char *key = xasprintf("GET /subscribe/customers/%s (200)", cuid);
-    ck_assert_msg(occurrences(list, payment) == 1 && occurrences(list, key) == 1, "%s", list);
-    ck_assert_msg(strstr(list, payment) < strstr(list, key), "payment first:\n%s", list);
-    free(payment);
-    free(key);
+    struct ov o;
+    ov_start(&o, env, "kicc", 0);
+    char *card = ov_complete_active(&o);
+    ck_assert_ptr_nonnull(card);
+    char *list = answered_requests(&o.fx);
+    ck_assert_msg(answered(list, o.payment, 200) == 1 && answered(list, o.key, 200) == 1, "%s",
+                  list);
+    ck_assert_msg(strstr(list, o.payment) < strstr(list, o.key), "payment first:\n%s", list);
+    free(card);
     free(list);
-    fx_window_release(&w);
-    cJSON_Delete(co);
-    fx_stop(&fx);
+    ov_stop(&o);
 }
 END_TEST
 
@@ -133,37 +154,21 @@ END_TEST
  * sent once more alone with the token fetched once. */
 START_TEST(both_lookups_refused_refresh_the_token_once)
 {
-    struct fx fx;
-    struct fx_window w;
-    struct http_client_response r;
-    cJSON *co;
-    fx_start(&fx, NULL);
-    free(fx_active_key(&fx, "payco", 0, NULL)); /* billkey now holds a token */
-    approved_window(&fx, "payco", &co, &w);
-    const char *mu = fx_str(co, "merchant_uid");
-    const char *cuid = fx_str(co, "customer_uid");
-    cJSON_Delete(sandbox_ctl(&fx.sandbox, "POST", "/__sandbox/tokens/expire", NULL));
+    struct ov o;
+    ov_start(&o, NULL, "payco", 1);
+    cJSON_Delete(sandbox_ctl(&o.fx.sandbox, "POST", "/__sandbox/tokens/expire", NULL));
 
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    ck_assert_str_eq(fx_str(r.json, "status"), "active");
-    http_client_response_release(&r);
-
-    char *list = answered_requests(&fx);
-    char *payment = xasprintf("GET /payments/%s", w.imp_uid);
-    char *key = xasprintf("GET /subscribe/customers/%s", cuid);
-    ck_assert_msg(occurrences(list, payment) == 2 && occurrences(list, key) == 2, "%s", list);
-    ck_assert_msg(occurrences(list, "(401)") == 2, "%s", list);
-    ck_assert_msg(occurrences(list, "POST /users/getToken (200)") == 1, "%s", list);
-    char *s = fx_registration_column(&fx, "status", mu);
+    free(ov_complete_active(&o));
+    char *list = answered_requests(&o.fx);
+    ck_assert_msg(answered(list, o.payment, 401) == 1 && answered(list, o.payment, 200) == 1 &&
+                      answered(list, o.key, 401) == 1 && answered(list, o.key, 200) == 1,
+                  "%s", list);
+    ck_assert_msg(answered(list, "POST /users/getToken", 0) == 1, "%s", list);
+    char *s = fx_registration_column(&o.fx, "status", o.mu);
     ck_assert_str_eq(s, "active");
     free(s);
-    free(payment);
-    free(key);
     free(list);
-    fx_window_release(&w);
-    cJSON_Delete(co);
-    fx_stop(&fx);
+    ov_stop(&o);
 }
 END_TEST
 
@@ -172,42 +177,28 @@ END_TEST
  * card is shown, not needed), once. */
 START_TEST(key_lookup_failure_records_the_key_without_its_card)
 {
-    struct fx fx;
-    struct fx_window w;
-    struct http_client_response r;
-    cJSON *co;
-    fx_start(&fx, NULL);
-    approved_window(&fx, "kicc", &co, &w);
-    const char *mu = fx_str(co, "merchant_uid");
-    const char *cuid = fx_str(co, "customer_uid");
+    struct ov o;
+    ov_start(&o, NULL, "kicc", 0);
     char *fault = xasprintf("{\"method\":\"GET\",\"path\":\"/subscribe/customers/%s\","
                             "\"kind\":\"http500\",\"count\":3}",
-                            cuid);
-    fx_fault(&fx, fault);
+                            o.cuid);
+    fx_fault(&o.fx, fault);
 
-    fx_complete(&fx, NULL, w.imp_uid, mu, &r);
-    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    ck_assert_str_eq(fx_str(r.json, "status"), "active");
-    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r.json, "card_name")));
-    http_client_response_release(&r);
-    char *list = answered_requests(&fx);
-    char *key = xasprintf("GET /subscribe/customers/%s (500)", cuid);
-    ck_assert_msg(occurrences(list, key) == 3, "three attempts:\n%s", list);
-    const char *p[] = {mu, NULL};
-    ck_assert_int_eq(fx_sql_int(&fx,
+    ck_assert_ptr_null(ov_complete_active(&o));
+    char *list = answered_requests(&o.fx);
+    ck_assert_msg(answered(list, o.key, 500) == 3, "three attempts:\n%s", list);
+    const char *p[] = {o.mu, NULL};
+    ck_assert_int_eq(fx_sql_int(&o.fx,
                                 "SELECT count(*) FROM registrations WHERE merchant_uid = $1 AND "
                                 "status = 'active' AND card_name IS NULL",
                                 p),
                      1);
-    const char *k[] = {cuid, NULL};
+    const char *k[] = {o.cuid, NULL};
     ck_assert_int_eq(
-        fx_sql_int(&fx, "SELECT count(*) FROM billing_keys WHERE customer_uid = $1", k), 1);
-    free(key);
+        fx_sql_int(&o.fx, "SELECT count(*) FROM billing_keys WHERE customer_uid = $1", k), 1);
     free(list);
     free(fault);
-    fx_window_release(&w);
-    cJSON_Delete(co);
-    fx_stop(&fx);
+    ov_stop(&o);
 }
 END_TEST
 
@@ -217,37 +208,36 @@ END_TEST
  * payment under another registration's merchant_uid is 409 too, and neither registration moves. */
 START_TEST(unknown_names_answer_as_payment_first)
 {
-    struct fx fx;
-    struct fx_window w, w2;
+    struct ov o;
+    struct fx_window w2;
     struct http_client_response r;
-    cJSON *co, *co2;
-    fx_start(&fx, NULL);
-    approved_window(&fx, "kicc", &co, &w);
-    co2 = fx_checkout_plan(&fx, "kicc", PRICE, 0);
-    fx_window_submit(&fx, fx_request_pay(co2), 0, 0, &w2);
-    const char *mu = fx_str(co, "merchant_uid");
-    const char *mu2 = fx_str(co2, "merchant_uid");
-
-    fx_complete(&fx, NULL, "imp_000000000001", "no_such_registration", &r);
-    fx_expect_error(&r, 404, "unknown_payment");
-    http_client_response_release(&r);
-    fx_complete(&fx, NULL, w.imp_uid, "no_such_registration", &r);
-    fx_expect_error(&r, 409, "merchant_uid_mismatch");
-    http_client_response_release(&r);
-    fx_complete(&fx, NULL, w.imp_uid, mu2, &r);
-    fx_expect_error(&r, 409, "merchant_uid_mismatch");
-    http_client_response_release(&r);
-    fx_complete(&fx, NULL, "imp_000000000001", mu, &r);
-    fx_expect_error(&r, 404, "unknown_payment");
-    http_client_response_release(&r);
-    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM registrations WHERE status <> 'pending'"),
-                     0);
-    ck_assert_int_eq(fx_count(&fx, "SELECT count(*) FROM billing_keys"), 0);
-    fx_window_release(&w);
+    ov_start(&o, NULL, "kicc", 0);
+    cJSON *co2 = fx_checkout_plan(&o.fx, "kicc", PRICE, 0);
+    fx_window_submit(&o.fx, fx_request_pay(co2), 0, 0, &w2);
+    static const struct {
+        int imp; /* 0: one iamport does not know, 1: o's window's */
+        int mu;  /* 0: unknown to billkey, 1: o's registration, 2: the other registration */
+        long status;
+        const char *code;
+    } cases[] = {
+        {0, 0, 404, "unknown_payment"},
+        {1, 0, 409, "merchant_uid_mismatch"},
+        {1, 2, 409, "merchant_uid_mismatch"},
+        {0, 1, 404, "unknown_payment"},
+    };
+    const char *mus[] = {"no_such_registration", o.mu, fx_str(co2, "merchant_uid")};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fx_complete(&o.fx, NULL, cases[i].imp ? o.w.imp_uid : "imp_000000000001", mus[cases[i].mu],
+                    &r);
+        fx_expect_error(&r, cases[i].status, cases[i].code);
+        http_client_response_release(&r);
+    }
+    ck_assert_int_eq(
+        fx_count(&o.fx, "SELECT count(*) FROM registrations WHERE status <> 'pending'"), 0);
+    ck_assert_int_eq(fx_count(&o.fx, "SELECT count(*) FROM billing_keys"), 0);
     fx_window_release(&w2);
-    cJSON_Delete(co);
     cJSON_Delete(co2);
-    fx_stop(&fx);
+    ov_stop(&o);
 }
 END_TEST
 
