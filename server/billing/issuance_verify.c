@@ -683,6 +683,19 @@ static enum verify_outcome answer_step(struct verify_ctx *c, enum issuance_step 
     return VERIFY_ACTIVE;
 }
 
+static enum verify_outcome unknown_registration(struct verify_ctx *c, const char *merchant_uid)
+{
+    return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
+                  "merchant_uid '%s' is not a registration billkey created", merchant_uid);
+}
+
+static void log_read_failure(const struct verify_ctx *c, const char *merchant_uid,
+                             enum db_status st)
+{
+    log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)", merchant_uid,
+            db_status_name(st));
+}
+
 /* The registration as stored and its step, read with no transaction (one SELECT, two with
  * charge_now; the SELECT shared with the concurrent verifications' reads when group commit is
  * on, db/batch.h) unless `loaded` (verify_named read it already): a replay is answered from it,
@@ -691,8 +704,7 @@ static enum db_status peek_state(struct verify_ctx *c, int loaded, enum issuance
 {
     enum db_status st = loaded ? decide_step(c, NULL, step) : load_state(c, NULL, step);
     if (st != DB_OK && st != DB_NOT_FOUND)
-        log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)",
-                c->pay.merchant_uid, db_status_name(st));
+        log_read_failure(c, c->pay.merchant_uid, st);
     return st;
 }
 
@@ -787,8 +799,7 @@ static enum verify_outcome verify_registration(struct verify_ctx *c, int loaded)
 
     enum db_status st = peek_state(c, loaded, &step);
     if (st == DB_NOT_FOUND)
-        return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
-                      "merchant_uid '%s' is not a registration billkey created", merchant_uid);
+        return unknown_registration(c, merchant_uid);
     if (st != DB_OK)
         return db_failure(c, st, "reading the registration");
     if (!needs_lease(step))
@@ -801,8 +812,7 @@ static enum verify_outcome verify_registration(struct verify_ctx *c, int loaded)
     for (;;) {
         st = claim_tx(c, &step, &busy);
         if (st == DB_NOT_FOUND)
-            return finish(c->out, VERIFY_UNKNOWN_REGISTRATION,
-                          "merchant_uid '%s' is not a registration billkey created", merchant_uid);
+            return unknown_registration(c, merchant_uid);
         if (st != DB_OK)
             return db_failure(c, st, "claiming the registration");
         if (!busy)
@@ -857,8 +867,6 @@ static enum verify_outcome fetch_payment(struct verify_ctx *c, const char *imp_u
     struct iamport_error err;
     enum iamport_status ist;
 
-    if (!c->env->iamport)
-        return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE, "the iamport client is not configured");
     if (imp_uid)
         ist = iamport_get_payment(c->env->iamport, imp_uid, &c->pay, &err);
     else
@@ -877,17 +885,14 @@ static enum verify_outcome verify_named(struct verify_ctx *c, const char *imp_ui
     struct registration *reg = &c->out->reg;
     struct iamport_error err;
 
-    if (!c->env->iamport)
-        return finish(c->out, VERIFY_IAMPORT_UNAVAILABLE, "the iamport client is not configured");
     enum db_status st = registration_load_pooled(c->env->db, c->env->batch, merchant_uid, reg);
-    if (st == DB_NOT_FOUND) {
+    if (st == DB_NOT_FOUND) { /* the payment's answer first, then this one */
         registration_release(reg);
         enum verify_outcome o = fetch_payment(c, imp_uid, merchant_uid);
-        return o == VERIFY_ACTIVE ? verify_registration(c, 0) : o;
+        return o == VERIFY_ACTIVE ? unknown_registration(c, merchant_uid) : o;
     }
     if (st != DB_OK) {
-        log_msg(LOG_ERROR, c->request_id, "reading registration '%s' failed (%s)", merchant_uid,
-                db_status_name(st));
+        log_read_failure(c, merchant_uid, st);
         return db_failure(c, st, "reading the registration");
     }
     enum iamport_status ist;
@@ -928,6 +933,10 @@ enum verify_outcome issuance_verify(const struct billing_env *env, const char *i
         o = finish(out, VERIFY_INVALID_INPUT,
                    "merchant_uid: must be 1..%d printable ASCII characters without spaces",
                    VERIFY_MERCHANT_UID_MAX);
+        goto out;
+    }
+    if (!env->iamport) {
+        o = finish(out, VERIFY_IAMPORT_UNAVAILABLE, "the iamport client is not configured");
         goto out;
     }
     if (!by_merchant_uid && claimed_merchant_uid) {

@@ -246,12 +246,6 @@ static enum iamport_status call_read(struct iamport_client *c, const struct iamp
     return iamport_done(st, err);
 }
 
-enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
-                                      iamport_reader read, void *out, struct iamport_error *err)
-{
-    return call_read(c, call, read, NULL, out, err);
-}
-
 enum iamport_status iamport_call_read_text(struct iamport_client *c,
                                            const struct iamport_call *call,
                                            iamport_text_reader read, void *out,

@@ -34,12 +34,9 @@ enum iamport_status iamport_call(struct iamport_client *c, const struct iamport_
 typedef enum iamport_status (*iamport_reader)(cJSON *response, void *out,
                                               struct iamport_error *err);
 
-/* Runs a call and, on IAMPORT_OK, hands its response to `read` to fill *out. Returns the
- * outcome through iamport_done (err is zeroed on IAMPORT_OK). */
-enum iamport_status iamport_call_read(struct iamport_client *c, const struct iamport_call *call,
-                                      iamport_reader read, void *out, struct iamport_error *err);
-/* iamport_call_read with the answer read from its text by `read` (no cJSON tree; see
- * iamport_map_answer_text). */
+/* Runs a call and, on IAMPORT_OK, has `read` fill *out from the answer's text (no cJSON tree;
+ * see iamport_map_answer_text). Returns the outcome through iamport_done (err is zeroed on
+ * IAMPORT_OK). */
 enum iamport_status iamport_call_read_text(struct iamport_client *c,
                                            const struct iamport_call *call,
                                            iamport_text_reader read, void *out,
@@ -59,6 +56,14 @@ struct iamport_read_job {
  * gets IAMPORT_E_BUSY only if there is still none then). */
 void iamport_call_read_overlapped(struct iamport_client *c, struct iamport_read_job *jobs,
                                   size_t n);
+/* The calls iamport_get_payment (iamport_payments.c) and iamport_get_customer
+ * (iamport_customers.c) make, as *call with its path in *path (caller frees; NULL on failure),
+ * for those and for iamport_get_payment_and_customer to run. */
+enum iamport_status iamport_payment_lookup(struct iamport_client *c, const char *imp_uid,
+                                           char **path, struct iamport_call *call,
+                                           struct iamport_error *err);
+enum iamport_status iamport_customer_lookup(const char *customer_uid, char **path,
+                                            struct iamport_call *call, struct iamport_error *err);
 /* GET prefix + escaped id + suffix as a lookup (the id checked as iamport_id_path does, named
  * `what`), read into *out. */
 enum iamport_status iamport_get_by_id(struct iamport_client *c, const char *what, const char *id,

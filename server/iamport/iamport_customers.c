@@ -85,29 +85,47 @@ static char *delete_query(const char *reason, const char *requester)
     return suffix;
 }
 
-/* GET or DELETE on /subscribe/customers/{customer_uid}[?reason=&extra[requester]=]. */
+/* The GET or DELETE on /subscribe/customers/{customer_uid}[?reason=&extra[requester]=] as *call,
+ * its path in *path (caller frees; NULL on failure). */
+static enum iamport_status customer_call_build(enum iamport_http_method method,
+                                               const char *customer_uid, const char *reason,
+                                               const char *requester, char **path,
+                                               struct iamport_call *call, struct iamport_error *err)
+{
+    char *suffix = delete_query(reason, requester);
+    enum iamport_status st = iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/",
+                                             suffix ? suffix : "", path, err);
+    if (st == IAMPORT_OK && !suffix)
+        st = iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "reason or requester cannot be escaped");
+    free(suffix);
+    *call = (struct iamport_call){
+        .method = method,
+        .path = *path,
+        .kind = method == IAMPORT_GET ? IAMPORT_CALL_LOOKUP : IAMPORT_CALL_MUTATION,
+        .code1_not_found = true,
+    };
+    return st;
+}
+
+enum iamport_status iamport_customer_lookup(const char *customer_uid, char **path,
+                                            struct iamport_call *call, struct iamport_error *err)
+{
+    return customer_call_build(IAMPORT_GET, customer_uid, NULL, NULL, path, call, err);
+}
+
+/* GET or DELETE on /subscribe/customers/{customer_uid}, read into *out. */
 static enum iamport_status customer_call(struct iamport_client *c, enum iamport_http_method method,
                                          const char *customer_uid, const char *reason,
                                          const char *requester, struct iamport_customer *out,
                                          struct iamport_error *err)
 {
-    char *suffix = delete_query(reason, requester);
     char *path = NULL;
-    enum iamport_status st = iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/",
-                                             suffix ? suffix : "", &path, err);
-    if (st == IAMPORT_OK && !suffix)
-        st = iamport_fail(err, IAMPORT_E_INVALID_ARGUMENT, "reason or requester cannot be escaped");
-    if (st == IAMPORT_OK) {
-        struct iamport_call call = {
-            .method = method,
-            .path = path,
-            .kind = method == IAMPORT_GET ? IAMPORT_CALL_LOOKUP : IAMPORT_CALL_MUTATION,
-            .code1_not_found = true,
-        };
+    struct iamport_call call;
+    enum iamport_status st =
+        customer_call_build(method, customer_uid, reason, requester, &path, &call, err);
+    if (st == IAMPORT_OK)
         st = iamport_call_read_text(c, &call, iamport_read_customer_text, out, err);
-    }
     free(path);
-    free(suffix);
     return st;
 }
 

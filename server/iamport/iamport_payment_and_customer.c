@@ -14,23 +14,17 @@ enum iamport_status iamport_get_payment_and_customer(
 {
     struct iamport_error local_payment, local_customer;
     char *payment_path = NULL, *customer_path = NULL;
+    struct iamport_call payment_call, customer_call;
     struct iamport_read_job jobs[2];
     size_t n = 0;
 
     payment_err = iamport_begin(payment_err, &local_payment, payment, sizeof *payment);
     customer_err = iamport_begin(customer_err, &local_customer, customer, sizeof *customer);
-    enum iamport_status payment_status = iamport_id_path(
-        "imp_uid", imp_uid, "/payments/", c->include_sandbox ? "?include_sandbox=true" : "",
-        &payment_path, payment_err);
-    *customer_status = iamport_id_path("customer_uid", customer_uid, "/subscribe/customers/", "",
-                                       &customer_path, customer_err);
-    /* the same calls iamport_get_payment and iamport_get_customer make */
-    struct iamport_call payment_call = {
-        .method = IAMPORT_GET, .path = payment_path, .kind = IAMPORT_CALL_LOOKUP};
-    struct iamport_call customer_call = {.method = IAMPORT_GET,
-                                         .path = customer_path,
-                                         .kind = IAMPORT_CALL_LOOKUP,
-                                         .code1_not_found = true};
+    /* the calls iamport_get_payment and iamport_get_customer make */
+    enum iamport_status payment_status =
+        iamport_payment_lookup(c, imp_uid, &payment_path, &payment_call, payment_err);
+    *customer_status =
+        iamport_customer_lookup(customer_uid, &customer_path, &customer_call, customer_err);
     if (payment_status == IAMPORT_OK)
         jobs[n++] = (struct iamport_read_job){.call = &payment_call,
                                               .read = iamport_read_payment_text,

@@ -15,13 +15,29 @@ static const char *sandbox_query(const struct iamport_client *c)
     return c->include_sandbox ? "?include_sandbox=true" : "";
 }
 
+enum iamport_status iamport_payment_lookup(struct iamport_client *c, const char *imp_uid,
+                                           char **path, struct iamport_call *call,
+                                           struct iamport_error *err)
+{
+    enum iamport_status st =
+        iamport_id_path("imp_uid", imp_uid, "/payments/", sandbox_query(c), path, err);
+    *call =
+        (struct iamport_call){.method = IAMPORT_GET, .path = *path, .kind = IAMPORT_CALL_LOOKUP};
+    return st;
+}
+
 enum iamport_status iamport_get_payment(struct iamport_client *c, const char *imp_uid,
                                         struct iamport_payment *out, struct iamport_error *err)
 {
     struct iamport_error local;
+    char *path = NULL;
+    struct iamport_call call;
     err = iamport_begin(err, &local, out, sizeof *out);
-    return iamport_get_by_id_text(c, "imp_uid", imp_uid, "/payments/", sandbox_query(c),
-                                  iamport_read_payment_text, out, err);
+    enum iamport_status st = iamport_payment_lookup(c, imp_uid, &path, &call, err);
+    if (st == IAMPORT_OK)
+        st = iamport_call_read_text(c, &call, iamport_read_payment_text, out, err);
+    free(path);
+    return st;
 }
 
 /* GET /payments/find/{merchant_uid}[/{status}]; err and *out are already zeroed. */
